@@ -1,0 +1,9 @@
+import type { Knex } from 'knex';
+import type { Logger } from '../src/log.js';
+
+/** What every activity may use; injected so activities can be tested against a real database and a fake clock. */
+export interface ActivityDeps {
+  knex: Knex;
+  clock: () => Date;
+  log: Logger;
+}

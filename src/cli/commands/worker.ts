@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { loadEnv } from '../../config/env.js';
+import { createKnex } from '../../db/knex.js';
+import { createLogger } from '../../log.js';
+import { resolveEndpoints } from '../../stack/endpoints.js';
+import { connectWorker, temporalTargetFromEnv } from '../../temporal/connection.js';
+import { createWorker } from '../../worker/create-worker.js';
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('run a Temporal worker for Arena workflows and activities (run N replicas in production)')
+    .option('--task-queue <name>', 'task queue to poll (default: ARENA_TASK_QUEUE or "arena")')
+    .action(async (opts: { taskQueue?: string }) => {
+      const env = loadEnv();
+      const log = createLogger(env.LOG_LEVEL);
+      const endpoints = await resolveEndpoints(env);
+      const target = temporalTargetFromEnv(env, endpoints.temporal.address);
+      const knex = createKnex(endpoints.database.url);
+      const connection = await connectWorker(target);
+      const taskQueue = opts.taskQueue ?? env.ARENA_TASK_QUEUE;
+      const worker = await createWorker({ connection, namespace: target.namespace, taskQueue, knex, log });
+      log.info({ address: target.address, namespace: target.namespace, taskQueue }, 'worker started; Ctrl-C to stop');
+      // Worker.run() resolves after SIGINT/SIGTERM once in-flight tasks finish (the SDK installs the handlers).
+      try {
+        await worker.run();
+      } finally {
+        await connection.close();
+        await knex.destroy();
+      }
+    });
+}

@@ -1,0 +1,13 @@
+import { Command } from 'commander';
+import { registerDev } from './commands/dev.js';
+import { registerWorker } from './commands/worker.js';
+
+export function buildProgram(): Command {
+  const program = new Command('arena')
+    .description('Safe rollouts of machine-learning models as durable Temporal workflows')
+    .showHelpAfterError()
+    .exitOverride();
+  registerDev(program);
+  registerWorker(program);
+  return program;
+}

@@ -1,0 +1,58 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every environment variable Arena reads, validated in one place so a typo in a deployment fails
+ * at start-up with the variable's name and value instead of deep inside a connection attempt.
+ */
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. 127.0.0.1:7233')
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  ARENA_TASK_QUEUE: z.string().min(1).default('arena'),
+  ARENA_HOME: z.string().min(1).optional(),
+  ARENA_CACHE_DIR: z.string().min(1).optional(),
+  ARENA_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  ARENA_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type ArenaEnv = z.infer<typeof envSchema> & {
+  /** Directory holding the embedded stack's state (.arena by default, relative to the working directory). */
+  arenaHome: string;
+  /** User-level cache shared by every clone (the Temporal CLI build lives here). */
+  cacheDir: string;
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): ArenaEnv {
+  // Empty strings are how shells "unset" variables in compose files; treat them as absent.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0]);
+      return `  ${key}=${JSON.stringify(cleaned[key])}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  const env = parsed.data;
+  const home = process.env.HOME ?? '/tmp';
+  const cacheDir =
+    env.ARENA_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(home, '.cache'), 'arena');
+  return { ...env, arenaHome: path.resolve(env.ARENA_HOME ?? '.arena'), cacheDir };
+}

@@ -1,0 +1,21 @@
+import type { Knex } from 'knex';
+import * as initialSchema from './20261122000001_initial_schema.js';
+
+/**
+ * Migrations are listed here rather than discovered on disk so they work the same under tsx, vitest and
+ * the compiled dist/ build (knex's directory loader cannot import .ts files outside tsx).
+ * Append new migrations at the end; never edit one that has shipped.
+ */
+const migrations: Record<string, Knex.Migration> = {
+  '20261122000001_initial_schema': initialSchema,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: () => Promise.resolve(Object.keys(migrations)),
+  getMigrationName: (name) => name,
+  getMigration: (name) => {
+    const migration = migrations[name];
+    if (!migration) throw new Error(`unknown migration ${name}`);
+    return Promise.resolve(migration);
+  },
+};

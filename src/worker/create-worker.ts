@@ -1,0 +1,31 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Knex } from 'knex';
+import { createActivities } from '../../activities/index.js';
+import type { Logger } from '../log.js';
+import { installWorkerRuntime } from './runtime.js';
+import { workflowsPath } from './workflows-path.js';
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  knex: Knex;
+  log: Logger;
+  clock?: () => Date;
+  /** Overrides for tests (e.g. a prebuilt bundle shared across test files). */
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  installWorkerRuntime();
+  // The SDK refuses both a path and a prebuilt bundle; tests pass a bundle built once per run.
+  const workflowSource = opts.workerOptions?.workflowBundle ? {} : { workflowsPath: workflowsPath() };
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...workflowSource,
+    activities: createActivities({ knex: opts.knex, log: opts.log, clock: opts.clock ?? (() => new Date()) }),
+    ...opts.workerOptions,
+  });
+}
