@@ -8,7 +8,9 @@ const { recordStackCheck } = proxyActivities<Activities>({
 });
 
 /** The smallest workflow that touches every part of the stack: used by `arena dev check` and the e2e test. */
-export async function stackCheckWorkflow(input: StackCheckInput): Promise<StackCheckRecord & { runId: string }> {
+export async function stackCheckWorkflow(
+  input: StackCheckInput,
+): Promise<StackCheckRecord & { runId: string }> {
   const record = await recordStackCheck(input);
   return { ...record, runId: workflowInfo().runId };
 }

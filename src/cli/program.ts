@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerDb } from './commands/db.js';
 import { registerDev } from './commands/dev.js';
 import { registerWorker } from './commands/worker.js';
 
@@ -8,6 +9,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerDev(program);
+  registerDb(program);
   registerWorker(program);
   return program;
 }

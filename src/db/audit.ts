@@ -66,7 +66,9 @@ export function auditHash(prevHash: string, row: HashedFields): string {
 export async function appendAudit(db: Knex | Knex.Transaction, entry: AuditEntry): Promise<AuditRow> {
   const run = async (trx: Knex.Transaction): Promise<AuditRow> => {
     await trx.raw('select pg_advisory_xact_lock(?)', [AUDIT_LOCK_KEY]);
-    const existing = await trx<AuditRow>('audit_log').where({ idempotency_key: entry.idempotencyKey }).first();
+    const existing = await trx<AuditRow>('audit_log')
+      .where({ idempotency_key: entry.idempotencyKey })
+      .first();
     if (existing) return existing;
     const last = await trx<AuditRow>('audit_log').orderBy('id', 'desc').first('hash');
     const prevHash = last?.hash ?? GENESIS_HASH;
@@ -83,7 +85,12 @@ export async function appendAudit(db: Knex | Knex.Transaction, entry: AuditEntry
       idempotency_key: entry.idempotencyKey,
     };
     const [row] = await trx<AuditRow>('audit_log')
-      .insert({ ...fields, details: JSON.stringify(fields.details) as never, prev_hash: prevHash, hash: auditHash(prevHash, fields) })
+      .insert({
+        ...fields,
+        details: JSON.stringify(fields.details) as never,
+        prev_hash: prevHash,
+        hash: auditHash(prevHash, fields),
+      })
       .returning('*');
     if (!row) throw new Error('audit insert returned no row');
     return row;
@@ -108,11 +115,25 @@ export async function verifyAuditChain(knex: Knex, pageSize = 5_000): Promise<Au
     if (rows.length === 0) return { ok: true, checked };
     for (const row of rows) {
       if (row.prev_hash !== prevHash) {
-        return { ok: false, checked, firstBad: { id: row.id, reason: `prev_hash ${row.prev_hash} does not link to the previous row's hash ${prevHash} (a row before it was deleted or edited)` } };
+        return {
+          ok: false,
+          checked,
+          firstBad: {
+            id: row.id,
+            reason: `prev_hash ${row.prev_hash} does not link to the previous row's hash ${prevHash} (a row before it was deleted or edited)`,
+          },
+        };
       }
       const expected = auditHash(prevHash, row);
       if (row.hash !== expected) {
-        return { ok: false, checked, firstBad: { id: row.id, reason: `stored hash ${row.hash} ≠ recomputed ${expected} (the row was edited)` } };
+        return {
+          ok: false,
+          checked,
+          firstBad: {
+            id: row.id,
+            reason: `stored hash ${row.hash} ≠ recomputed ${expected} (the row was edited)`,
+          },
+        };
       }
       prevHash = row.hash;
       lastId = row.id;

@@ -25,7 +25,13 @@ export async function runStackCheck(env: ArenaEnv, log: Logger): Promise<StackCh
   const nativeConnection = await connectWorker(target);
   const taskQueue = `arena-check-${randomUUID()}`;
   try {
-    const worker = await createWorker({ connection: nativeConnection, namespace: target.namespace, taskQueue, knex, log });
+    const worker = await createWorker({
+      connection: nativeConnection,
+      namespace: target.namespace,
+      taskQueue,
+      knex,
+      log,
+    });
     const client = new Client({ connection, namespace: target.namespace });
     const result = await worker.runUntil(
       client.workflow.execute('stackCheckWorkflow', {

@@ -9,7 +9,8 @@ import type { StackEndpoints } from './index.js';
  */
 export async function resolveEndpoints(env: ArenaEnv): Promise<StackEndpoints> {
   const state = await readState(env.arenaHome);
-  const temporalAddress = env.TEMPORAL_ADDRESS ?? state.temporal?.address ?? `127.0.0.1:${env.ARENA_TEMPORAL_PORT}`;
+  const temporalAddress =
+    env.TEMPORAL_ADDRESS ?? state.temporal?.address ?? `127.0.0.1:${env.ARENA_TEMPORAL_PORT}`;
   const url = env.DATABASE_URL ?? state.postgres?.url;
   if (!url) {
     throw new UserFacingError(

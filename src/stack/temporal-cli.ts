@@ -66,7 +66,8 @@ export function userCacheDir(cacheDir: string): string {
 export async function locateTemporalCli(opts: LocateOptions): Promise<LocatedCli> {
   const skipped: string[] = [];
   if (opts.cliPathEnv) {
-    if (await isExecutable(opts.cliPathEnv)) return { path: opts.cliPathEnv, source: 'TEMPORAL_CLI_PATH', skipped };
+    if (await isExecutable(opts.cliPathEnv))
+      return { path: opts.cliPathEnv, source: 'TEMPORAL_CLI_PATH', skipped };
     throw new UserFacingError(
       `TEMPORAL_CLI_PATH=${opts.cliPathEnv} is not an executable file`,
       'Point TEMPORAL_CLI_PATH at a Temporal CLI binary, or unset it to let Arena find or build one.',
@@ -79,7 +80,8 @@ export async function locateTemporalCli(opts: LocateOptions): Promise<LocatedCli
   skipped.push('no `temporal` on PATH');
 
   const projectCache = path.join(opts.arenaHome, 'bin', 'temporal');
-  if (await isExecutable(projectCache)) return { path: projectCache, source: 'project cache (.arena/bin)', skipped };
+  if (await isExecutable(projectCache))
+    return { path: projectCache, source: 'project cache (.arena/bin)', skipped };
   skipped.push(`no ${projectCache}`);
 
   const userCache = path.join(userCacheDir(opts.cacheDir), 'temporal');
@@ -112,7 +114,9 @@ async function buildWithGo(
 ): Promise<{ path: string; source: CliSource } | undefined> {
   await mkdir(targetDir, { recursive: true });
   const target = path.join(targetDir, 'temporal');
-  opts.progress.start(`Building the Temporal CLI v${TEMPORAL_CLI_VERSION} with Go (first run only, takes minutes)`);
+  opts.progress.start(
+    `Building the Temporal CLI v${TEMPORAL_CLI_VERSION} with Go (first run only, takes minutes)`,
+  );
   try {
     const installed = await runGo(
       go,
@@ -125,7 +129,10 @@ async function buildWithGo(
       return { path: target, source: 'built with go install' };
     }
     skipped.push(`go install failed: ${installed.tail}`);
-    opts.log.warn({ output: installed.tail }, 'go install refused; trying a throw-away module with go get + go build');
+    opts.log.warn(
+      { output: installed.tail },
+      'go install refused; trying a throw-away module with go get + go build',
+    );
 
     // A throw-away module sidesteps go install's refusal of modules with replace directives.
     const work = await mkdtemp(path.join(os.tmpdir(), 'arena-temporal-build-'));
@@ -135,7 +142,12 @@ async function buildWithGo(
         path.join(work, 'tools.go'),
         `//go:build tools\n\npackage tools\n\nimport _ "${CLI_MODULE}/cmd/temporal"\n`,
       );
-      const got = await runGo(go, ['get', `${CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`], { cwd: work }, opts.progress);
+      const got = await runGo(
+        go,
+        ['get', `${CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`],
+        { cwd: work },
+        opts.progress,
+      );
       const built = got.ok
         ? await runGo(go, ['build', '-o', target, `${CLI_MODULE}/cmd/temporal`], { cwd: work }, opts.progress)
         : got;

@@ -60,12 +60,17 @@ async function waitForHttp200(url: string, timeoutMs: number): Promise<boolean> 
 /** Registers the search attributes Arena's workflows set, on a server that lacks them (idempotent). */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in (existing.customAttributes ?? {})));
+  const missing = Object.entries(SEARCH_ATTRIBUTES).filter(
+    ([name]) => !(name in (existing.customAttributes ?? {})),
+  );
   if (missing.length === 0) return;
   await connection.operatorService.addSearchAttributes({
     namespace,
     searchAttributes: Object.fromEntries(
-      missing.map(([name]) => [name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+      missing.map(([name]) => [
+        name,
+        proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
     ),
   });
 }
@@ -81,7 +86,10 @@ export async function ensureTemporal({ env, log, progress, state }: Deps): Promi
       await connection.workflowService.getSystemInfo({});
       await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE).catch((err: Error) =>
         // Temporal Cloud manages search attributes through its own control plane, not the operator API.
-        log.warn({ err: err.message }, 'could not register search attributes; register ArenaModel, ArenaVersion, ArenaState, ArenaStage (Keyword) yourself'),
+        log.warn(
+          { err: err.message },
+          'could not register search attributes; register ArenaModel, ArenaVersion, ArenaState, ArenaStage (Keyword) yourself',
+        ),
       );
     } finally {
       await connection.close();
@@ -112,7 +120,9 @@ export async function ensureTemporal({ env, log, progress, state }: Deps): Promi
       address,
       ui: (await isPortOpen(uiPort)) ? ui : undefined,
       startedPid: undefined,
-      how: known ? `reused the dev server started earlier (pid ${state.temporal?.pid})` : `reused the Temporal server already listening on ${address}`,
+      how: known
+        ? `reused the dev server started earlier (pid ${state.temporal?.pid})`
+        : `reused the Temporal server already listening on ${address}`,
     };
   }
   if (await isPortOpen(uiPort)) {
@@ -129,7 +139,9 @@ export async function ensureTemporal({ env, log, progress, state }: Deps): Promi
     log,
     progress,
   });
-  progress.info(`Temporal CLI: ${cli.path} (${cli.source}${cli.skipped.length ? `; ${cli.skipped.join('; ')}` : ''})`);
+  progress.info(
+    `Temporal CLI: ${cli.path} (${cli.source}${cli.skipped.length ? `; ${cli.skipped.join('; ')}` : ''})`,
+  );
 
   await mkdir(env.arenaHome, { recursive: true });
   const logFile = path.join(env.arenaHome, 'temporal.log');

@@ -3,6 +3,7 @@ import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { ArenaEnv } from '../config/env.js';
 import { UserFacingError } from '../user-error.js';
+import { installWorkerRuntime } from '../worker/runtime.js';
 
 export interface TemporalTarget {
   address: string;
@@ -12,7 +13,8 @@ export interface TemporalTarget {
 }
 
 export function temporalTargetFromEnv(env: ArenaEnv, address: string): TemporalTarget {
-  const wantsTls = env.TEMPORAL_TLS === 'true' || Boolean(env.TEMPORAL_TLS_CERT) || Boolean(env.TEMPORAL_API_KEY);
+  const wantsTls =
+    env.TEMPORAL_TLS === 'true' || Boolean(env.TEMPORAL_TLS_CERT) || Boolean(env.TEMPORAL_API_KEY);
   return {
     address,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -50,6 +52,8 @@ export async function connectClient(target: TemporalTarget, connectTimeoutMs = 5
 
 /** The worker's native connection, configured the same way as the client's. */
 export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
+  // The first native connection creates the SDK runtime; its logger must be installed before that.
+  installWorkerRuntime();
   const options: NativeConnectionOptions = {
     address: target.address,
     tls: (await tlsOptions(target)) as NativeConnectionOptions['tls'],

@@ -6,7 +6,9 @@ let installed = false;
  * The SDK logs every worker state change at INFO; Arena's CLI output would drown in it. Install a quieter
  * runtime logger once per process (Runtime.install fails if a worker already created the default runtime).
  */
-export function installWorkerRuntime(level: LogLevel = (process.env.TEMPORAL_SDK_LOG_LEVEL as LogLevel) ?? 'WARN'): void {
+export function installWorkerRuntime(
+  level: LogLevel = (process.env.TEMPORAL_SDK_LOG_LEVEL as LogLevel) ?? 'WARN',
+): void {
   if (installed) return;
   installed = true;
   try {

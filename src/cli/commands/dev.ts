@@ -7,7 +7,9 @@ import { runStackCheck } from '../../stack/check.js';
 import { emit } from '../output.js';
 
 export function registerDev(program: Command): void {
-  const dev = program.command('dev').description('the embedded local stack (Temporal dev server + PostgreSQL)');
+  const dev = program
+    .command('dev')
+    .description('the embedded local stack (Temporal dev server + PostgreSQL)');
 
   dev
     .command('up')
@@ -16,14 +18,17 @@ export function registerDev(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const env = loadEnv();
       const up = await ensureStack({ env, log: createLogger(env.LOG_LEVEL), progress: createProgress() });
-      emit(opts.json, { temporal: up.temporal, database: up.database, how: up.how, migrations: up.migrations }, () =>
-        [
-          `Temporal  ${up.temporal.address}   (${up.how.temporal})`,
-          `Web UI    ${up.temporal.ui ?? '(not known for an external server)'}`,
-          `Postgres  ${up.database.url}   (${up.how.database})`,
-          up.migrations.length ? `Migrations run: ${up.migrations.join(', ')}` : 'Schema up to date',
-          'Stop with: npm run arena -- dev down',
-        ].join('\n'),
+      emit(
+        opts.json,
+        { temporal: up.temporal, database: up.database, how: up.how, migrations: up.migrations },
+        () =>
+          [
+            `Temporal  ${up.temporal.address}   (${up.how.temporal})`,
+            `Web UI    ${up.temporal.ui ?? '(not known for an external server)'}`,
+            `Postgres  ${up.database.url}   (${up.how.database})`,
+            up.migrations.length ? `Migrations run: ${up.migrations.join(', ')}` : 'Schema up to date',
+            'Stop with: npm run arena -- dev down',
+          ].join('\n'),
       );
     });
 
@@ -33,16 +38,25 @@ export function registerDev(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
       const { stopped } = await stopStack({ env: loadEnv() });
-      emit(opts.json, { stopped }, () => (stopped.length ? `Stopped: ${stopped.join(', ')}` : 'Nothing was running'));
+      emit(opts.json, { stopped }, () =>
+        stopped.length ? `Stopped: ${stopped.join(', ')}` : 'Nothing was running',
+      );
     });
 
   dev
     .command('check')
-    .description('run a workflow end to end (client → Temporal → worker → activity → Postgres) and read the row back')
+    .description(
+      'run a workflow end to end (client → Temporal → worker → activity → Postgres) and read the row back',
+    )
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
       const env = loadEnv();
       const result = await runStackCheck(env, createLogger(env.LOG_LEVEL));
-      emit(opts.json, result, () => `OK: workflow ${result.workflowId} wrote audit row ${result.auditId} (${result.hash.slice(0, 12)}…)`);
+      emit(
+        opts.json,
+        result,
+        () =>
+          `OK: workflow ${result.workflowId} wrote audit row ${result.auditId} (${result.hash.slice(0, 12)}…)`,
+      );
     });
 }

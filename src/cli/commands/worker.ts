@@ -20,7 +20,10 @@ export function registerWorker(program: Command): void {
       const connection = await connectWorker(target);
       const taskQueue = opts.taskQueue ?? env.ARENA_TASK_QUEUE;
       const worker = await createWorker({ connection, namespace: target.namespace, taskQueue, knex, log });
-      log.info({ address: target.address, namespace: target.namespace, taskQueue }, 'worker started; Ctrl-C to stop');
+      log.info(
+        { address: target.address, namespace: target.namespace, taskQueue },
+        'worker started; Ctrl-C to stop',
+      );
       // Worker.run() resolves after SIGINT/SIGTERM once in-flight tasks finish (the SDK installs the handlers).
       try {
         await worker.run();

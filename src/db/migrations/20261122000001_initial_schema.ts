@@ -89,8 +89,12 @@ export async function up(knex: Knex): Promise<void> {
     t.primary(['tenant_id', 'model']);
     t.foreign(['tenant_id', 'model']).references(['tenant_id', 'name']).inTable('models').onDelete('CASCADE');
   });
-  await knex.raw(`alter table routing add constraint routing_mode_check check (mode in ('off','shadow','canary'))`);
-  await knex.raw(`alter table routing add constraint routing_weight_check check (weight_bp between 0 and 10000)`);
+  await knex.raw(
+    `alter table routing add constraint routing_mode_check check (mode in ('off','shadow','canary'))`,
+  );
+  await knex.raw(
+    `alter table routing add constraint routing_weight_check check (weight_bp between 0 and 10000)`,
+  );
 
   await knex.schema.createTable('predictions', (t) => {
     t.bigIncrements('id').primary();
@@ -112,7 +116,9 @@ export async function up(knex: Knex): Promise<void> {
     t.unique(['tenant_id', 'model', 'request_id', 'version', 'role']);
     t.index(['tenant_id', 'model', 'at']);
   });
-  await knex.raw(`alter table predictions add constraint predictions_role_check check (role in ('served','shadow'))`);
+  await knex.raw(
+    `alter table predictions add constraint predictions_role_check check (role in ('served','shadow'))`,
+  );
   await knex.raw(
     `alter table predictions add constraint predictions_latency_check check (latency_ms is null or latency_ms >= 0)`,
   );

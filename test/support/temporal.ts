@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import type { Knex } from '../../src/db/knex.js';
+import { createLogger } from '../../src/log.js';
+import { createWorker } from '../../src/worker/create-worker.js';
+import { installWorkerRuntime } from '../../src/worker/runtime.js';
+
+export interface TestTemporal {
+  client: Client;
+  connection: Connection;
+  nativeConnection: NativeConnection;
+  namespace: string;
+  /** A task queue of this file's own, so files never pick up each other's tasks. */
+  taskQueue: string;
+  worker(knex: Knex, clock?: () => Date): Promise<Worker>;
+  close(): Promise<void>;
+}
+
+export async function connectTestTemporal(): Promise<TestTemporal> {
+  const stack = inject('stack');
+  installWorkerRuntime();
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const taskQueue = `test-${randomUUID()}`;
+  return {
+    client: new Client({ connection, namespace: stack.namespace }),
+    connection,
+    nativeConnection,
+    namespace: stack.namespace,
+    taskQueue,
+    worker: (knex, clock) =>
+      createWorker({
+        connection: nativeConnection,
+        namespace: stack.namespace,
+        taskQueue,
+        knex,
+        log: createLogger('warn'),
+        ...(clock ? { clock } : {}),
+        workerOptions: { workflowBundle: { code: inject('workflowBundleCode') } },
+      }),
+    async close() {
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}

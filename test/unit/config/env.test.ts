@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadEnv } from '../../../src/config/env.js';
+
+describe('loadEnv', () => {
+  it('applies defaults when nothing is set', () => {
+    const env = loadEnv({});
+    expect(env.TEMPORAL_NAMESPACE).toBe('default');
+    expect(env.ARENA_TEMPORAL_PORT).toBe(7233);
+    expect(env.arenaHome.endsWith('.arena')).toBe(true);
+  });
+
+  it('names the variable and the value that is wrong', () => {
+    expect(() => loadEnv({ DATABASE_URL: 'mysql://x', TEMPORAL_ADDRESS: 'nohostport' })).toThrow(ConfigError);
+    const load = (): unknown => loadEnv({ DATABASE_URL: 'mysql://x', ARENA_TEMPORAL_PORT: '99999' });
+    expect(load).toThrow('DATABASE_URL="mysql://x"');
+    expect(load).toThrow('ARENA_TEMPORAL_PORT="99999"');
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadEnv({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
+  });
+});
