@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerDb } from './commands/db.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDev } from './commands/dev.js';
 import { registerWorker } from './commands/worker.js';
 
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDev(program);
   registerDb(program);
+  registerDemo(program);
   registerWorker(program);
   return program;
 }
