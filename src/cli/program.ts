@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDev } from './commands/dev.js';
+import { registerModel } from './commands/model.js';
+import { registerRoute, registerRouting } from './commands/routing.js';
 import { registerWorker } from './commands/worker.js';
 
 export function buildProgram(): Command {
@@ -12,6 +14,9 @@ export function buildProgram(): Command {
   registerDev(program);
   registerDb(program);
   registerDemo(program);
+  registerModel(program);
+  registerRouting(program);
+  registerRoute(program);
   registerWorker(program);
   return program;
 }

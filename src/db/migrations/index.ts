@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as initialSchema from './20261122000001_initial_schema.js';
+import * as routingHistory from './20261122000002_routing_history.js';
 
 /**
  * Migrations are listed here rather than discovered on disk so they work the same under tsx, vitest and
@@ -8,6 +9,7 @@ import * as initialSchema from './20261122000001_initial_schema.js';
  */
 const migrations: Record<string, Knex.Migration> = {
   '20261122000001_initial_schema': initialSchema,
+  '20261122000002_routing_history': routingHistory,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
