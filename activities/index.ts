@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps.js';
+import { routingActivities } from './routing.js';
 import { stackCheckActivities } from './stack-check.js';
 
 export type { ActivityDeps } from './deps.js';
@@ -7,6 +8,7 @@ export type { ActivityDeps } from './deps.js';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...stackCheckActivities(deps),
+    ...routingActivities(deps),
   };
 }
 

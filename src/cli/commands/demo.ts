@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { loadEnv } from '../../config/env.js';
 import { createLogger } from '../../log.js';
-import { runStackCheck } from '../../stack/check.js';
-import { ensureStack } from '../../stack/index.js';
 import { createProgress } from '../../stack/progress.js';
 import { emit } from '../output.js';
 
@@ -14,6 +12,8 @@ export function registerDemo(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const env = loadEnv();
       const log = createLogger(env.LOG_LEVEL);
+      const { ensureStack } = await import('../../stack/index.js');
+      const { runStackCheck } = await import('../../stack/check.js');
       const up = await ensureStack({ env, log, progress: createProgress() });
       // Until the rollout workflow lands, the demo proves the stack with the wiring workflow.
       const check = await runStackCheck(env, log);

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { loadEnv } from '../../config/env.js';
 import { createLogger } from '../../log.js';
-import { ensureStack, stopStack } from '../../stack/index.js';
 import { createProgress } from '../../stack/progress.js';
-import { runStackCheck } from '../../stack/check.js';
 import { emit } from '../output.js';
+
+// Commands import the Temporal SDK and the stack lazily: `arena model list` should not pay for them.
 
 export function registerDev(program: Command): void {
   const dev = program
@@ -17,6 +17,7 @@ export function registerDev(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
       const env = loadEnv();
+      const { ensureStack } = await import('../../stack/index.js');
       const up = await ensureStack({ env, log: createLogger(env.LOG_LEVEL), progress: createProgress() });
       emit(
         opts.json,
@@ -37,6 +38,7 @@ export function registerDev(program: Command): void {
     .description('stop what `arena dev up` started')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
+      const { stopStack } = await import('../../stack/index.js');
       const { stopped } = await stopStack({ env: loadEnv() });
       emit(opts.json, { stopped }, () =>
         stopped.length ? `Stopped: ${stopped.join(', ')}` : 'Nothing was running',
@@ -51,6 +53,7 @@ export function registerDev(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
       const env = loadEnv();
+      const { runStackCheck } = await import('../../stack/check.js');
       const result = await runStackCheck(env, createLogger(env.LOG_LEVEL));
       emit(
         opts.json,

@@ -3,8 +3,6 @@ import { loadEnv } from '../../config/env.js';
 import { createKnex } from '../../db/knex.js';
 import { createLogger } from '../../log.js';
 import { resolveEndpoints } from '../../stack/endpoints.js';
-import { connectWorker, temporalTargetFromEnv } from '../../temporal/connection.js';
-import { createWorker } from '../../worker/create-worker.js';
 
 export function registerWorker(program: Command): void {
   program
@@ -13,6 +11,8 @@ export function registerWorker(program: Command): void {
     .option('--task-queue <name>', 'task queue to poll (default: ARENA_TASK_QUEUE or "arena")')
     .action(async (opts: { taskQueue?: string }) => {
       const env = loadEnv();
+      const { connectWorker, temporalTargetFromEnv } = await import('../../temporal/connection.js');
+      const { createWorker } = await import('../../worker/create-worker.js');
       const log = createLogger(env.LOG_LEVEL);
       const endpoints = await resolveEndpoints(env);
       const target = temporalTargetFromEnv(env, endpoints.temporal.address);
