@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routingActivities } from '../../../activities/routing.js';
 import { createLogger } from '../../../src/log.js';
 import { registerVersion } from '../../../src/registry/registry.js';
+import type { RoutingEntry } from '../../../src/routing/table.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 
 describe('routing activities (real Postgres, activity context from @temporalio/testing)', () => {
@@ -31,8 +32,8 @@ describe('routing activities (real Postgres, activity context from @temporalio/t
       actor: 'wf',
       idempotencyKey: 'r1:stage:1',
     };
-    const first = await env.run(acts.setRouting, input);
-    const retry = await env.run(acts.setRouting, input);
+    const first = (await env.run(acts.setRouting, input)) as RoutingEntry;
+    const retry = (await env.run(acts.setRouting, input)) as RoutingEntry;
     expect(retry.generation).toBe(first.generation);
     expect(await db.knex('routing_history').where({ model: 'm' }).count({ n: '*' }).first()).toEqual({
       n: 3,
