@@ -44,7 +44,7 @@ describe('routing activities (real Postgres, activity context from @temporalio/t
       actor: 'wf',
       idempotencyKey: 'r1:bootstrap',
     });
-    expect(again.generation).toBe(first.generation);
+    expect((again as RoutingEntry).generation).toBe(first.generation);
   });
 
   it('turns bad data into a non-retryable failure typed by the error', async () => {
