@@ -1,0 +1,155 @@
+import type { Knex } from 'knex';
+import { histogramQuantile, type Histogram } from '../ingest/histogram.js';
+
+/** `{ n, mean, variance }` with the sample variance, as the statistics functions take it. */
+export interface SummaryStats {
+  n: number;
+  mean: number;
+  variance: number;
+}
+
+export interface MetricFigures {
+  /** Independent per-request values of this version and role. */
+  summary: SummaryStats;
+  /** Per-request differences (this shadow version − the served version), when paired data exists. */
+  paired: SummaryStats | undefined;
+  errorCount: number;
+  min: number | null;
+  max: number | null;
+  /** p50/p95/p99 from the merged log-bucket histogram, for metrics recorded with one (latency_ms). */
+  quantiles: { p50: number; p95: number; p99: number } | undefined;
+}
+
+export interface WindowQuery {
+  tenantId?: string;
+  model: string;
+  versions: string[];
+  role?: 'served' | 'shadow';
+  /** Inclusive start of the first time bucket. */
+  from?: Date;
+  /** Exclusive end: buckets starting at or after it are left out. */
+  to?: Date;
+  rolloutId?: string;
+}
+
+export type VersionFigures = Record<string, Record<string, MetricFigures>>;
+
+/**
+ * Variance from count, sum and sum of squares. The subtraction loses precision only when the mean is huge
+ * relative to the spread, which Arena's metrics (errors, latencies, rates) are not; clamped at 0 against
+ * rounding.
+ */
+export function summaryFromSums(n: number, sum: number, sumSq: number): SummaryStats {
+  if (n === 0) return { n: 0, mean: 0, variance: 0 };
+  const mean = sum / n;
+  const variance = n > 1 ? Math.max(0, (sumSq - (sum * sum) / n) / (n - 1)) : 0;
+  return { n, mean, variance };
+}
+
+function scoped(knex: Knex, q: WindowQuery): Knex.QueryBuilder {
+  const query = knex('metric_rollups')
+    .where({ tenant_id: q.tenantId ?? 'default', model: q.model })
+    .whereIn('version', q.versions);
+  if (q.role) void query.where('role', q.role);
+  if (q.rolloutId !== undefined) void query.where('rollout_id', q.rolloutId);
+  if (q.from) void query.where('bucket_start', '>=', q.from);
+  if (q.to) void query.where('bucket_start', '<', q.to);
+  return query;
+}
+
+interface SumsRow {
+  version: string;
+  metric: string;
+  n: number;
+  sum: number;
+  sum_sq: number;
+  pn: number;
+  psum: number;
+  psum_sq: number;
+  errors: number;
+  min: number | null;
+  max: number | null;
+  hist: boolean;
+}
+
+/**
+ * Every metric of the given versions over a time window, from rollups only: two grouped queries whose cost
+ * depends on the number of time buckets in the window, not on how many predictions they summarise.
+ */
+export async function readVersionMetrics(knex: Knex, q: WindowQuery): Promise<VersionFigures> {
+  const rows = (await scoped(knex, q)
+    .groupBy('version', 'metric')
+    .select(
+      'version',
+      'metric',
+      knex.raw('sum(count)::float8 as n'),
+      knex.raw('sum(sum) as sum'),
+      knex.raw('sum(sum_sq) as sum_sq'),
+      knex.raw('sum(paired_count)::float8 as pn'),
+      knex.raw('sum(paired_sum) as psum'),
+      knex.raw('sum(paired_sum_sq) as psum_sq'),
+      knex.raw('sum(error_count)::float8 as errors'),
+      knex.raw('min(min) as min'),
+      knex.raw('max(max) as max'),
+      knex.raw(`bool_or(histogram <> '{}'::jsonb) as hist`),
+    )) as SumsRow[];
+
+  const histograms = new Map<string, Histogram>();
+  if (rows.some((r) => r.hist)) {
+    const binRows = (await scoped(knex, q)
+      .whereRaw(`histogram <> '{}'::jsonb`)
+      .crossJoin(knex.raw('jsonb_each_text(histogram) as h(bin, c)'))
+      .groupBy('version', 'metric', 'h.bin')
+      .select('version', 'metric', 'h.bin as bin', knex.raw('sum(h.c::float8) as count'))) as Array<{
+      version: string;
+      metric: string;
+      bin: string;
+      count: number;
+    }>;
+    for (const b of binRows) {
+      const k = `${b.version}\u0000${b.metric}`;
+      const h = histograms.get(k) ?? histograms.set(k, {}).get(k)!;
+      h[b.bin] = b.count;
+    }
+  }
+
+  const out: VersionFigures = Object.fromEntries(q.versions.map((v) => [v, {}]));
+  for (const r of rows) {
+    const h = histograms.get(`${r.version}\u0000${r.metric}`);
+    out[r.version]![r.metric] = {
+      summary: summaryFromSums(r.n, r.sum, r.sum_sq),
+      paired: r.pn > 0 ? summaryFromSums(r.pn, r.psum, r.psum_sq) : undefined,
+      errorCount: r.errors,
+      min: r.min,
+      max: r.max,
+      quantiles: h
+        ? {
+            p50: histogramQuantile(h, 0.5)!,
+            p95: histogramQuantile(h, 0.95)!,
+            p99: histogramQuantile(h, 0.99)!,
+          }
+        : undefined,
+    };
+  }
+  return out;
+}
+
+/** One version's summary of one metric (n = 0 when nothing was recorded). */
+export async function readSummary(
+  knex: Knex,
+  q: Omit<WindowQuery, 'versions'> & { version: string },
+  metric: string,
+): Promise<SummaryStats> {
+  const figures = await readVersionMetrics(knex, { ...q, versions: [q.version] });
+  return figures[q.version]?.[metric]?.summary ?? { n: 0, mean: 0, variance: 0 };
+}
+
+/** Successes and trials of a 0/1 metric (error, correct). */
+export async function readProportion(
+  knex: Knex,
+  q: Omit<WindowQuery, 'versions'> & { version: string },
+  metric: string,
+): Promise<{ x: number; n: number }> {
+  const s = await readSummary(knex, q, metric);
+  return { x: Math.round(s.mean * s.n), n: s.n };
+}

@@ -1,0 +1,375 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { RollupAccumulator, outcomeMetrics, type RollupDelta } from './rollup-delta.js';
+import type { Feedback, Prediction } from './records.js';
+import { TENANT_ROLE } from '../db/migrations/20261122000001_initial_schema.js';
+
+const PREDICTION_COLUMNS = [
+  'tenant_id',
+  'request_id',
+  'unit_id',
+  'model',
+  'version',
+  'role',
+  'rollout_id',
+  'value',
+  'prediction',
+  'latency_ms',
+  'error',
+  'error_code',
+  'metrics',
+  'features_hash',
+  'at',
+] as const;
+
+export interface WriteOptions {
+  bucketMs: number;
+  /**
+   * Run the transaction as the `arena_tenant` role with `arena.tenant_id` set, so Postgres' row-level
+   * security itself refuses rows of another tenant (the gateway does this; trusted workers need not).
+   */
+  enforceTenant?: boolean;
+}
+
+async function beginAs(
+  client: pg.PoolClient,
+  tenantId: string,
+  enforceTenant: boolean | undefined,
+): Promise<void> {
+  await client.query('begin');
+  if (enforceTenant) {
+    await client.query(`set local role ${TENANT_ROLE}`);
+    await client.query(`select set_config('arena.tenant_id', $1, true)`, [tenantId]);
+  }
+}
+
+export interface WriteResult {
+  inserted: number;
+  /** Records already stored (a retried batch, a repeated request): skipped and not counted again. */
+  duplicates: number;
+  rollupRows: number;
+}
+
+/** CSV field for COPY: NULL is an unquoted empty field, everything else is quoted with doubled quotes. */
+function csv(value: string | number | boolean | null): string {
+  if (value === null) return '';
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  return `"${value.replace(/"/g, '""')}"`;
+}
+
+function predictionCsv(tenantId: string, rows: Prediction[]): string {
+  let out = '';
+  for (const p of rows) {
+    out +=
+      [
+        csv(tenantId),
+        csv(p.requestId),
+        csv(p.unitId),
+        csv(p.model),
+        csv(p.version),
+        csv(p.role),
+        csv(p.rolloutId),
+        csv(p.value),
+        csv(JSON.stringify(p.prediction)),
+        csv(p.latencyMs),
+        csv(p.error),
+        csv(p.errorCode),
+        csv(p.metrics ? JSON.stringify(p.metrics) : null),
+        csv(p.featuresHash),
+        csv(p.at.toISOString()),
+      ].join(',') + '\n';
+  }
+  return out;
+}
+
+async function copyInto(client: pg.PoolClient, table: string, data: string): Promise<void> {
+  const stream = client.query(
+    copyFrom(`COPY ${table} (${PREDICTION_COLUMNS.join(', ')}) FROM STDIN WITH (FORMAT csv)`),
+  );
+  await pipeline(Readable.from([data]), stream);
+}
+
+const key = (p: Pick<Prediction, 'model' | 'requestId' | 'version' | 'role'>): string =>
+  `${p.model}\u0000${p.requestId}\u0000${p.version}\u0000${p.role}`;
+
+interface StoredPrediction {
+  model: string;
+  request_id: string;
+  version: string;
+  role: 'served' | 'shadow';
+  rollout_id: string;
+  value: number | null;
+  prediction: unknown;
+  error: boolean;
+  at: Date;
+}
+
+function fromRow(r: StoredPrediction): Prediction {
+  return {
+    requestId: r.request_id,
+    unitId: null,
+    model: r.model,
+    version: r.version,
+    role: r.role,
+    value: r.value,
+    prediction: r.prediction,
+    latencyMs: null,
+    error: r.error,
+    errorCode: null,
+    metrics: null,
+    featuresHash: null,
+    rolloutId: r.rollout_id,
+    at: r.at,
+  };
+}
+
+/**
+ * Outcome metrics and shadow pairs for requests whose actual is known. A shadow version's per-request
+ * difference against the served version is counted exactly once: in the transaction that completes the
+ * triple (served prediction, shadow prediction, actual), whichever of the three arrives last.
+ */
+async function addOutcomes(
+  client: pg.PoolClient,
+  tenantId: string,
+  acc: RollupAccumulator,
+  requests: Array<{ model: string; requestId: string; actual: unknown }>,
+  isNew: (p: Prediction) => boolean,
+  outcomeFor: (p: Prediction) => boolean,
+): Promise<void> {
+  if (requests.length === 0) return;
+  const { rows } = await client.query<StoredPrediction>(
+    `select p.model, p.request_id, p.version, p.role, p.rollout_id, p.value, p.prediction, p.error, p.at
+       from predictions p
+       join unnest($2::text[], $3::text[]) as r(model, request_id)
+         on p.model = r.model and p.request_id = r.request_id
+      where p.tenant_id = $1`,
+    [tenantId, requests.map((r) => r.model), requests.map((r) => r.requestId)],
+  );
+  const byRequest = new Map<string, Prediction[]>();
+  for (const row of rows) {
+    const p = fromRow(row);
+    const k = `${p.model}\u0000${p.requestId}`;
+    const list = byRequest.get(k);
+    if (list) list.push(p);
+    else byRequest.set(k, [p]);
+  }
+  for (const request of requests) {
+    const preds = byRequest.get(`${request.model}\u0000${request.requestId}`) ?? [];
+    const metrics = new Map<Prediction, Record<string, number>>();
+    for (const p of preds) {
+      metrics.set(p, outcomeFor(p) ? acc.addOutcome(p, request.actual) : outcomeMetrics(p, request.actual));
+    }
+    for (const served of preds.filter((p) => p.role === 'served')) {
+      for (const shadow of preds.filter((p) => p.role === 'shadow')) {
+        if (!isNew(served) && !isNew(shadow)) continue;
+        const s = metrics.get(served)!;
+        const h = metrics.get(shadow)!;
+        for (const name of Object.keys(h)) {
+          if (name in s) acc.addPaired(shadow, name, h[name]! - s[name]!);
+        }
+      }
+    }
+  }
+}
+
+async function upsertRollups(client: pg.PoolClient, tenantId: string, deltas: RollupDelta[]): Promise<void> {
+  // A few thousand parameters per statement at most: chunk so big batches stay under Postgres' limit.
+  for (let i = 0; i < deltas.length; i += 1000) {
+    const chunk = deltas.slice(i, i + 1000);
+    const params: unknown[] = [];
+    const tuples = chunk.map((d) => {
+      const base = params.length;
+      params.push(
+        tenantId,
+        d.model,
+        d.rolloutId,
+        d.version,
+        d.role,
+        d.metric,
+        new Date(d.bucketStart).toISOString(),
+        d.count,
+        d.sum,
+        d.sumSq,
+        d.pairedCount,
+        d.pairedSum,
+        d.pairedSumSq,
+        d.errorCount,
+        d.min,
+        d.max,
+        JSON.stringify(d.histogram),
+      );
+      return `(${Array.from({ length: 17 }, (_, j) => `$${base + j + 1}`).join(',')})`;
+    });
+    await client.query(
+      `insert into metric_rollups (tenant_id, model, rollout_id, version, role, metric, bucket_start, count, sum, sum_sq,
+                                   paired_count, paired_sum, paired_sum_sq, error_count, min, max, histogram)
+       values ${tuples.join(',')}
+       on conflict (tenant_id, model, rollout_id, version, role, metric, bucket_start) do update set
+         count = metric_rollups.count + excluded.count,
+         sum = metric_rollups.sum + excluded.sum,
+         sum_sq = metric_rollups.sum_sq + excluded.sum_sq,
+         paired_count = metric_rollups.paired_count + excluded.paired_count,
+         paired_sum = metric_rollups.paired_sum + excluded.paired_sum,
+         paired_sum_sq = metric_rollups.paired_sum_sq + excluded.paired_sum_sq,
+         error_count = metric_rollups.error_count + excluded.error_count,
+         min = least(metric_rollups.min, excluded.min),
+         max = greatest(metric_rollups.max, excluded.max),
+         histogram = case when excluded.histogram = '{}'::jsonb then metric_rollups.histogram
+                          else arena_hist_add(metric_rollups.histogram, excluded.histogram) end,
+         updated_at = now()`,
+      params,
+    );
+  }
+}
+
+/** COPY into a temporary table, then INSERT … ON CONFLICT DO NOTHING: returns the records actually stored. */
+async function insertViaStaging(
+  client: pg.PoolClient,
+  tenantId: string,
+  batch: Prediction[],
+): Promise<Prediction[]> {
+  await client.query(
+    'create temp table arena_staging_predictions (like predictions including defaults) on commit drop',
+  );
+  await copyInto(client, 'arena_staging_predictions', predictionCsv(tenantId, batch));
+  const { rows } = await client.query<{
+    model: string;
+    request_id: string;
+    version: string;
+    role: 'served' | 'shadow';
+  }>(
+    `insert into predictions (${PREDICTION_COLUMNS.join(', ')})
+     select distinct on (tenant_id, model, request_id, version, role) ${PREDICTION_COLUMNS.join(', ')}
+       from arena_staging_predictions
+      order by tenant_id, model, request_id, version, role, ctid
+     on conflict (tenant_id, model, request_id, version, role) do nothing
+     returning model, request_id, version, role`,
+  );
+  const fresh = new Set(
+    rows.map((r) => key({ model: r.model, requestId: r.request_id, version: r.version, role: r.role })),
+  );
+  // The first occurrence of a key in the batch is the one stored.
+  return batch.filter((p) => fresh.delete(key(p)));
+}
+
+/**
+ * Stores a batch of predictions and updates their rollups in one transaction. Fast path: COPY straight into
+ * predictions. If any row is already stored (a retried batch), the transaction is redone through a staging
+ * table with ON CONFLICT DO NOTHING, and only the rows actually inserted are counted in the rollups.
+ */
+export async function writePredictions(
+  pool: pg.Pool,
+  tenantId: string,
+  batch: Prediction[],
+  options: WriteOptions,
+): Promise<WriteResult> {
+  const { bucketMs, enforceTenant } = options;
+  if (batch.length === 0) return { inserted: 0, duplicates: 0, rollupRows: 0 };
+  const client = await pool.connect();
+  try {
+    let inserted: Prediction[] | undefined;
+    await beginAs(client, tenantId, enforceTenant);
+    // PostgreSQL refuses COPY into a table under row-level security, so the tenant path always stages.
+    if (!enforceTenant) {
+      try {
+        await copyInto(client, 'predictions', predictionCsv(tenantId, batch));
+        inserted = batch;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '23505') throw err;
+        await client.query('rollback');
+        await beginAs(client, tenantId, enforceTenant);
+      }
+    }
+    inserted ??= await insertViaStaging(client, tenantId, batch);
+    const acc = new RollupAccumulator(bucketMs);
+    for (const p of inserted) acc.addPrediction(p);
+    const insertedKeys = new Set(inserted.map(key));
+    const requests = [
+      ...new Map(
+        inserted.map((p) => [`${p.model}\u0000${p.requestId}`, { model: p.model, requestId: p.requestId }]),
+      ).values(),
+    ];
+    const { rows: known } = await client.query<{ model: string; request_id: string; actual: unknown }>(
+      `select f.model, f.request_id, f.actual
+         from feedback f
+         join unnest($2::text[], $3::text[]) as r(model, request_id) on f.model = r.model and f.request_id = r.request_id
+        where f.tenant_id = $1`,
+      [tenantId, requests.map((r) => r.model), requests.map((r) => r.requestId)],
+    );
+    await addOutcomes(
+      client,
+      tenantId,
+      acc,
+      known.map((k) => ({ model: k.model, requestId: k.request_id, actual: k.actual })),
+      (p) => insertedKeys.has(key(p)),
+      (p) => insertedKeys.has(key(p)),
+    );
+    const deltas = acc.entries();
+    await upsertRollups(client, tenantId, deltas);
+    await client.query('commit');
+    return {
+      inserted: inserted.length,
+      duplicates: batch.length - inserted.length,
+      rollupRows: deltas.length,
+    };
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Stores a batch of feedback (the first actual per request wins) and adds the outcome metrics of every
+ * prediction of those requests to the rollups of the prediction's time bucket, however late it arrives.
+ */
+export async function writeFeedback(
+  pool: pg.Pool,
+  tenantId: string,
+  batch: Feedback[],
+  options: WriteOptions,
+): Promise<WriteResult> {
+  const { bucketMs, enforceTenant } = options;
+  if (batch.length === 0) return { inserted: 0, duplicates: 0, rollupRows: 0 };
+  const client = await pool.connect();
+  try {
+    await beginAs(client, tenantId, enforceTenant);
+    const { rows } = await client.query<{ model: string; request_id: string; actual: unknown }>(
+      `insert into feedback (tenant_id, model, request_id, value, actual, at)
+       select $1, model, request_id, value, actual, at
+         from unnest($2::text[], $3::text[], $4::float8[], $5::jsonb[], $6::timestamptz[]) as f(model, request_id, value, actual, at)
+       on conflict (tenant_id, model, request_id) do nothing
+       returning model, request_id, actual`,
+      [
+        tenantId,
+        batch.map((f) => f.model),
+        batch.map((f) => f.requestId),
+        batch.map((f) => f.value),
+        batch.map((f) => JSON.stringify(f.actual)),
+        batch.map((f) => f.at.toISOString()),
+      ],
+    );
+    const acc = new RollupAccumulator(bucketMs);
+    await addOutcomes(
+      client,
+      tenantId,
+      acc,
+      rows.map((r) => ({ model: r.model, requestId: r.request_id, actual: r.actual })),
+      () => true,
+      () => true,
+    );
+    const deltas = acc.entries();
+    await upsertRollups(client, tenantId, deltas);
+    await client.query('commit');
+    return { inserted: rows.length, duplicates: batch.length - rows.length, rollupRows: deltas.length };
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
