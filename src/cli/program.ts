@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDev } from './commands/dev.js';
+import { registerGateway } from './commands/gateway.js';
 import { registerModel } from './commands/model.js';
 import { registerRoute, registerRouting } from './commands/routing.js';
 import { registerWorker } from './commands/worker.js';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerModel(program);
   registerRouting(program);
   registerRoute(program);
+  registerGateway(program);
   registerWorker(program);
   return program;
 }

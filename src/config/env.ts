@@ -25,6 +25,10 @@ const envSchema = z.object({
   ARENA_CACHE_DIR: z.string().min(1).optional(),
   ARENA_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   ARENA_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  /** JSON array of { token, name, tenant, roles } for the HTTP gateway. */
+  ARENA_GATEWAY_TOKENS: z.string().min(2).optional(),
+  ARENA_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  ARENA_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

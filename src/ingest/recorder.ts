@@ -35,6 +35,14 @@ export interface BatchOutcome {
   rejected: Rejection[];
 }
 
+export interface AcceptOptions {
+  /**
+   * Resolve only once these records are in Postgres (the gateway answers clients this way, so a 200 means
+   * stored). Concurrent callers still share COPY batches.
+   */
+  durable?: boolean;
+}
+
 export interface RecorderStats {
   buffered: number;
   written: number;
@@ -54,8 +62,8 @@ export interface Recorder {
   recordPrediction(input: unknown): Promise<void>;
   recordFeedback(input: unknown): Promise<void>;
   /** The batch form: invalid records come back with index, field and reason; the valid ones are kept. */
-  recordPredictions(inputs: unknown[]): Promise<BatchOutcome>;
-  recordFeedbackBatch(inputs: unknown[]): Promise<BatchOutcome>;
+  recordPredictions(inputs: unknown[], options?: AcceptOptions): Promise<BatchOutcome>;
+  recordFeedbackBatch(inputs: unknown[], options?: AcceptOptions): Promise<BatchOutcome>;
   /** Writes everything buffered so far. */
   flush(): Promise<void>;
   stats(): RecorderStats;
@@ -92,6 +100,24 @@ export function createRecorder(options: RecorderOptions): Recorder {
 
   let predictions: Prediction[] = [];
   let feedback: Feedback[] = [];
+  // Monotonic counts of records queued and of records taken off the queue (written or dropped), per kind;
+  // a durable caller waits until the drained count passes the position of its last record.
+  const queued = { predictions: 0, feedback: 0 };
+  const drained = { predictions: 0, feedback: 0 };
+  const durableWaiters: Array<{ kind: 'predictions' | 'feedback'; upTo: number; resolve: () => void }> = [];
+  const releaseDurable = (): void => {
+    for (let i = durableWaiters.length - 1; i >= 0; i--) {
+      const w = durableWaiters[i]!;
+      if (drained[w.kind] >= w.upTo) {
+        durableWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  };
+  const untilDrained = (kind: 'predictions' | 'feedback', upTo: number): Promise<void> =>
+    drained[kind] >= upTo
+      ? Promise.resolve()
+      : new Promise((resolve) => durableWaiters.push({ kind, upTo, resolve }));
   let writing: Promise<void> | undefined;
   let closed = false;
   let backoffMs = 100;
@@ -203,6 +229,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
       if (pBatch.length) {
         const r = await writeBatch(pBatch, (b) => writePredictions(pool, tenantId, b, writeOptions));
         predictions = predictions.slice(pBatch.length);
+        drained.predictions += pBatch.length;
         stats.written += r.inserted;
         stats.duplicates += r.duplicates;
         stats.lastBatchSize = pBatch.length;
@@ -210,6 +237,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
       if (fBatch.length) {
         const r = await writeBatch(fBatch, (b) => writeFeedback(pool, tenantId, b, writeOptions));
         feedback = feedback.slice(fBatch.length);
+        drained.feedback += fBatch.length;
         stats.feedbackWritten += r.inserted;
         stats.duplicates += r.duplicates;
       }
@@ -227,6 +255,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
     } finally {
       stats.buffered = buffered();
       while (waiters.length && buffered() < maxBuffered) waiters.shift()!();
+      releaseDurable();
     }
   };
 
@@ -241,7 +270,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
     if (closed) throw new Error('recorder is closed');
   };
 
-  const acceptPredictions = async (inputs: unknown[]): Promise<BatchOutcome> => {
+  const acceptPredictions = async (inputs: unknown[], options: AcceptOptions = {}): Promise<BatchOutcome> => {
     assertOpen();
     const rejected: Rejection[] = [];
     const now = new Date();
@@ -255,15 +284,17 @@ export function createRecorder(options: RecorderOptions): Recorder {
       }
       await room();
       predictions.push(parsed as Prediction);
+      queued.predictions += 1;
       accepted += 1;
     }
     stats.rejected += rejected.length;
     stats.buffered = buffered();
     schedule();
+    if (options.durable) await untilDrained('predictions', queued.predictions);
     return { accepted, rejected };
   };
 
-  const acceptFeedback = async (inputs: unknown[]): Promise<BatchOutcome> => {
+  const acceptFeedback = async (inputs: unknown[], options: AcceptOptions = {}): Promise<BatchOutcome> => {
     assertOpen();
     const rejected: Rejection[] = [];
     const now = new Date();
@@ -287,11 +318,13 @@ export function createRecorder(options: RecorderOptions): Recorder {
       }
       await room();
       feedback.push(parsed);
+      queued.feedback += 1;
       accepted += 1;
     }
     stats.rejected += rejected.length;
     stats.buffered = buffered();
     schedule();
+    if (options.durable) await untilDrained('feedback', queued.feedback);
     return { accepted, rejected };
   };
 

@@ -1,0 +1,192 @@
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { z } from 'zod';
+import { createRecorder, type Recorder } from '../ingest/recorder.js';
+import type { Logger } from '../log.js';
+import { RegistryError } from '../registry/errors.js';
+import { createRouter, type Router } from '../routing/router.js';
+import { createGatewayMetrics } from './metrics.js';
+import type { Role, TokenGrant, TokenStore } from './tokens.js';
+
+export interface GatewayOptions {
+  databaseUrl: string;
+  tokens: TokenStore;
+  /** Largest request body accepted (bytes); larger ones get 413. */
+  bodyLimit?: number;
+  /** Most records per ingestion request. */
+  maxBatch?: number;
+  log?: Logger;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    grant?: TokenGrant;
+  }
+}
+
+const routeBodySchema = z
+  .object({
+    model: z.string().min(1),
+    requestId: z.string().min(1).max(200),
+    unit: z.string().min(1).max(200).optional(),
+    segments: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The HTTP gateway: routing decisions and ingestion for model servers, with bearer tokens carrying a tenant
+ * and roles. Ingestion answers after the records are stored (durable), with per-record rejections.
+ */
+export async function buildGateway(options: GatewayOptions): Promise<FastifyInstance> {
+  const maxBatch = options.maxBatch ?? 10_000;
+  const metrics = createGatewayMetrics();
+  const app = Fastify({ bodyLimit: options.bodyLimit ?? 5 * 1024 * 1024, logger: false });
+  const recorders = new Map<string, Recorder>();
+  const routers = new Map<string, Promise<Router>>();
+
+  const recorderFor = (tenantId: string): Recorder => {
+    let r = recorders.get(tenantId);
+    if (!r) {
+      r = createRecorder({
+        databaseUrl: options.databaseUrl,
+        tenantId,
+        enforceTenant: true,
+        flushIntervalMs: 5,
+        ...(options.log ? { log: options.log } : {}),
+      });
+      recorders.set(tenantId, r);
+    }
+    return r;
+  };
+  const routerFor = (tenantId: string): Promise<Router> => {
+    let r = routers.get(tenantId);
+    if (!r) {
+      r = createRouter({
+        databaseUrl: options.databaseUrl,
+        tenantId,
+        ...(options.log ? { log: options.log } : {}),
+      });
+      r.catch(() => routers.delete(tenantId));
+      routers.set(tenantId, r);
+    }
+    return r;
+  };
+
+  const requireRole =
+    (...roles: Role[]) =>
+    async (request: FastifyRequest): Promise<void> => {
+      const grant = options.tokens.authenticate(request.headers.authorization);
+      if (!grant)
+        throw new HttpError(
+          401,
+          'missing or unknown bearer token',
+          'Send Authorization: Bearer <token> with a configured token.',
+        );
+      if (!roles.some((r) => grant.roles.includes(r))) {
+        throw new HttpError(403, `token "${grant.name}" lacks the role ${roles.join(' or ')}`);
+      }
+      request.grant = grant;
+    };
+
+  app.setErrorHandler((err: FastifyError | HttpError | RegistryError, _request, reply: FastifyReply) => {
+    if (err instanceof HttpError)
+      return reply.code(err.statusCode).send({ error: err.message, ...(err.hint ? { hint: err.hint } : {}) });
+    if (err instanceof RegistryError) {
+      const status =
+        err.code === 'unknown_model' || err.code === 'not_found' ? 404 : err.code === 'conflict' ? 409 : 400;
+      return reply.code(status).send({ error: err.message, hint: err.hint, code: err.code });
+    }
+    const fe = err as FastifyError;
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply
+        .code(413)
+        .send({
+          error: `body larger than ${options.bodyLimit ?? 5 * 1024 * 1024} bytes`,
+          hint: 'Send smaller batches.',
+        });
+    if (fe.statusCode && fe.statusCode < 500) return reply.code(fe.statusCode).send({ error: fe.message });
+    options.log?.error({ err: fe.message }, 'gateway: unexpected error');
+    return reply.code(500).send({ error: 'internal error' });
+  });
+
+  const records = (body: unknown): unknown[] => {
+    const list = Array.isArray(body) ? body : (body as { records?: unknown } | null)?.records;
+    if (!Array.isArray(list))
+      throw new HttpError(400, 'body must be a JSON array of records or { "records": [...] }');
+    if (list.length > maxBatch)
+      throw new HttpError(
+        413,
+        `${list.length} records in one request; at most ${maxBatch}`,
+        'Split the batch.',
+      );
+    return list;
+  };
+
+  app.get('/healthz', async () => {
+    const health = await Promise.all(
+      [...routers.entries()].map(async ([tenant, r]) => [tenant, (await r).health()] as const),
+    );
+    return { ok: true, routers: Object.fromEntries(health) };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    for (const [tenant, r] of recorders) metrics.buffered.set({ tenant }, r.stats().buffered);
+    for (const [tenant, routerPromise] of routers) {
+      const router = await routerPromise.catch(() => undefined);
+      for (const e of router?.entries() ?? [])
+        metrics.routerGeneration.set({ tenant, model: e.model }, e.generation);
+    }
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.post('/v1/route', { preHandler: requireRole('ingest', 'operator') }, async (request) => {
+    const parsed = routeBodySchema.safeParse(request.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new HttpError(400, `${issue.path.join('.') || 'body'}: ${issue.message}`);
+    }
+    const tenantId = request.grant!.tenantId;
+    const decision = (await routerFor(tenantId)).route(parsed.data.model, parsed.data.requestId, {
+      unit: parsed.data.unit,
+      segments: parsed.data.segments,
+    });
+    metrics.routeDecisions.inc({ tenant: tenantId, model: parsed.data.model, via: decision.via });
+    return decision;
+  });
+
+  for (const kind of ['predictions', 'feedback'] as const) {
+    app.post(`/v1/${kind}`, { preHandler: requireRole('ingest') }, async (request) => {
+      const list = records(request.body);
+      const tenantId = request.grant!.tenantId;
+      const recorder = recorderFor(tenantId);
+      const outcome =
+        kind === 'predictions'
+          ? await recorder.recordPredictions(list, { durable: true })
+          : await recorder.recordFeedbackBatch(list, { durable: true });
+      metrics.batchSize.observe({ kind }, list.length);
+      metrics.records.inc({ kind, tenant: tenantId }, outcome.accepted);
+      for (const r of outcome.rejected) metrics.rejects.inc({ kind, tenant: tenantId, field: r.field });
+      return outcome;
+    });
+  }
+
+  app.addHook('onClose', async () => {
+    await Promise.all([...recorders.values()].map((r) => r.close()));
+    await Promise.all([...routers.values()].map(async (r) => (await r.catch(() => undefined))?.close()));
+  });
+  return app;
+}
