@@ -3,6 +3,7 @@ import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDev } from './commands/dev.js';
 import { registerGateway } from './commands/gateway.js';
+import { registerIngest } from './commands/ingest.js';
 import { registerModel } from './commands/model.js';
 import { registerRoute, registerRouting } from './commands/routing.js';
 import { registerWorker } from './commands/worker.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerRouting(program);
   registerRoute(program);
   registerGateway(program);
+  registerIngest(program);
   registerWorker(program);
   return program;
 }

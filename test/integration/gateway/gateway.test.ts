@@ -70,7 +70,7 @@ describe('HTTP gateway (real HTTP on loopback, real Postgres)', () => {
     expect((await call('/v1/predictions', TOKENS.acmeIngest.slice(0, -1) + 'X', [])).status).toBe(401);
     const forbidden = await call('/v1/predictions', TOKENS.acmeOperator, []);
     expect(forbidden.status).toBe(403);
-    expect((await forbidden.json()).error).toMatch(/lacks the role ingest/);
+    expect(((await forbidden.json()) as { error: string }).error).toMatch(/lacks the role ingest/);
   });
 
   it('stores the valid records of a batch and returns each rejected one with index, field and reason', async () => {
@@ -84,7 +84,7 @@ describe('HTTP gateway (real HTTP on loopback, real Postgres)', () => {
       ],
     });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as { accepted: number; rejected: unknown[] };
     expect(body.accepted).toBe(2);
     expect(body.rejected).toEqual([
       { index: 1, field: 'latencyMs', reason: expect.any(String) },
@@ -114,7 +114,7 @@ describe('HTTP gateway (real HTTP on loopback, real Postgres)', () => {
     expect(many.status).toBe(413);
     const notArray = await call('/v1/predictions', TOKENS.acmeIngest, { records: 'nope' });
     expect(notArray.status).toBe(400);
-    expect((await notArray.json()).error).toMatch(/JSON array/);
+    expect(((await notArray.json()) as { error: string }).error).toMatch(/JSON array/);
   });
 
   it('keeps tenants apart: feedback from one tenant never touches the other’s rows', async () => {
@@ -122,7 +122,7 @@ describe('HTTP gateway (real HTTP on loopback, real Postgres)', () => {
     const res = await call('/v1/feedback', TOKENS.globexIngest, [
       { model: 'demand', requestId: 'a1', actual: 1000 },
     ]);
-    expect((await res.json()).accepted).toBe(1);
+    expect(((await res.json()) as { accepted: number }).accepted).toBe(1);
     expect(await db.knex('feedback').where({ request_id: 'a1' }).pluck('tenant_id')).toEqual(['globex']);
     expect(await db.knex('metric_rollups').where({ tenant_id: 'acme', metric: 'abs_error' })).toEqual([]);
     // acme's own feedback does join.

@@ -1,0 +1,156 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { loadEnv } from '../../config/env.js';
+import { createRecorder } from '../../ingest/recorder.js';
+import type { Rejection } from '../../ingest/records.js';
+import { createLogger } from '../../log.js';
+import { resolveEndpoints } from '../../stack/endpoints.js';
+import { UserFacingError } from '../../user-error.js';
+import { emit } from '../output.js';
+
+const CHUNK = 2_000;
+const SHOWN_REJECTIONS = 20;
+
+interface LineRejection extends Rejection {
+  line: number;
+}
+
+export function registerIngest(program: Command): void {
+  program
+    .command('ingest <file>')
+    .description(
+      'bulk-load predictions and feedback from NDJSON (one record per line; a line with "actual" is feedback)',
+    )
+    .option('--kind <kind>', 'treat every line as "predictions" or "feedback" instead of detecting it')
+    .option('--tenant <tenant>', 'tenant of the records', 'default')
+    .option('--json', 'machine-readable summary')
+    .action(async (file: string, opts: { kind?: string; tenant: string; json?: boolean }) => {
+      if (opts.kind !== undefined && opts.kind !== 'predictions' && opts.kind !== 'feedback') {
+        throw new UserFacingError(
+          `--kind=${JSON.stringify(opts.kind)}: must be predictions or feedback`,
+          'Omit --kind to detect it per line.',
+        );
+      }
+      const size = await stat(file).then(
+        (s) => s.size,
+        () => {
+          throw new UserFacingError(`Cannot read ${file}`, 'Check the path.');
+        },
+      );
+      const env = loadEnv();
+      const { database } = await resolveEndpoints(env);
+      const recorder = createRecorder({
+        databaseUrl: database.url,
+        tenantId: opts.tenant,
+        log: createLogger(env.LOG_LEVEL),
+      });
+      const bar = new cliProgress.SingleBar(
+        {
+          format: 'ingest [{bar}] {percentage}% | {lines} lines | {rate} lines/s | {rejected} rejected',
+          stream: process.stderr,
+          noTTYOutput: Boolean(process.env.CI),
+          notTTYSchedule: 5_000,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(size, 0, { lines: 0, rate: 0, rejected: 0 });
+      const started = Date.now();
+      const rejections: LineRejection[] = [];
+      let lines = 0;
+      let accepted = { predictions: 0, feedback: 0 };
+      let bytes = 0;
+      let predictions: Array<{ line: number; record: unknown }> = [];
+      let feedback: Array<{ line: number; record: unknown }> = [];
+
+      const send = async (
+        kind: 'predictions' | 'feedback',
+        chunk: Array<{ line: number; record: unknown }>,
+      ): Promise<void> => {
+        if (chunk.length === 0) return;
+        const records = chunk.map((c) => c.record);
+        const outcome =
+          kind === 'predictions'
+            ? await recorder.recordPredictions(records)
+            : await recorder.recordFeedbackBatch(records);
+        accepted = { ...accepted, [kind]: accepted[kind] + outcome.accepted };
+        for (const r of outcome.rejected) rejections.push({ ...r, line: chunk[r.index]!.line });
+      };
+
+      const input = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+      for await (const text of input) {
+        lines += 1;
+        bytes += Buffer.byteLength(text) + 1;
+        if (text.trim() === '') continue;
+        let record: unknown;
+        try {
+          record = JSON.parse(text);
+        } catch (err) {
+          rejections.push({
+            index: -1,
+            line: lines,
+            field: '(line)',
+            reason: `not valid JSON: ${(err as Error).message}`,
+          });
+          continue;
+        }
+        const kind =
+          opts.kind ??
+          (record !== null && typeof record === 'object' && 'actual' in record ? 'feedback' : 'predictions');
+        (kind === 'feedback' ? feedback : predictions).push({ line: lines, record });
+        if (predictions.length >= CHUNK) {
+          await send('predictions', predictions);
+          predictions = [];
+        }
+        if (feedback.length >= CHUNK) {
+          // Predictions read so far go first, so feedback finds them.
+          await send('predictions', predictions);
+          predictions = [];
+          await send('feedback', feedback);
+          feedback = [];
+        }
+        if (lines % 1000 === 0) {
+          bar.update(Math.min(bytes, size), {
+            lines,
+            rate: Math.round(lines / ((Date.now() - started) / 1000 || 1)),
+            rejected: rejections.length,
+          });
+        }
+      }
+      await send('predictions', predictions);
+      await recorder.flush();
+      await send('feedback', feedback);
+      await recorder.close();
+      bar.update(size, {
+        lines,
+        rate: Math.round(lines / ((Date.now() - started) / 1000 || 1)),
+        rejected: rejections.length,
+      });
+      bar.stop();
+
+      const seconds = (Date.now() - started) / 1000;
+      const summary = {
+        file,
+        lines,
+        accepted,
+        rejected: rejections.length,
+        seconds,
+        rejections: rejections.slice(0, 1000),
+      };
+      emit(opts.json, summary, () =>
+        [
+          `${accepted.predictions} predictions and ${accepted.feedback} feedback stored from ${lines} lines in ${seconds.toFixed(1)} s`,
+          ...rejections.slice(0, SHOWN_REJECTIONS).map((r) => `  line ${r.line}: ${r.field}: ${r.reason}`),
+          rejections.length > SHOWN_REJECTIONS
+            ? `  … and ${rejections.length - SHOWN_REJECTIONS} more rejected lines (use --json for all)`
+            : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      );
+      // Valid lines are stored either way; a non-zero exit tells scripts that some were not.
+      if (rejections.length > 0) process.exitCode = 2;
+    });
+}
