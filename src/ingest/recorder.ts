@@ -17,6 +17,11 @@ export interface RecorderOptions {
   tenantId?: string;
   /** Rows per COPY. */
   batchSize?: number;
+  /**
+   * Prediction batches written at once, on separate connections, so Postgres works on one COPY while this
+   * process prepares the next. Feedback batches always wait for them (see writer.ts on pairing).
+   */
+  concurrency?: number;
   /** A partial batch is written after this long. */
   flushIntervalMs?: number;
   /** Callers wait (back-pressure) once this many records are buffered, so memory stays bounded. */
@@ -85,7 +90,8 @@ export class RecordRejectedError extends Error {
  */
 export function createRecorder(options: RecorderOptions): Recorder {
   if (!options.pool && !options.databaseUrl) throw new Error('createRecorder needs databaseUrl or pool');
-  const pool = options.pool ?? new pg.Pool({ connectionString: options.databaseUrl, max: 3 });
+  const concurrency = Math.max(1, options.concurrency ?? 2);
+  const pool = options.pool ?? new pg.Pool({ connectionString: options.databaseUrl, max: concurrency + 1 });
   const ownPool = !options.pool;
   // A pooled client that errors while idle must not crash the process; the next write will retry.
   if (ownPool) pool.on('error', () => undefined);
@@ -98,30 +104,44 @@ export function createRecorder(options: RecorderOptions): Recorder {
   const writeOptions = { bucketMs, enforceTenant: options.enforceTenant ?? false };
   const log = options.log;
 
-  let predictions: Prediction[] = [];
-  let feedback: Feedback[] = [];
-  // Monotonic counts of records queued and of records taken off the queue (written or dropped), per kind;
-  // a durable caller waits until the drained count passes the position of its last record.
-  const queued = { predictions: 0, feedback: 0 };
-  const drained = { predictions: 0, feedback: 0 };
-  const durableWaiters: Array<{ kind: 'predictions' | 'feedback'; upTo: number; resolve: () => void }> = [];
-  const releaseDurable = (): void => {
+  type Kind = 'predictions' | 'feedback';
+  interface Queued<T> {
+    seq: number;
+    record: T;
+  }
+  const queues: { predictions: Array<Queued<Prediction>>; feedback: Array<Queued<Feedback>> } = {
+    predictions: [],
+    feedback: [],
+  };
+  // Each record gets a sequence number per kind. A durable caller waits until every record up to its last
+  // one is done (written or dropped); batches can finish out of order, so "done" is a contiguous watermark.
+  const nextSeq = { predictions: 0, feedback: 0 };
+  const done = { predictions: new Set<number>(), feedback: new Set<number>() };
+  const watermark = { predictions: 0, feedback: 0 };
+  const durableWaiters: Array<{ kind: Kind; upTo: number; resolve: () => void }> = [];
+  const markDone = (kind: Kind, seqs: number[]): void => {
+    for (const s of seqs) done[kind].add(s);
+    while (done[kind].delete(watermark[kind])) watermark[kind] += 1;
     for (let i = durableWaiters.length - 1; i >= 0; i--) {
       const w = durableWaiters[i]!;
-      if (drained[w.kind] >= w.upTo) {
+      if (watermark[w.kind] >= w.upTo) {
         durableWaiters.splice(i, 1);
         w.resolve();
       }
     }
   };
-  const untilDrained = (kind: 'predictions' | 'feedback', upTo: number): Promise<void> =>
-    drained[kind] >= upTo
+  const untilDone = (kind: Kind, upTo: number): Promise<void> =>
+    watermark[kind] >= upTo
       ? Promise.resolve()
       : new Promise((resolve) => durableWaiters.push({ kind, upTo, resolve }));
-  let writing: Promise<void> | undefined;
+
+  const inFlight = { predictions: 0, feedback: 0 };
+  const writes = new Set<Promise<void>>();
   let closed = false;
+  let backoffUntil = 0;
   let backoffMs = 100;
-  const waiters: Array<() => void> = [];
+  let timer: NodeJS.Timeout | undefined;
+  const roomWaiters: Array<() => void> = [];
   const stats: RecorderStats = {
     buffered: 0,
     written: 0,
@@ -160,20 +180,8 @@ export function createRecorder(options: RecorderOptions): Recorder {
     return undefined;
   };
 
-  const buffered = (): number => predictions.length + feedback.length;
-
-  const schedule = (): void => {
-    if (writing) return;
-    if (buffered() === 0) return;
-    const full = predictions.length >= batchSize || feedback.length >= batchSize;
-    writing = (async () => {
-      if (!full && !closed) await new Promise((r) => setTimeout(r, flushIntervalMs));
-      await drainOnce();
-    })().finally(() => {
-      writing = undefined;
-      if (buffered() > 0) schedule();
-    });
-  };
+  const buffered = (): number =>
+    queues.predictions.length + queues.feedback.length + inFlight.predictions + inFlight.feedback;
 
   /**
    * A batch the database refuses for its content (data, integrity or privilege errors: SQLSTATE classes
@@ -181,88 +189,119 @@ export function createRecorder(options: RecorderOptions): Recorder {
    * only the ones Postgres rejects are dropped, counted and logged.
    */
   const isPermanent = (err: unknown): boolean => /^(22|23|42)/.test((err as { code?: string }).code ?? '');
-  const writeOneByOne = async <T>(
+  const writeTolerant = async <T>(
     batch: T[],
-    write: (one: T[]) => Promise<WriteResult>,
+    write: (b: T[]) => Promise<WriteResult>,
   ): Promise<WriteResult> => {
-    const total: WriteResult = { inserted: 0, duplicates: 0, rollupRows: 0 };
-    for (const record of batch) {
-      try {
-        const r = await write([record]);
-        total.inserted += r.inserted;
-        total.duplicates += r.duplicates;
-      } catch (err) {
-        if (!isPermanent(err)) throw err;
-        stats.dropped += 1;
-        log?.error(
-          { err: (err as Error).message, record },
-          'recorder: the database refused a record; dropped',
-        );
-      }
-    }
-    return total;
-  };
-  const writeBatch = async <T>(batch: T[], write: (b: T[]) => Promise<WriteResult>): Promise<WriteResult> => {
     try {
       return await write(batch);
     } catch (err) {
-      if (!isPermanent(err) || batch.length === 1) {
-        if (isPermanent(err)) {
-          stats.dropped += 1;
-          log?.error(
-            { err: (err as Error).message, record: batch[0] },
-            'recorder: the database refused a record; dropped',
-          );
-          return { inserted: 0, duplicates: 0, rollupRows: 0 };
-        }
-        throw err;
+      if (!isPermanent(err)) throw err;
+      if (batch.length === 1) {
+        stats.dropped += 1;
+        log?.error(
+          { err: (err as Error).message, record: batch[0] },
+          'recorder: the database refused a record; dropped',
+        );
+        return { inserted: 0, duplicates: 0, rollupRows: 0 };
       }
-      return writeOneByOne(batch, write);
+      const total: WriteResult = { inserted: 0, duplicates: 0, rollupRows: 0 };
+      for (const record of batch) {
+        const r = await writeTolerant([record], write);
+        total.inserted += r.inserted;
+        total.duplicates += r.duplicates;
+      }
+      return total;
     }
   };
 
-  const drainOnce = async (): Promise<void> => {
-    // Predictions first, so feedback in the same cycle finds the predictions it belongs to.
-    const pBatch = predictions.slice(0, batchSize);
-    const fBatch = pBatch.length < batchSize ? feedback.slice(0, batchSize) : [];
-    try {
-      if (pBatch.length) {
-        const r = await writeBatch(pBatch, (b) => writePredictions(pool, tenantId, b, writeOptions));
-        predictions = predictions.slice(pBatch.length);
-        drained.predictions += pBatch.length;
-        stats.written += r.inserted;
+  const startWrite = <K extends Kind>(
+    kind: K,
+    items: K extends 'predictions' ? Array<Queued<Prediction>> : Array<Queued<Feedback>>,
+  ): void => {
+    inFlight[kind] += items.length;
+    const records = items.map((i) => i.record);
+    const write = (async () => {
+      try {
+        const r =
+          kind === 'predictions'
+            ? await writeTolerant(records as Prediction[], (b) =>
+                writePredictions(pool, tenantId, b, writeOptions),
+              )
+            : await writeTolerant(records as Feedback[], (b) =>
+                writeFeedback(pool, tenantId, b, writeOptions),
+              );
+        if (kind === 'predictions') {
+          stats.written += r.inserted;
+          stats.lastBatchSize = records.length;
+        } else stats.feedbackWritten += r.inserted;
         stats.duplicates += r.duplicates;
-        stats.lastBatchSize = pBatch.length;
+        stats.flushes += 1;
+        stats.lastError = undefined;
+        backoffMs = 100;
+        markDone(
+          kind,
+          items.map((i) => i.seq),
+        );
+      } catch (err) {
+        // Transient (the database is down or slow): put the batch back at the front and retry after a pause.
+        stats.lastError = (err as Error).message;
+        log?.warn(
+          { err: stats.lastError, buffered: buffered() },
+          `recorder: write failed; retrying in ${backoffMs} ms`,
+        );
+        (queues[kind] as Array<Queued<unknown>>).unshift(...items);
+        backoffUntil = Date.now() + backoffMs;
+        backoffMs = Math.min(backoffMs * 2, 5_000);
+      } finally {
+        inFlight[kind] -= items.length;
+        stats.buffered = buffered();
+        while (roomWaiters.length && buffered() < maxBuffered) roomWaiters.shift()!();
       }
-      if (fBatch.length) {
-        const r = await writeBatch(fBatch, (b) => writeFeedback(pool, tenantId, b, writeOptions));
-        feedback = feedback.slice(fBatch.length);
-        drained.feedback += fBatch.length;
-        stats.feedbackWritten += r.inserted;
-        stats.duplicates += r.duplicates;
-      }
-      stats.flushes += 1;
-      stats.lastError = undefined;
-      backoffMs = 100;
-    } catch (err) {
-      stats.lastError = (err as Error).message;
-      log?.warn(
-        { err: stats.lastError, buffered: buffered() },
-        `recorder: write failed; retrying in ${backoffMs} ms`,
-      );
-      await new Promise((r) => setTimeout(r, backoffMs));
-      backoffMs = Math.min(backoffMs * 2, 5_000);
-    } finally {
-      stats.buffered = buffered();
-      while (waiters.length && buffered() < maxBuffered) waiters.shift()!();
-      releaseDurable();
+    })();
+    writes.add(write);
+    void write.finally(() => {
+      writes.delete(write);
+      pump(false);
+    });
+  };
+
+  /** Starts the writes that may start now; `force` also sends partial batches (timer, flush, close). */
+  const pump = (force: boolean): void => {
+    const wait = backoffUntil - Date.now();
+    if (wait > 0) {
+      arm(wait);
+      return;
     }
+    // Feedback never runs beside a prediction write: each side's joins must see the other committed (the
+    // writer handles either arrival order, but not two transactions racing). Once feedback is ready, no new
+    // prediction write starts until it has gone, so a steady stream of predictions cannot starve it.
+    const feedbackReady = queues.feedback.length >= batchSize || (force && queues.feedback.length > 0);
+    if (feedbackReady) {
+      if (writes.size === 0) startWrite('feedback', queues.feedback.splice(0, batchSize));
+    } else {
+      while (
+        writes.size < concurrency &&
+        (queues.predictions.length >= batchSize || (force && queues.predictions.length > 0))
+      ) {
+        startWrite('predictions', queues.predictions.splice(0, batchSize));
+      }
+    }
+    if (queues.predictions.length + queues.feedback.length > 0) arm(flushIntervalMs);
+  };
+
+  const arm = (ms: number): void => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      pump(true);
+    }, ms);
   };
 
   const room = async (): Promise<void> => {
     while (buffered() >= maxBuffered) {
-      schedule();
-      await new Promise<void>((resolve) => waiters.push(resolve));
+      pump(true);
+      await new Promise<void>((resolve) => roomWaiters.push(resolve));
     }
   };
 
@@ -283,14 +322,14 @@ export function createRecorder(options: RecorderOptions): Recorder {
         continue;
       }
       await room();
-      predictions.push(parsed as Prediction);
-      queued.predictions += 1;
+      queues.predictions.push({ seq: nextSeq.predictions++, record: parsed as Prediction });
       accepted += 1;
+      if (queues.predictions.length >= batchSize) pump(false);
     }
     stats.rejected += rejected.length;
     stats.buffered = buffered();
-    schedule();
-    if (options.durable) await untilDrained('predictions', queued.predictions);
+    pump(false);
+    if (options.durable) await untilDone('predictions', nextSeq.predictions);
     return { accepted, rejected };
   };
 
@@ -317,22 +356,21 @@ export function createRecorder(options: RecorderOptions): Recorder {
         }
       }
       await room();
-      feedback.push(parsed);
-      queued.feedback += 1;
+      queues.feedback.push({ seq: nextSeq.feedback++, record: parsed });
       accepted += 1;
     }
     stats.rejected += rejected.length;
     stats.buffered = buffered();
-    schedule();
-    if (options.durable) await untilDrained('feedback', queued.feedback);
+    pump(false);
+    if (options.durable) await untilDone('feedback', nextSeq.feedback);
     return { accepted, rejected };
   };
 
+  /** Resolves once everything accepted so far is written (retrying while the database is unreachable). */
   const flush = async (): Promise<void> => {
-    while (buffered() > 0 || writing) {
-      if (writing) await writing;
-      else await drainOnce();
-    }
+    const target = { predictions: nextSeq.predictions, feedback: nextSeq.feedback };
+    pump(true);
+    await Promise.all([untilDone('predictions', target.predictions), untilDone('feedback', target.feedback)]);
   };
 
   return {
@@ -351,6 +389,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
     async close() {
       closed = true;
       await flush();
+      if (timer) clearTimeout(timer);
       if (ownPool) await pool.end();
     },
   };

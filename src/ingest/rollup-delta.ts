@@ -42,16 +42,46 @@ export function outcomeMetrics(
 
 /** Accumulates deltas keyed by rollup key; `entries()` is sorted so concurrent upserts lock rows in one order. */
 export class RollupAccumulator {
-  private readonly deltas = new Map<string, RollupDelta>();
+  // Two levels (group of model/rollout/version/role/bucket, then metric) so the string key of a record is
+  // built once, not once per metric: this runs for every ingested record.
+  private readonly groups = new Map<string, Map<string, RollupDelta>>();
+  private lastGroupKey = '';
+  private lastGroup: Map<string, RollupDelta> | undefined;
   constructor(private readonly bucketMs: number) {}
+
+  private group(p: Pick<Prediction, 'model' | 'rolloutId' | 'version' | 'role' | 'at'>): {
+    key: string;
+    group: Map<string, RollupDelta>;
+    bucketStart: number;
+  } {
+    const bucketStart = Math.floor(p.at.getTime() / this.bucketMs) * this.bucketMs;
+    const key = `${p.model}\u0000${p.rolloutId}\u0000${p.version}\u0000${p.role}\u0000${bucketStart}`;
+    if (key === this.lastGroupKey && this.lastGroup) return { key, group: this.lastGroup, bucketStart };
+    let group = this.groups.get(key);
+    if (!group) {
+      group = new Map();
+      this.groups.set(key, group);
+    }
+    this.lastGroupKey = key;
+    this.lastGroup = group;
+    return { key, group, bucketStart };
+  }
 
   private delta(
     p: Pick<Prediction, 'model' | 'rolloutId' | 'version' | 'role' | 'at'>,
     metric: string,
   ): RollupDelta {
-    const bucketStart = Math.floor(p.at.getTime() / this.bucketMs) * this.bucketMs;
-    const key = `${p.model}\u0000${p.rolloutId}\u0000${p.version}\u0000${p.role}\u0000${metric}\u0000${bucketStart}`;
-    let d = this.deltas.get(key);
+    const { group, bucketStart } = this.group(p);
+    return this.deltaIn(group, p, metric, bucketStart);
+  }
+
+  private deltaIn(
+    group: Map<string, RollupDelta>,
+    p: Pick<Prediction, 'model' | 'rolloutId' | 'version' | 'role'>,
+    metric: string,
+    bucketStart: number,
+  ): RollupDelta {
+    let d = group.get(metric);
     if (!d) {
       d = {
         model: p.model,
@@ -71,9 +101,17 @@ export class RollupAccumulator {
         max: null,
         histogram: {},
       };
-      this.deltas.set(key, d);
+      group.set(metric, d);
     }
     return d;
+  }
+
+  private static add(d: RollupDelta, value: number): void {
+    d.count += 1;
+    d.sum += value;
+    d.sumSq += value * value;
+    if (d.min === null || value < d.min) d.min = value;
+    if (d.max === null || value > d.max) d.max = value;
   }
 
   addValue(
@@ -83,11 +121,7 @@ export class RollupAccumulator {
     histogram = false,
   ): void {
     const d = this.delta(p, metric);
-    d.count += 1;
-    d.sum += value;
-    d.sumSq += value * value;
-    d.min = d.min === null ? value : Math.min(d.min, value);
-    d.max = d.max === null ? value : Math.max(d.max, value);
+    RollupAccumulator.add(d, value);
     if (histogram) addToHistogram(d.histogram, value);
   }
 
@@ -104,10 +138,19 @@ export class RollupAccumulator {
 
   /** What a prediction contributes on arrival: error rate, latency, recorded named metrics. */
   addPrediction(p: Prediction): void {
-    this.addValue(p, 'error', p.error ? 1 : 0);
-    if (p.error) this.delta(p, 'error').errorCount += 1;
-    if (p.latencyMs !== null) this.addValue(p, 'latency_ms', p.latencyMs, true);
-    if (p.metrics) for (const [name, value] of Object.entries(p.metrics)) this.addValue(p, name, value);
+    const { group, bucketStart } = this.group(p);
+    const errors = this.deltaIn(group, p, 'error', bucketStart);
+    RollupAccumulator.add(errors, p.error ? 1 : 0);
+    if (p.error) errors.errorCount += 1;
+    if (p.latencyMs !== null) {
+      const latency = this.deltaIn(group, p, 'latency_ms', bucketStart);
+      RollupAccumulator.add(latency, p.latencyMs);
+      addToHistogram(latency.histogram, p.latencyMs);
+    }
+    if (p.metrics) {
+      for (const [name, value] of Object.entries(p.metrics))
+        RollupAccumulator.add(this.deltaIn(group, p, name, bucketStart), value);
+    }
   }
 
   /** What a prediction contributes once its actual is known. */
@@ -118,10 +161,15 @@ export class RollupAccumulator {
   }
 
   get size(): number {
-    return this.deltas.size;
+    let n = 0;
+    for (const g of this.groups.values()) n += g.size;
+    return n;
   }
 
   entries(): RollupDelta[] {
-    return [...this.deltas.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+    const out: Array<[string, RollupDelta]> = [];
+    for (const [groupKey, group] of this.groups)
+      for (const [metric, d] of group) out.push([`${groupKey}\u0000${metric}`, d]);
+    return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
   }
 }

@@ -61,26 +61,14 @@ function csv(value: string | number | boolean | null): string {
 }
 
 function predictionCsv(tenantId: string, rows: Prediction[]): string {
+  const tenant = csv(tenantId);
   let out = '';
   for (const p of rows) {
-    out +=
-      [
-        csv(tenantId),
-        csv(p.requestId),
-        csv(p.unitId),
-        csv(p.model),
-        csv(p.version),
-        csv(p.role),
-        csv(p.rolloutId),
-        csv(p.value),
-        csv(JSON.stringify(p.prediction)),
-        csv(p.latencyMs),
-        csv(p.error),
-        csv(p.errorCode),
-        csv(p.metrics ? JSON.stringify(p.metrics) : null),
-        csv(p.featuresHash),
-        csv(p.at.toISOString()),
-      ].join(',') + '\n';
+    // Numbers need no quoting; ids and versions are quoted by csv() since they are caller-supplied text.
+    const value = p.value === null ? '' : String(p.value);
+    const prediction =
+      typeof p.prediction === 'number' ? `"${p.prediction}"` : csv(JSON.stringify(p.prediction));
+    out += `${tenant},${csv(p.requestId)},${csv(p.unitId)},${csv(p.model)},${csv(p.version)},${p.role},${csv(p.rolloutId)},${value},${prediction},${p.latencyMs === null ? '' : p.latencyMs},${p.error ? 't' : 'f'},${csv(p.errorCode)},${p.metrics ? csv(JSON.stringify(p.metrics)) : ''},${csv(p.featuresHash)},${p.at.toISOString()}\n`;
   }
   return out;
 }
@@ -273,19 +261,27 @@ export async function writePredictions(
     let inserted: Prediction[] | undefined;
     await beginAs(client, tenantId, enforceTenant);
     // PostgreSQL refuses COPY into a table under row-level security, so the tenant path always stages.
+    let acc: RollupAccumulator | undefined;
     if (!enforceTenant) {
       try {
-        await copyInto(client, 'predictions', predictionCsv(tenantId, batch));
+        // Postgres works on the COPY while this thread builds the batch's rollup deltas.
+        const copying = copyInto(client, 'predictions', predictionCsv(tenantId, batch));
+        acc = new RollupAccumulator(bucketMs);
+        for (const p of batch) acc.addPrediction(p);
+        await copying;
         inserted = batch;
       } catch (err) {
+        acc = undefined;
         if ((err as { code?: string }).code !== '23505') throw err;
         await client.query('rollback');
         await beginAs(client, tenantId, enforceTenant);
       }
     }
     inserted ??= await insertViaStaging(client, tenantId, batch);
-    const acc = new RollupAccumulator(bucketMs);
-    for (const p of inserted) acc.addPrediction(p);
+    if (!acc) {
+      acc = new RollupAccumulator(bucketMs);
+      for (const p of inserted) acc.addPrediction(p);
+    }
     const insertedKeys = new Set(inserted.map(key));
     const requests = [
       ...new Map(

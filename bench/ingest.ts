@@ -1,0 +1,245 @@
+import { execFile } from 'node:child_process';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { readVersionMetrics } from '../src/analysis/rollup-reader.js';
+import { buildGateway } from '../src/gateway/server.js';
+import { TokenStore } from '../src/gateway/tokens.js';
+import { createRecorder } from '../src/ingest/recorder.js';
+import { registerVersion } from '../src/registry/registry.js';
+import { createBenchDatabase, type BenchDatabase } from './bench-database.js';
+import { benchResult, type BenchResult } from './result.js';
+import { BENCH_MODEL, BENCH_VERSIONS, feedbackRecord, predictionRecord } from './synthetic-traffic.js';
+
+const execFileAsync = promisify(execFile);
+const RECORDER_N = Number(process.env.BENCH_INGEST_N ?? 1_000_000);
+const TOTAL_N = Number(process.env.BENCH_INGEST_TOTAL ?? 10_000_000);
+const INSERT_N = 20_000;
+const FEEDBACK_EVERY = 10;
+
+function child(script: string, args: string[]): Promise<Record<string, number>> {
+  const file = fileURLToPath(new URL(script, import.meta.url));
+  return execFileAsync(process.execPath, ['--import', 'tsx', file, ...args], {
+    maxBuffer: 1 << 20,
+    timeout: 30 * 60_000,
+  }).then(({ stdout }) => JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>);
+}
+
+function csvRow(i: number): string {
+  const r = predictionRecord(i);
+  return `default,"${r.requestId}",,${r.model},${r.version},served,"",${r.prediction},"${r.prediction}",${r.latencyMs},${r.error ? 't' : 'f'},,,,${r.at}\n`;
+}
+
+/** The same rows through a bare COPY (no validation, no rollups): the ceiling the recorder is held to. */
+async function rawCopy(pool: pg.Pool, table: string, start: number, n: number): Promise<number> {
+  const client = await pool.connect();
+  const t0 = performance.now();
+  try {
+    for (let i = start; i < start + n; i += 5_000) {
+      let data = '';
+      for (let j = i; j < Math.min(i + 5_000, start + n); j++) data += csvRow(j);
+      const stream = client.query(
+        copyFrom(
+          `COPY ${table} (tenant_id, request_id, unit_id, model, version, role, rollout_id, value, prediction, latency_ms, error, error_code, metrics, features_hash, at) FROM STDIN WITH (FORMAT csv)`,
+        ),
+      );
+      await pipeline(Readable.from([data]), stream);
+    }
+  } finally {
+    client.release();
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+/** The seeds' per-request append: one INSERT per record, each awaited. */
+async function perRowInsert(pool: pg.Pool, table: string, start: number, n: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = start; i < start + n; i++) {
+    const r = predictionRecord(i);
+    await pool.query(
+      `insert into ${table} (tenant_id, request_id, model, version, role, value, prediction, latency_ms, error, at) values ('default', $1, $2, $3, 'served', $4, $5, $6, $7, $8)`,
+      [
+        r.requestId,
+        r.model,
+        r.version,
+        r.prediction,
+        JSON.stringify(r.prediction),
+        r.latencyMs,
+        r.error,
+        r.at,
+      ],
+    );
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeAnalysis(db: BenchDatabase): Promise<{ rollupMs: number; scanMs: number }> {
+  const versions = [...BENCH_VERSIONS];
+  const rollup: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const t0 = performance.now();
+    await readVersionMetrics(db.knex, { model: BENCH_MODEL, versions });
+    rollup.push(performance.now() - t0);
+  }
+  // The same figures (n, mean, variance of every metric per version; latency quantiles) by scanning raw rows.
+  const scan: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    await db.knex.raw(
+      `select p.version, count(*), avg(p.error::int), var_samp(p.error::int), avg(p.latency_ms), var_samp(p.latency_ms),
+              percentile_cont(array[0.5, 0.95, 0.99]) within group (order by p.latency_ms),
+              count(f.value), avg(abs(p.value - f.value)), var_samp(abs(p.value - f.value)),
+              avg((p.value - f.value)^2), var_samp((p.value - f.value)^2)
+         from predictions p left join feedback f on f.tenant_id = p.tenant_id and f.model = p.model and f.request_id = p.request_id
+        where p.tenant_id = 'default' and p.model = ?
+        group by p.version`,
+      [BENCH_MODEL],
+    );
+    scan.push(performance.now() - t0);
+  }
+  return { rollupMs: median(rollup), scanMs: median(scan) };
+}
+
+export async function runIngestBench(): Promise<BenchResult[]> {
+  const db = await createBenchDatabase('ingest');
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  const results: BenchResult[] = [];
+  try {
+    for (const version of BENCH_VERSIONS)
+      await registerVersion(db.knex, { model: BENCH_MODEL, version, actor: 'bench' });
+    await db.knex.raw('create table predictions_copy (like predictions including all)');
+    await db.knex.raw('create table predictions_insert (like predictions including all)');
+
+    // 1. The recorder, in this process, on RECORDER_N records (with their rollups).
+    const recorder = createRecorder({ pool, validateModels: true });
+    const t0 = performance.now();
+    for (let i = 0; i < RECORDER_N; i += 5_000) {
+      const batch = [];
+      for (let j = i; j < Math.min(i + 5_000, RECORDER_N); j++) batch.push(predictionRecord(j));
+      await recorder.recordPredictions(batch);
+    }
+    await recorder.flush();
+    const recorderRate = RECORDER_N / ((performance.now() - t0) / 1000);
+    for (let i = 0; i < RECORDER_N; i += FEEDBACK_EVERY * 5_000) {
+      const batch = [];
+      for (let j = i; j < Math.min(i + FEEDBACK_EVERY * 5_000, RECORDER_N); j += FEEDBACK_EVERY)
+        batch.push(feedbackRecord(j));
+      await recorder.recordFeedbackBatch(batch);
+    }
+    await recorder.close();
+
+    const copyRate = await rawCopy(pool, 'predictions_copy', 0, RECORDER_N);
+    const insertRate = await perRowInsert(pool, 'predictions_insert', 0, INSERT_N);
+    results.push(
+      benchResult(
+        'ingest_records_per_s',
+        Math.round(recorderRate),
+        'records/s',
+        'one INSERT per record (seeds)',
+        Math.round(insertRate),
+        `${RECORDER_N} records through createRecorder (validation, COPY, rollups); per-row INSERT over ${INSERT_N}; target ≥ 250000`,
+      ),
+      benchResult(
+        'ingest_records_per_s_vs_raw_copy',
+        Math.round(recorderRate),
+        'records/s',
+        'raw COPY of the same rows into the same table, one stream',
+        Math.round(copyRate),
+        'target ratio ≥ 0.6; the recorder also validates every record and maintains rollups',
+      ),
+    );
+
+    const at1m = await timeAnalysis(db);
+    results.push(
+      benchResult(
+        'analysis_ms_at_1m',
+        Number(at1m.rollupMs.toFixed(2)),
+        'ms',
+        'full scan of predictions ⨝ feedback (ms)',
+        Number(at1m.scanMs.toFixed(1)),
+        `${RECORDER_N} predictions; readVersionMetrics over both versions, all metrics`,
+      ),
+    );
+
+    // 2. The gateway over loopback HTTP, load from a second process, batches of 500.
+    const token = 'bench-ingest-token-0123456789';
+    const app = await buildGateway({
+      databaseUrl: db.url,
+      tokens: new TokenStore([{ token, name: 'bench', tenant: 'default', roles: ['ingest'] }]),
+    });
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const batched = await child('./gateway-load-child.ts', [
+        base,
+        token,
+        String(TOTAL_N + 1_000_000),
+        '300000',
+        '500',
+        '8',
+      ]);
+      const single = await child('./gateway-load-child.ts', [
+        base,
+        token,
+        String(TOTAL_N + 2_000_000),
+        '3000',
+        '1',
+        '8',
+      ]);
+      results.push(
+        benchResult(
+          'gateway_ingest_records_per_s',
+          Math.round(batched.recordsPerSecond!),
+          'records/s',
+          'one record per request (records/s)',
+          Math.round(single.recordsPerSecond!),
+          `300000 records, batches of 500, 8 requests in flight from a second process; durable (200 = stored); target ≥ 50000; failures ${batched.failures}`,
+        ),
+      );
+    } finally {
+      await app.close();
+    }
+
+    // 3. Peak RSS of a recorder process ingesting the rest up to TOTAL_N as fast as it can.
+    const rest = TOTAL_N - RECORDER_N;
+    const rss = await child('./ingest-child.ts', [
+      db.url,
+      String(RECORDER_N),
+      String(rest),
+      String(FEEDBACK_EVERY),
+    ]);
+    results.push(
+      benchResult(
+        'ingest_peak_rss_mb',
+        Math.round(rss.peakRssMb!),
+        'MiB',
+        'RSS of the same process before ingesting (MiB)',
+        Math.round(rss.rssBeforeMb!),
+        `${rest} records (+ ${Math.round(rest / FEEDBACK_EVERY)} feedback) at ${Math.round(rss.predictionsPerSecond!)} records/s; target ≤ 512`,
+      ),
+    );
+
+    const at10m = await timeAnalysis(db);
+    results.push(
+      benchResult(
+        'analysis_ms_at_10m',
+        Number(at10m.rollupMs.toFixed(2)),
+        'ms',
+        'full scan of predictions ⨝ feedback (ms)',
+        Number(at10m.scanMs.toFixed(1)),
+        `${TOTAL_N} predictions; ${at1m.rollupMs.toFixed(2)} ms at ${RECORDER_N}; target ≤ 20 ms and flat`,
+      ),
+    );
+    return results;
+  } finally {
+    await pool.end();
+    await db.drop();
+  }
+}
