@@ -34,9 +34,11 @@ export async function createBenchDatabase(name: string): Promise<BenchDatabase> 
       const admin = new URL(up.database.url);
       admin.pathname = '/postgres';
       const adminKnex = createKnex(admin.toString(), { max: 1 });
-      await adminKnex
-        .raw('drop database if exists ?? with (force)', [dbName])
-        .finally(() => adminKnex.destroy());
+      try {
+        await adminKnex.raw('drop database if exists ?? with (force)', [dbName]);
+      } finally {
+        await adminKnex.destroy();
+      }
       await stopStarted(up.started);
     },
   };
