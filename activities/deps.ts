@@ -6,4 +6,6 @@ export interface ActivityDeps {
   knex: Knex;
   clock: () => Date;
   log: Logger;
+  /** Width of a rollup time bucket; must match the recorders' `bucketSeconds`. */
+  rollupBucketMs: number;
 }

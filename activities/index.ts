@@ -1,14 +1,19 @@
 import type { ActivityDeps } from './deps.js';
+import { analysisActivities } from './analysis.js';
+import { rolloutRecordActivities } from './rollout-records.js';
 import { routingActivities } from './routing.js';
 import { stackCheckActivities } from './stack-check.js';
 
 export type { ActivityDeps } from './deps.js';
+export type { AnalyzeInput } from './analysis.js';
 
 /** Every activity the worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...stackCheckActivities(deps),
     ...routingActivities(deps),
+    ...rolloutRecordActivities(deps),
+    ...analysisActivities(deps),
   };
 }
 

@@ -18,6 +18,8 @@ export interface MetricFigures {
   max: number | null;
   /** p50/p95/p99 from the merged log-bucket histogram, for metrics recorded with one (latency_ms). */
   quantiles: { p50: number; p95: number; p99: number } | undefined;
+  /** The merged histogram itself, for any other quantile. */
+  histogram: Histogram | undefined;
 }
 
 export interface WindowQuery {
@@ -29,6 +31,11 @@ export interface WindowQuery {
   from?: Date;
   /** Exclusive end: buckets starting at or after it are left out. */
   to?: Date;
+  /**
+   * Bucket width: when given, a bucket that reaches past `to` is left out as well, so a window holds only
+   * whole buckets and no data from the period after it (the next stage's traffic split).
+   */
+  bucketMs?: number;
   rolloutId?: string;
 }
 
@@ -53,7 +60,8 @@ function scoped(knex: Knex, q: WindowQuery): Knex.QueryBuilder {
   if (q.role) void query.where('role', q.role);
   if (q.rolloutId !== undefined) void query.where('rollout_id', q.rolloutId);
   if (q.from) void query.where('bucket_start', '>=', q.from);
-  if (q.to) void query.where('bucket_start', '<', q.to);
+  if (q.to)
+    void query.where('bucket_start', '<', q.bucketMs ? new Date(q.to.getTime() - q.bucketMs + 1) : q.to);
   return query;
 }
 
@@ -129,6 +137,7 @@ export async function readVersionMetrics(knex: Knex, q: WindowQuery): Promise<Ve
             p99: histogramQuantile(h, 0.99)!,
           }
         : undefined,
+      histogram: h,
     };
   }
   return out;

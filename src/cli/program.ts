@@ -5,6 +5,7 @@ import { registerDev } from './commands/dev.js';
 import { registerGateway } from './commands/gateway.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerModel } from './commands/model.js';
+import { registerRollout } from './commands/rollout.js';
 import { registerRoute, registerRouting } from './commands/routing.js';
 import { registerWorker } from './commands/worker.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerRoute(program);
   registerGateway(program);
   registerIngest(program);
+  registerRollout(program);
   registerWorker(program);
   return program;
 }

@@ -29,6 +29,8 @@ const envSchema = z.object({
   ARENA_GATEWAY_TOKENS: z.string().min(2).optional(),
   ARENA_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   ARENA_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Width of a metric rollup time bucket; analysis windows use whole buckets only. */
+  ARENA_ROLLUP_BUCKET_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -19,6 +19,8 @@ export interface GatewayOptions {
   bodyLimit?: number;
   /** Most records per ingestion request. */
   maxBatch?: number;
+  /** Rollup bucket width (must match the workers' ARENA_ROLLUP_BUCKET_SECONDS). */
+  bucketSeconds?: number;
   log?: Logger;
 }
 
@@ -66,6 +68,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
         tenantId,
         enforceTenant: true,
         flushIntervalMs: 5,
+        ...(options.bucketSeconds ? { bucketSeconds: options.bucketSeconds } : {}),
         ...(options.log ? { log: options.log } : {}),
       });
       recorders.set(tenantId, r);
@@ -112,12 +115,10 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     }
     const fe = err as FastifyError;
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return reply
-        .code(413)
-        .send({
-          error: `body larger than ${options.bodyLimit ?? 5 * 1024 * 1024} bytes`,
-          hint: 'Send smaller batches.',
-        });
+      return reply.code(413).send({
+        error: `body larger than ${options.bodyLimit ?? 5 * 1024 * 1024} bytes`,
+        hint: 'Send smaller batches.',
+      });
     if (fe.statusCode && fe.statusCode < 500) return reply.code(fe.statusCode).send({ error: fe.message });
     options.log?.error({ err: fe.message }, 'gateway: unexpected error');
     return reply.code(500).send({ error: 'internal error' });

@@ -12,6 +12,8 @@ export interface CreateWorkerOptions {
   knex: Knex;
   log: Logger;
   clock?: () => Date;
+  /** Rollup bucket width the recorders use (default ARENA_ROLLUP_BUCKET_SECONDS or 60 s). */
+  rollupBucketMs?: number;
   /** Overrides for tests (e.g. a prebuilt bundle shared across test files). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -25,7 +27,12 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...workflowSource,
-    activities: createActivities({ knex: opts.knex, log: opts.log, clock: opts.clock ?? (() => new Date()) }),
+    activities: createActivities({
+      knex: opts.knex,
+      log: opts.log,
+      clock: opts.clock ?? (() => new Date()),
+      rollupBucketMs: opts.rollupBucketMs ?? Number(process.env.ARENA_ROLLUP_BUCKET_SECONDS ?? 60) * 1000,
+    }),
     ...opts.workerOptions,
   });
 }

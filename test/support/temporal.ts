@@ -38,6 +38,8 @@ export async function connectTestTemporal(): Promise<TestTemporal> {
         knex,
         log: createLogger('warn'),
         ...(clock ? { clock } : {}),
+        // Tests record with 1-second rollup buckets so stages of seconds have whole buckets to analyse.
+        rollupBucketMs: 1000,
         workerOptions: { workflowBundle: { code: inject('workflowBundleCode') } },
       }),
     async close() {

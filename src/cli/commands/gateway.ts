@@ -31,7 +31,12 @@ export function registerGateway(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UserFacingError(`--port=${JSON.stringify(opts.port)}: not a port number`, 'Use 0–65535.');
       const { database } = await resolveEndpoints(env);
-      const app = await buildGateway({ databaseUrl: database.url, tokens, log });
+      const app = await buildGateway({
+        databaseUrl: database.url,
+        tokens,
+        log,
+        bucketSeconds: env.ARENA_ROLLUP_BUCKET_SECONDS,
+      });
       const address = await app.listen({ port, host: opts.host ?? env.ARENA_GATEWAY_HOST });
       log.info({ address, tokens: tokens.size }, 'gateway listening; Ctrl-C to stop');
       const stop = (): void => {

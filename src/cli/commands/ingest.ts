@@ -45,6 +45,7 @@ export function registerIngest(program: Command): void {
       const recorder = createRecorder({
         databaseUrl: database.url,
         tenantId: opts.tenant,
+        bucketSeconds: env.ARENA_ROLLUP_BUCKET_SECONDS,
         log: createLogger(env.LOG_LEVEL),
       });
       const bar = new cliProgress.SingleBar(

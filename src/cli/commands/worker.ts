@@ -19,7 +19,14 @@ export function registerWorker(program: Command): void {
       const knex = createKnex(endpoints.database.url);
       const connection = await connectWorker(target);
       const taskQueue = opts.taskQueue ?? env.ARENA_TASK_QUEUE;
-      const worker = await createWorker({ connection, namespace: target.namespace, taskQueue, knex, log });
+      const worker = await createWorker({
+        connection,
+        namespace: target.namespace,
+        taskQueue,
+        knex,
+        log,
+        rollupBucketMs: env.ARENA_ROLLUP_BUCKET_SECONDS * 1000,
+      });
       log.info(
         { address: target.address, namespace: target.namespace, taskQueue },
         'worker started; Ctrl-C to stop',

@@ -13,7 +13,12 @@ describe('routing activities (real Postgres, activity context from @temporalio/t
   const env = new MockActivityEnvironment();
   beforeAll(async () => {
     db = await createTestDatabase('routing_activities');
-    acts = routingActivities({ knex: db.knex, clock: () => new Date(), log: createLogger('silent') });
+    acts = routingActivities({
+      knex: db.knex,
+      clock: () => new Date(),
+      log: createLogger('silent'),
+      rollupBucketMs: 1000,
+    });
     await registerVersion(db.knex, { model: 'm', version: '1.0.0', actor: 't' });
     await registerVersion(db.knex, { model: 'm', version: '1.1.0', actor: 't' });
   });

@@ -1,0 +1,170 @@
+import { Context } from '@temporalio/activity';
+import { appendAudit } from '../src/db/audit.js';
+import type { RolloutEvent, RolloutInput } from '../src/rollout/types.js';
+import type { ActivityDeps } from './deps.js';
+
+export interface AlertInput {
+  tenantId: string;
+  type: string;
+  severity: 'info' | 'warning' | 'critical';
+  model: string;
+  rolloutId: string;
+  title: string;
+  details: unknown;
+  /** One alert per key however often a retried activity raises it. */
+  dedupeKey: string;
+}
+
+/**
+ * The rollout's records in Postgres: its row, its events, approvals and alerts. Every write is keyed
+ * (rollout id + sequence, approval subject + actor, alert dedupe key) so a retried activity writes once,
+ * and every event also goes to the audit ledger in the same transaction.
+ */
+export function rolloutRecordActivities({ knex }: ActivityDeps) {
+  return {
+    async recordRolloutStart(args: {
+      input: RolloutInput;
+      workflowId: string;
+      runId: string;
+    }): Promise<void> {
+      const { input } = args;
+      await knex.transaction(async (trx) => {
+        const inserted = await trx('rollouts')
+          .insert({
+            id: input.rolloutId,
+            tenant_id: input.tenantId,
+            model: input.model,
+            champion: input.champion,
+            challenger: input.challenger,
+            state: 'proposed',
+            policy: JSON.stringify(input.policy),
+            proposed_by: input.proposedBy,
+            workflow_id: args.workflowId,
+            run_id: args.runId,
+          })
+          .onConflict('id')
+          .ignore()
+          .returning('id');
+        if (inserted.length === 0) return;
+        await appendAudit(trx, {
+          tenantId: input.tenantId,
+          actor: input.proposedBy,
+          action: 'rollout.propose',
+          entityType: 'rollout',
+          entityId: input.rolloutId,
+          details: {
+            model: input.model,
+            champion: input.champion,
+            challenger: input.challenger,
+            policy: input.policy,
+          },
+          idempotencyKey: `${input.rolloutId}:propose`,
+        });
+      });
+    },
+
+    async recordRolloutEvent(args: {
+      tenantId: string;
+      rolloutId: string;
+      event: RolloutEvent;
+      details: Record<string, unknown>;
+    }): Promise<void> {
+      const { event } = args;
+      await knex.transaction(async (trx) => {
+        const inserted = await trx('rollout_events')
+          .insert({
+            tenant_id: args.tenantId,
+            rollout_id: args.rolloutId,
+            seq: event.seq,
+            type: event.type,
+            from_state: event.from,
+            to_state: event.to,
+            actor: event.actor,
+            reason: event.reason,
+            details: JSON.stringify(args.details),
+            at: event.at,
+          })
+          .onConflict(['rollout_id', 'seq'])
+          .ignore()
+          .returning('id');
+        if (inserted.length === 0) return;
+        if (event.type === 'transition' && event.to) {
+          const final = ['promoted', 'rolled_back', 'rejected', 'expired', 'aborted'].includes(event.to);
+          await trx('rollouts')
+            .where({ id: args.rolloutId })
+            .update({
+              state: event.to,
+              updated_at: trx.fn.now(),
+              ...(final ? { ended_at: event.at, decision: event.reason } : {}),
+            });
+        }
+        await appendAudit(trx, {
+          tenantId: args.tenantId,
+          actor: event.actor,
+          action: `rollout.${event.type}`,
+          entityType: 'rollout',
+          entityId: args.rolloutId,
+          details: { from: event.from, to: event.to, reason: event.reason, ...args.details },
+          idempotencyKey: `${args.rolloutId}:event:${event.seq}`,
+          at: new Date(event.at),
+        });
+      });
+    },
+
+    async recordApproval(args: {
+      tenantId: string;
+      rolloutId: string;
+      subject: 'rollout' | 'promotion';
+      actor: string;
+      decision: 'approved' | 'rejected';
+      comment: string | null;
+    }): Promise<void> {
+      await knex.transaction(async (trx) => {
+        const inserted = await trx('approvals')
+          .insert({
+            tenant_id: args.tenantId,
+            subject_type: args.subject,
+            subject_id: args.rolloutId,
+            actor: args.actor,
+            decision: args.decision,
+            comment: args.comment,
+          })
+          .onConflict(['subject_type', 'subject_id', 'actor'])
+          .ignore()
+          .returning('id');
+        if (inserted.length === 0) return;
+        await appendAudit(trx, {
+          tenantId: args.tenantId,
+          actor: args.actor,
+          action: `${args.subject}.${args.decision}`,
+          entityType: 'rollout',
+          entityId: args.rolloutId,
+          details: { comment: args.comment },
+          idempotencyKey: `${args.rolloutId}:${args.subject}:${args.decision}:${args.actor}`,
+        });
+      });
+    },
+
+    async raiseAlert(alert: AlertInput): Promise<number> {
+      const info = Context.current().info;
+      const [row] = await knex('alerts')
+        .insert({
+          tenant_id: alert.tenantId,
+          type: alert.type,
+          severity: alert.severity,
+          model: alert.model,
+          rollout_id: alert.rolloutId,
+          title: alert.title,
+          details: JSON.stringify({
+            ...((alert.details as object) ?? {}),
+            workflowId: info.workflowExecution?.workflowId,
+          }),
+          dedupe_key: alert.dedupeKey,
+        })
+        .onConflict(['tenant_id', 'dedupe_key'])
+        .merge({ updated_at: knex.fn.now() })
+        .returning('id');
+      return (row as { id: number }).id;
+    },
+  };
+}

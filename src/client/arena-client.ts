@@ -1,0 +1,288 @@
+import { randomBytes } from 'node:crypto';
+import {
+  Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
+import type { Knex } from 'knex';
+import { parsePolicy, type Policy, type PolicyInput } from '../policy/policy.js';
+import { InvalidInputError, RegistryError } from '../registry/errors.js';
+import { getVersion } from '../registry/registry.js';
+import { parseVersion } from '../registry/version.js';
+import { getRouting } from '../routing/store.js';
+import type {
+  ActorInput,
+  ApproveInput,
+  RolloutEvent,
+  RolloutInput,
+  RolloutState,
+  RolloutStatus,
+} from '../rollout/types.js';
+import { UserFacingError } from '../user-error.js';
+import type { rolloutWorkflow } from '../../workflows/rollout.js';
+
+export interface ArenaClientOptions {
+  temporal: Client;
+  knex: Knex;
+  taskQueue: string;
+  tenantId?: string;
+  /**
+   * Prefix of rollout workflow ids (default "rollout"). Two Arena deployments sharing a Temporal namespace
+   * need different prefixes; tests use a random one.
+   */
+  workflowIdPrefix?: string;
+}
+
+export interface StartRolloutInput {
+  model: string;
+  challenger: string;
+  /** A validated Policy, or a raw object to validate (durations as strings, weights in percent). */
+  policy?: Policy | PolicyInput;
+  proposedBy: string;
+}
+
+export interface RolloutSummary {
+  rolloutId: string;
+  model: string;
+  champion: string | null;
+  challenger: string;
+  state: RolloutState;
+  proposedBy: string;
+  createdAt: Date;
+  endedAt: Date | null;
+  decision: string | null;
+}
+
+/** The workflow id makes "at most one active rollout per model" a guarantee of Temporal itself. */
+export function rolloutWorkflowId(tenantId: string, model: string, prefix = 'rollout'): string {
+  return `${prefix}-${tenantId}-${model}`;
+}
+
+/**
+ * The typed way to drive Arena from code: start a rollout, approve, pause, abort, promote, query it.
+ * Wraps the Temporal client (workflow start, Updates with validators, queries) and the rollouts table.
+ */
+export class ArenaClient {
+  private readonly tenantId: string;
+  constructor(private readonly options: ArenaClientOptions) {
+    this.tenantId = options.tenantId ?? 'default';
+  }
+
+  async startRollout(input: StartRolloutInput): Promise<{ rolloutId: string; workflowId: string }> {
+    const policy =
+      'primaryMetric' in (input.policy ?? {}) && Array.isArray((input.policy as Policy).primaryMetric)
+        ? (input.policy as Policy)
+        : parsePolicy(input.policy ?? {});
+    if (!input.proposedBy.trim())
+      throw new InvalidInputError('by', input.proposedBy, 'who proposes the rollout is required');
+    const challenger = parseVersion(input.challenger, 'challenger').version;
+    const routing = await getRouting(this.options.knex, input.model, this.tenantId);
+    if (!routing.champion) {
+      throw new RegistryError(
+        'no_champion',
+        `Model ${input.model} has no champion to compare with`,
+        `Set one first: arena model champion ${input.model} VERSION`,
+      );
+    }
+    const version = await getVersion(this.options.knex, input.model, challenger, this.tenantId);
+    if (version.version === routing.champion)
+      throw new InvalidInputError('challenger', challenger, 'is already the champion');
+    if (version.status === 'rejected')
+      throw new InvalidInputError(
+        'challenger',
+        challenger,
+        'was rejected and cannot be rolled out again; register a new version',
+      );
+
+    const rolloutId = `${input.model}-${challenger.replace(/[^a-zA-Z0-9]/g, '_')}-${randomBytes(3).toString('hex')}`;
+    const workflowId = rolloutWorkflowId(this.tenantId, input.model, this.options.workflowIdPrefix);
+    const args: RolloutInput = {
+      rolloutId,
+      tenantId: this.tenantId,
+      model: input.model,
+      champion: routing.champion,
+      challenger,
+      policy,
+      proposedBy: input.proposedBy,
+    };
+    let runId: string;
+    try {
+      const handle = await this.options.temporal.workflow.start<typeof rolloutWorkflow>('rolloutWorkflow', {
+        taskQueue: this.options.taskQueue,
+        workflowId,
+        args: [args],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        typedSearchAttributes: new TypedSearchAttributes([
+          { key: defineSearchAttributeKey('ArenaModel', 'KEYWORD'), value: input.model },
+          { key: defineSearchAttributeKey('ArenaVersion', 'KEYWORD'), value: challenger },
+          { key: defineSearchAttributeKey('ArenaState', 'KEYWORD'), value: 'proposed' },
+        ]),
+        staticSummary: `Rollout of ${input.model} ${routing.champion} → ${challenger}`,
+      });
+      runId = handle.firstExecutionRunId;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const active = await this.options
+          .knex('rollouts')
+          .where({ tenant_id: this.tenantId, model: input.model })
+          .whereNull('ended_at')
+          .orderBy('created_at', 'desc')
+          .first('id');
+        throw new UserFacingError(
+          `A rollout of ${input.model} is already active${active ? ` (${active.id as string})` : ''}`,
+          `Finish or abort it first: arena rollout abort ${active ? (active.id as string) : 'ROLLOUT_ID'} --by WHO --reason TEXT`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    // The workflow records itself too (idempotently); writing the row here lets the caller use the id at once.
+    await this.options
+      .knex('rollouts')
+      .insert({
+        id: rolloutId,
+        tenant_id: this.tenantId,
+        model: input.model,
+        champion: routing.champion,
+        challenger,
+        state: 'proposed',
+        policy: JSON.stringify(policy),
+        proposed_by: input.proposedBy,
+        workflow_id: workflowId,
+        run_id: runId,
+      })
+      .onConflict('id')
+      .ignore();
+    return { rolloutId, workflowId };
+  }
+
+  private async handle(rolloutId: string): Promise<WorkflowHandle<typeof rolloutWorkflow>> {
+    const row = await this.options
+      .knex('rollouts')
+      .where({ tenant_id: this.tenantId, id: rolloutId })
+      .first('workflow_id', 'run_id');
+    if (!row)
+      throw new RegistryError('not_found', `No rollout ${rolloutId}`, 'List rollouts: arena rollout list');
+    return this.options.temporal.workflow.getHandle<typeof rolloutWorkflow>(
+      row.workflow_id as string,
+      row.run_id as string,
+    );
+  }
+
+  /** Live status from the workflow (query); for a finished rollout whose history is gone, from Postgres. */
+  async status(rolloutId: string): Promise<RolloutStatus> {
+    const handle = await this.handle(rolloutId);
+    try {
+      return await handle.query<RolloutStatus>('status');
+    } catch {
+      return this.statusFromDatabase(rolloutId);
+    }
+  }
+
+  private async statusFromDatabase(rolloutId: string): Promise<RolloutStatus> {
+    const row = await this.options
+      .knex('rollouts')
+      .where({ tenant_id: this.tenantId, id: rolloutId })
+      .first();
+    const events = (await this.options
+      .knex('rollout_events')
+      .where({ rollout_id: rolloutId })
+      .orderBy('seq')) as Array<Record<string, unknown>>;
+    const analysis = await this.options
+      .knex('analyses')
+      .where({ rollout_id: rolloutId })
+      .orderBy('seq', 'desc')
+      .first('result');
+    return {
+      rolloutId,
+      model: row.model as string,
+      champion: row.champion as string,
+      challenger: row.challenger as string,
+      state: row.state as RolloutState,
+      paused: false,
+      stage: null,
+      lastAnalysis: (analysis?.result as RolloutStatus['lastAnalysis']) ?? null,
+      decision: (row.decision as string | null) ?? null,
+      approvals: [],
+      events: events.map((e): RolloutEvent => ({
+        seq: e.seq as number,
+        type: e.type as string,
+        from: e.from_state as RolloutState | null,
+        to: e.to_state as RolloutState | null,
+        actor: e.actor as string,
+        reason: e.reason as string | null,
+        at: (e.at as Date).toISOString(),
+      })),
+    };
+  }
+
+  async list(filter: { model?: string; active?: boolean } = {}): Promise<RolloutSummary[]> {
+    const q = this.options
+      .knex('rollouts')
+      .where({ tenant_id: this.tenantId })
+      .orderBy('created_at', 'desc')
+      .limit(200);
+    if (filter.model) void q.where({ model: filter.model });
+    if (filter.active) void q.whereNull('ended_at');
+    const rows = (await q) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      rolloutId: r.id as string,
+      model: r.model as string,
+      champion: r.champion as string | null,
+      challenger: r.challenger as string,
+      state: r.state as RolloutState,
+      proposedBy: r.proposed_by as string,
+      createdAt: r.created_at as Date,
+      endedAt: (r.ended_at as Date | null) ?? null,
+      decision: (r.decision as string | null) ?? null,
+    }));
+  }
+
+  private async update(
+    rolloutId: string,
+    name: string,
+    arg: ActorInput | ApproveInput,
+  ): Promise<RolloutStatus> {
+    const handle = await this.handle(rolloutId);
+    try {
+      return await handle.executeUpdate<RolloutStatus, [ActorInput | ApproveInput]>(name, { args: [arg] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        const message = (err.cause as Error | undefined)?.message ?? err.message;
+        throw new UserFacingError(
+          `${name} refused: ${message}`,
+          `See the rollout's state: arena rollout status ${rolloutId}`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  approve(rolloutId: string, a: ApproveInput): Promise<RolloutStatus> {
+    return this.update(rolloutId, 'approve', a);
+  }
+  reject(rolloutId: string, a: ActorInput): Promise<RolloutStatus> {
+    return this.update(rolloutId, 'reject', a);
+  }
+  pause(rolloutId: string, a: ActorInput): Promise<RolloutStatus> {
+    return this.update(rolloutId, 'pause', a);
+  }
+  resume(rolloutId: string, a: ActorInput): Promise<RolloutStatus> {
+    return this.update(rolloutId, 'resume', a);
+  }
+  abort(rolloutId: string, a: ActorInput): Promise<RolloutStatus> {
+    return this.update(rolloutId, 'abort', a);
+  }
+  promoteNow(rolloutId: string, a: ActorInput): Promise<RolloutStatus> {
+    return this.update(rolloutId, 'promoteNow', a);
+  }
+
+  /** Waits for the workflow to finish and returns its final status. */
+  async result(rolloutId: string): Promise<RolloutStatus> {
+    return (await this.handle(rolloutId)).result();
+  }
+}

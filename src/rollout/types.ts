@@ -1,0 +1,103 @@
+import type { Policy } from '../policy/policy.js';
+
+/** Types shared by the rollout workflow, its activities, the client wrapper and the CLI (no runtime code). */
+
+export const ROLLOUT_STATES = [
+  'proposed',
+  'awaiting_approval',
+  'shadow',
+  'canary',
+  'deciding',
+  'promoting',
+  'watching',
+  'promoted',
+  'rolling_back',
+  'rolled_back',
+  'rejected',
+  'expired',
+  'aborted',
+] as const;
+export type RolloutState = (typeof ROLLOUT_STATES)[number];
+
+export const FINAL_STATES: readonly RolloutState[] = [
+  'promoted',
+  'rolled_back',
+  'rejected',
+  'expired',
+  'aborted',
+];
+
+export interface RolloutInput {
+  rolloutId: string;
+  tenantId: string;
+  model: string;
+  champion: string;
+  challenger: string;
+  policy: Policy;
+  proposedBy: string;
+}
+
+export type GateDecision = 'pass' | 'fail' | 'inconclusive' | 'waiting' | 'invalid';
+
+/** What one analysis concluded, with the numbers a person needs to see why. */
+export interface AnalysisVerdict {
+  seq: number;
+  at: string;
+  stageIndex: number;
+  mode: 'shadow' | 'canary' | 'watch' | 'final';
+  decision: GateDecision;
+  action: 'promote' | 'rollback' | 'continue' | 'pause';
+  reasons: string[];
+  samples: { champion: number; challenger: number };
+  primary?: { metric: string; estimate: number; ci: [number, number]; pValue: number } | undefined;
+  /** The gate's full output (per metric and guardrail), stored in analyses.result. */
+  details?: unknown;
+}
+
+export interface RolloutEvent {
+  seq: number;
+  type: string;
+  from: RolloutState | null;
+  to: RolloutState | null;
+  actor: string;
+  reason: string | null;
+  at: string;
+}
+
+export interface Approval {
+  by: string;
+  comment?: string | undefined;
+  at: string;
+}
+
+export interface RolloutStatus {
+  rolloutId: string;
+  model: string;
+  champion: string;
+  challenger: string;
+  state: RolloutState;
+  paused: boolean;
+  stage: {
+    index: number;
+    mode: 'shadow' | 'canary';
+    weightBp: number;
+    startedAt: string;
+    endsAt: string;
+  } | null;
+  lastAnalysis: AnalysisVerdict | null;
+  decision: string | null;
+  approvals: Approval[];
+  events: RolloutEvent[];
+}
+
+export interface ApproveInput {
+  by: string;
+  comment?: string;
+  /** Roles the caller holds (from the gateway token or the CLI); `approver` may approve when no list is set. */
+  roles?: string[];
+}
+
+export interface ActorInput {
+  by: string;
+  reason?: string;
+}

@@ -1,0 +1,282 @@
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArenaClient } from '../../src/client/arena-client.js';
+import { verifyAuditChain } from '../../src/db/audit.js';
+import type { PolicyInput } from '../../src/policy/policy.js';
+import { getVersion, registerVersion, setChampion } from '../../src/registry/registry.js';
+import { getRouting } from '../../src/routing/store.js';
+import type { RolloutStatus } from '../../src/rollout/types.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
+import { startTraffic, type VersionProfile } from '../support/traffic.js';
+
+/** The default lifecycle with seconds instead of days. */
+const FAST: PolicyInput = {
+  approval: { required: true, timeout: '60s', warnBefore: '1s' },
+  stages: [
+    { mode: 'shadow', duration: '3s' },
+    { mode: 'canary', weight: 20, duration: '3s' },
+    { mode: 'canary', weight: 50, duration: '3s' },
+  ],
+  analysis: { interval: '500ms', minSamples: 40, maxExtension: '6s', alpha: 0.05, tuningN: 500 },
+  primaryMetric: {
+    name: 'abs_error',
+    direction: 'lower',
+    minImprovement: 0.02,
+    rollbackRelativeDegradation: 0.05,
+  },
+  guardrails: [
+    { metric: 'error', max: 0.05, rollbackAbove: 0.15 },
+    { metric: 'latency_ms', quantile: 0.95, max: 500, rollbackRelativeIncrease: 1.0 },
+  ],
+  onInconclusive: 'rollback',
+  watch: { duration: '2s', rollbackOnRelativeDegradation: 0.5 },
+};
+
+describe('rollout workflow on a real Temporal server and Postgres', () => {
+  let db: TestDatabase;
+  let temporal: TestTemporal;
+  let worker: Worker;
+  let running: Promise<void>;
+  let arena: ArenaClient;
+
+  async function model(name: string, profiles: Record<string, VersionProfile>) {
+    for (const v of Object.keys(profiles))
+      await registerVersion(db.knex, { model: name, version: v, actor: 'setup' });
+    await setChampion(db.knex, { model: name, version: Object.keys(profiles)[0]!, actor: 'setup' });
+    return startTraffic({ databaseUrl: db.url, model: name, profiles, ratePerSecond: 300 });
+  }
+
+  async function waitFor(
+    rolloutId: string,
+    predicate: (s: RolloutStatus) => boolean,
+    timeoutMs = 60_000,
+  ): Promise<RolloutStatus> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await arena.status(rolloutId);
+      if (predicate(s)) return s;
+      if (Date.now() > deadline)
+        throw new Error(`timed out; last state ${s.state}: ${JSON.stringify(s.lastAnalysis?.reasons)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase('rollout');
+    temporal = await connectTestTemporal();
+    worker = await temporal.worker(db.knex);
+    running = worker.run();
+    arena = new ArenaClient({
+      temporal: temporal.client,
+      knex: db.knex,
+      taskQueue: temporal.taskQueue,
+      workflowIdPrefix: `test-${temporal.taskQueue.slice(-8)}`,
+    });
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await temporal?.close();
+    await db?.drop();
+  });
+
+  it('promotes a better challenger after approval, through shadow and both canaries', async () => {
+    const traffic = await model('better', { '1.0.0': { noise: 10 }, '1.1.0': { noise: 6 } });
+    try {
+      const { rolloutId } = await arena.startRollout({
+        model: 'better',
+        challenger: '1.1.0',
+        policy: FAST,
+        proposedBy: 'dana',
+      });
+      await waitFor(rolloutId, (s) => s.state === 'awaiting_approval');
+      await expect(arena.approve(rolloutId, { by: 'dana' })).rejects.toThrow(/separation of duties/);
+      const approved = await arena.approve(rolloutId, { by: 'erin', comment: 'offline metrics look good' });
+      expect(approved.approvals).toEqual([
+        expect.objectContaining({ by: 'erin', comment: 'offline metrics look good' }),
+      ]);
+
+      const shadow = await waitFor(rolloutId, (s) => s.state === 'shadow');
+      expect(shadow.stage).toMatchObject({ index: 0, mode: 'shadow', weightBp: 0 });
+      const canary = await waitFor(rolloutId, (s) => s.state === 'canary' && s.stage?.weightBp === 2000);
+      expect((await getRouting(db.knex, 'better')).weightBp).toBe(2000);
+      expect(canary.lastAnalysis?.mode).toBe('shadow');
+
+      const final = await arena.result(rolloutId);
+      expect(final.state, JSON.stringify(final.lastAnalysis?.reasons)).toBe('promoted');
+      expect(final.events.map((e) => e.to)).toEqual(
+        expect.arrayContaining([
+          'awaiting_approval',
+          'shadow',
+          'canary',
+          'deciding',
+          'promoting',
+          'watching',
+          'promoted',
+        ]),
+      );
+      expect(await getRouting(db.knex, 'better')).toMatchObject({
+        champion: '1.1.0',
+        challenger: null,
+        mode: 'off',
+      });
+      expect((await getVersion(db.knex, 'better', '1.0.0')).status).toBe('archived');
+      const events = await db.knex('rollout_events').where({ rollout_id: rolloutId }).orderBy('seq');
+      expect(events.map((e: { seq: number }) => e.seq)).toEqual(events.map((_: unknown, i: number) => i + 1));
+      expect(
+        await db.knex('analyses').where({ rollout_id: rolloutId }).count({ n: '*' }).first(),
+      ).toMatchObject({ n: expect.any(Number) });
+      const row = await db.knex('rollouts').where({ id: rolloutId }).first();
+      expect(row).toMatchObject({ state: 'promoted' });
+    } finally {
+      await traffic.stop();
+    }
+  });
+
+  it('rolls back a challenger that raises the error rate during the first canary', async () => {
+    const traffic = await model('faulty', { '2.0.0': { noise: 10 }, '2.1.0': { noise: 8, errorRate: 0.4 } });
+    try {
+      const { rolloutId } = await arena.startRollout({
+        model: 'faulty',
+        challenger: '2.1.0',
+        policy: {
+          ...FAST,
+          approval: { required: false },
+          stages: [
+            { mode: 'canary', weight: 30, duration: '20s' },
+            { mode: 'canary', weight: 50, duration: '5s' },
+          ],
+        },
+        proposedBy: 'dana',
+      });
+      const final = await arena.result(rolloutId);
+      expect(final.state).toBe('rolled_back');
+      expect(final.decision).toMatch(/error/);
+      expect(final.events.some((e) => e.to === 'canary')).toBe(true);
+      expect(await getRouting(db.knex, 'faulty')).toMatchObject({
+        champion: '2.0.0',
+        challenger: null,
+        mode: 'off',
+        weightBp: 0,
+      });
+      expect((await getVersion(db.knex, 'faulty', '2.1.0')).status).toBe('rejected');
+      const alert = await db
+        .knex('alerts')
+        .where({ rollout_id: rolloutId, type: 'rollback_executed' })
+        .first();
+      expect(alert).toMatchObject({ severity: 'critical' });
+    } finally {
+      await traffic.stop();
+    }
+  });
+
+  it('ends when rejected, and refuses actions that do not fit the state', async () => {
+    await registerVersion(db.knex, { model: 'rejected', version: '1.0.0', actor: 'setup' });
+    await registerVersion(db.knex, { model: 'rejected', version: '1.1.0', actor: 'setup' });
+    await setChampion(db.knex, { model: 'rejected', version: '1.0.0', actor: 'setup' });
+    const { rolloutId } = await arena.startRollout({
+      model: 'rejected',
+      challenger: '1.1.0',
+      policy: { ...FAST, approval: { approvers: ['boss'] } },
+      proposedBy: 'dana',
+    });
+    await waitFor(rolloutId, (s) => s.state === 'awaiting_approval');
+    await expect(arena.approve(rolloutId, { by: 'erin' })).rejects.toThrow(/not an approver/);
+    await expect(arena.pause(rolloutId, { by: 'erin' })).rejects.toThrow(
+      /cannot pause a rollout that is awaiting_approval/,
+    );
+    await expect(
+      arena.startRollout({ model: 'rejected', challenger: '1.1.0', policy: FAST, proposedBy: 'x' }),
+    ).rejects.toThrow(/already active/);
+    await arena.reject(rolloutId, { by: 'boss', reason: 'not this quarter' });
+    const final = await arena.result(rolloutId);
+    expect(final.state).toBe('rejected');
+    expect(await db.knex('approvals').where({ subject_id: rolloutId }).first()).toMatchObject({
+      actor: 'boss',
+      decision: 'rejected',
+      comment: 'not this quarter',
+    });
+    await expect(arena.approve(rolloutId, { by: 'boss' })).rejects.toThrow();
+  });
+
+  it('expires without approval and raises an alert', async () => {
+    await registerVersion(db.knex, { model: 'expiring', version: '1.0.0', actor: 'setup' });
+    await registerVersion(db.knex, { model: 'expiring', version: '1.1.0', actor: 'setup' });
+    await setChampion(db.knex, { model: 'expiring', version: '1.0.0', actor: 'setup' });
+    const { rolloutId } = await arena.startRollout({
+      model: 'expiring',
+      challenger: '1.1.0',
+      policy: { ...FAST, approval: { timeout: '2s', warnBefore: '1s' } },
+      proposedBy: 'dana',
+    });
+    const final = await arena.result(rolloutId);
+    expect(final.state).toBe('expired');
+    const types = await db.knex('alerts').where({ rollout_id: rolloutId }).pluck('type');
+    expect(types.sort()).toEqual(['approval_expired', 'approval_expiring']);
+  });
+
+  it('pauses, resumes and aborts mid-canary with the champion restored', async () => {
+    const traffic = await model('aborted', { '3.0.0': { noise: 10 }, '3.1.0': { noise: 10 } });
+    try {
+      const { rolloutId } = await arena.startRollout({
+        model: 'aborted',
+        challenger: '3.1.0',
+        policy: {
+          ...FAST,
+          approval: { required: false },
+          stages: [{ mode: 'canary', weight: 10, duration: '60s' }],
+        },
+        proposedBy: 'dana',
+      });
+      await waitFor(rolloutId, (s) => s.state === 'canary');
+      const paused = await arena.pause(rolloutId, { by: 'ops', reason: 'investigating' });
+      expect(paused.paused).toBe(true);
+      await expect(arena.pause(rolloutId, { by: 'ops' })).rejects.toThrow(/already paused/);
+      expect((await arena.resume(rolloutId, { by: 'ops' })).paused).toBe(false);
+      await expect(arena.abort(rolloutId, { by: 'ops', reason: '' })).rejects.toThrow(/reason is required/);
+      await arena.abort(rolloutId, { by: 'ops', reason: 'customer complaint' });
+      const final = await arena.result(rolloutId);
+      expect(final.state).toBe('aborted');
+      expect(final.decision).toMatch(/aborted by ops: customer complaint/);
+      expect(await getRouting(db.knex, 'aborted')).toMatchObject({
+        champion: '3.0.0',
+        mode: 'off',
+        weightBp: 0,
+      });
+    } finally {
+      await traffic.stop();
+    }
+  });
+
+  it('promotes now on request, skipping the remaining stages', async () => {
+    const traffic = await model('early', { '4.0.0': { noise: 10 }, '4.1.0': { noise: 9 } });
+    try {
+      const { rolloutId } = await arena.startRollout({
+        model: 'early',
+        challenger: '4.1.0',
+        policy: {
+          ...FAST,
+          approval: { required: false },
+          stages: [
+            { mode: 'shadow', duration: '60s' },
+            { mode: 'canary', weight: 50, duration: '60s' },
+          ],
+        },
+        proposedBy: 'dana',
+      });
+      await waitFor(rolloutId, (s) => s.state === 'shadow');
+      await arena.promoteNow(rolloutId, { by: 'lead', reason: 'hotfix' });
+      const final = await arena.result(rolloutId);
+      expect(final.state).toBe('promoted');
+      expect(final.events.some((e) => e.type === 'promote_now' && e.actor === 'lead')).toBe(true);
+      expect((await getRouting(db.knex, 'early')).champion).toBe('4.1.0');
+    } finally {
+      await traffic.stop();
+    }
+  });
+
+  it('leaves an intact audit chain', async () => {
+    expect(await verifyAuditChain(db.knex)).toMatchObject({ ok: true });
+  });
+});
