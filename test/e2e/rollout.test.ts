@@ -1,5 +1,8 @@
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ArenaClient } from '../../src/client/arena-client.js';
 import { verifyAuditChain } from '../../src/db/audit.js';
 import type { PolicyInput } from '../../src/policy/policy.js';
@@ -45,6 +48,21 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
       await registerVersion(db.knex, { model: name, version: v, actor: 'setup' });
     await setChampion(db.knex, { model: name, version: Object.keys(profiles)[0]!, actor: 'setup' });
     return startTraffic({ databaseUrl: db.url, model: name, profiles, ratePerSecond: 300 });
+  }
+
+  /** Replays the rollout's real history against the current workflow code; records it as a fixture on request. */
+  async function replayAndMaybeRecord(rolloutId: string, fixture: string): Promise<void> {
+    const row = await db.knex('rollouts').where({ id: rolloutId }).first('workflow_id', 'run_id');
+    const history = await temporal.client.workflow.getHandle(row.workflow_id, row.run_id).fetchHistory();
+    await Worker.runReplayHistory(
+      { workflowBundle: { code: inject('workflowBundleCode') }, replayName: fixture },
+      history,
+    );
+    if (process.env.UPDATE_HISTORIES === '1') {
+      const dir = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
+      await mkdir(dir, { recursive: true });
+      await writeFile(`${dir}${fixture}.json`, historyToJSON(history));
+    }
   }
 
   async function waitFor(
@@ -129,6 +147,7 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
       ).toMatchObject({ n: expect.any(Number) });
       const row = await db.knex('rollouts').where({ id: rolloutId }).first();
       expect(row).toMatchObject({ state: 'promoted' });
+      await replayAndMaybeRecord(rolloutId, 'rollout-promoted');
     } finally {
       await traffic.stop();
     }
@@ -166,6 +185,7 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
         .where({ rollout_id: rolloutId, type: 'rollback_executed' })
         .first();
       expect(alert).toMatchObject({ severity: 'critical' });
+      await replayAndMaybeRecord(rolloutId, 'rollout-rolled-back');
     } finally {
       await traffic.stop();
     }
@@ -244,6 +264,7 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
         mode: 'off',
         weightBp: 0,
       });
+      await replayAndMaybeRecord(rolloutId, 'rollout-paused-aborted');
     } finally {
       await traffic.stop();
     }
