@@ -177,6 +177,18 @@ function buildEvidence(
   return { metrics, srm, recorded };
 }
 
+/** One line a person can act on: what failed, or what passed, or why it is still open. */
+function summarise(gate: GateResult): string {
+  const failing = [...gate.metrics, ...gate.guardrails]
+    .filter((v) => v.status === 'fail')
+    .map((v) => v.reason);
+  if (gate.decision === 'fail' && failing.length) return failing.join(' ');
+  if (gate.decision === 'invalid' && gate.srm) return gate.srm.reason;
+  if (gate.decision === 'pass') return gate.metrics.map((m) => m.reason).join(' ');
+  const open = gate.metrics.filter((m) => m.status !== 'pass').map((m) => m.reason);
+  return open.join(' ') || gate.reasons[0] || gate.decision;
+}
+
 /**
  * The analysis a rollout runs every interval: figures from rollups only (cost independent of traffic),
  * compared within each stage and combined across stages by inverse-variance weights, judged by the
@@ -229,10 +241,9 @@ export function analysisActivities({ knex, rollupBucketMs }: ActivityDeps) {
         action: gate.action,
         reasons: [
           ...gate.reasons,
-          ...gate.metrics.filter((m) => m.status !== 'pass').map((m) => m.reason),
-          ...gate.guardrails.filter((g) => g.status === 'fail').map((g) => g.reason),
           ...(skipped.length ? [`not recorded, so not checked: ${skipped.join(', ')}`] : []),
         ],
+        summary: summarise(gate),
         samples: { champion: n('champion'), challenger: n('challenger') },
         primary: first
           ? {

@@ -156,7 +156,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
               ? `; ${a.primary.metric} ${a.primary.estimate.toFixed(4)} [${a.primary.ci[0].toFixed(4)}, ${a.primary.ci[1].toFixed(4)}]`
               : '')
           : 'no analysis yet',
-        a?.reasons.length ? `why: ${a.reasons.join('; ')}` : '',
+        a ? `why: ${a.summary}` : '',
       ]
         .filter(Boolean)
         .join('\n\n'),
@@ -555,7 +555,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
           { index: m.stageIndex, from: m.stageStartedAt, to: Date.now() },
         ]);
         if (verdict.decision === 'fail')
-          return rollBack('rolled_back', 'arena', verdict.reasons.join('; ') || 'the gate failed');
+          return rollBack('rolled_back', 'arena', verdict.summary || 'the gate failed');
         if (verdict.decision === 'invalid') {
           m.paused = true;
           m.pausedAt = Date.now();
@@ -569,7 +569,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
             details: { analysis: verdict },
             dedupeKey: `${rolloutId}:srm:${m.stageIndex}`,
           });
-          await note('paused', 'arena', `sample ratio mismatch: ${verdict.reasons.join('; ')}`);
+          await note('paused', 'arena', `sample ratio mismatch: ${verdict.summary}`);
           continue;
         }
         if (Date.now() >= deadline) {
@@ -608,11 +608,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
         verdict.decision === 'pass' ? 'promote' : verdict.decision === 'fail' ? 'rollback' : 'ask';
       if (outcome === 'ask' && policy.onInconclusive !== 'ask') outcome = policy.onInconclusive;
       if (outcome === 'rollback')
-        return rollBack(
-          'rolled_back',
-          'arena',
-          `final decision: ${verdict.decision}; ${verdict.reasons.join('; ')}`,
-        );
+        return rollBack('rolled_back', 'arena', `final decision: ${verdict.decision}; ${verdict.summary}`);
       if (outcome === 'ask') {
         await acts.raiseAlert({
           tenantId: input.tenantId,
@@ -624,12 +620,12 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
           details: { analysis: verdict },
           dedupeKey: `${rolloutId}:promotion_pending`,
         });
-        await note('decision_requested', 'arena', `inconclusive: ${verdict.reasons.join('; ')}`);
+        await note('decision_requested', 'arena', `inconclusive: ${verdict.summary}`);
         await condition(() => m.abort !== null || m.promoteNow !== null);
         if (m.abort) return rollBack('aborted', m.abort.by, m.abort.reason ?? 'aborted');
         m.decision = `promoted by ${m.promoteNow!.by} after an inconclusive result`;
       } else {
-        m.decision = `promote: ${verdict.reasons.join('; ') || 'the challenger passed the gate'}`;
+        m.decision = `promote: ${verdict.summary || 'the challenger passed the gate'}`;
       }
     }
     m.phase = 'promotion';
@@ -703,7 +699,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
         { index: policy.stages.length, from: m.watchStartedAt, to: Date.now() },
       ]);
       if (verdict.decision === 'fail')
-        return rollBack('rolled_back', 'arena', `breach during watch: ${verdict.reasons.join('; ')}`);
+        return rollBack('rolled_back', 'arena', `breach during watch: ${verdict.summary}`);
       await maybeContinueAsNew();
     }
     if (policy.watch.holdback > 0) {

@@ -6,6 +6,7 @@ import { registerGateway } from './commands/gateway.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerModel } from './commands/model.js';
 import { registerRollout } from './commands/rollout.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerRoute, registerRouting } from './commands/routing.js';
 import { registerWorker } from './commands/worker.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerGateway(program);
   registerIngest(program);
   registerRollout(program);
+  registerSimulate(program);
   registerWorker(program);
   return program;
 }

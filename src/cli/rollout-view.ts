@@ -23,7 +23,7 @@ export function renderStatus(s: RolloutStatus): string {
       lines.push(
         `primary ${a.primary.metric}: ${fmt(a.primary.estimate)} [${fmt(a.primary.ci[0])}, ${fmt(a.primary.ci[1])}] p=${a.primary.pValue.toPrecision(3)}`,
       );
-    lines.push(`gate    ${a.decision} → ${a.action}${a.reasons.length ? `: ${a.reasons.join('; ')}` : ''}`);
+    lines.push(`gate    ${a.decision} → ${a.action}: ${a.summary}`);
   }
   if (s.decision) lines.push(`decision ${s.decision}`);
   if (s.approvals.length)

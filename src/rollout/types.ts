@@ -48,6 +48,8 @@ export interface AnalysisVerdict {
   decision: GateDecision;
   action: 'promote' | 'rollback' | 'continue' | 'pause';
   reasons: string[];
+  /** The one-line reason used in decisions and alerts (what failed, or what passed). */
+  summary: string;
   samples: { champion: number; challenger: number };
   primary?: { metric: string; estimate: number; ci: [number, number]; pValue: number } | undefined;
   /** The gate's full output (per metric and guardrail), stored in analyses.result. */

@@ -11,7 +11,7 @@ import { getRouting } from '../../src/routing/store.js';
 import type { RolloutStatus } from '../../src/rollout/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
-import { startTraffic, type VersionProfile } from '../support/traffic.js';
+import { startTraffic, type VersionProfile } from '../../src/simulate/traffic.js';
 
 /** The default lifecycle with seconds instead of days. */
 const FAST: PolicyInput = {

@@ -2,34 +2,52 @@ import type { Command } from 'commander';
 import { loadEnv } from '../../config/env.js';
 import { createLogger } from '../../log.js';
 import { createProgress } from '../../stack/progress.js';
+import { UserFacingError } from '../../user-error.js';
 import { emit } from '../output.js';
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('bring up the embedded stack and run Arena end to end')
-    .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }) => {
+    .description(
+      'run Arena end to end on the embedded stack: a rollout that is promoted and one that is rolled back',
+    )
+    .option('--scenario <name>', 'promote, rollback or all', 'all')
+    .option('--fast', 'shorter stages')
+    .option('--json', 'machine-readable summary')
+    .action(async (opts: { scenario: string; fast?: boolean; json?: boolean }) => {
+      if (!['promote', 'rollback', 'all'].includes(opts.scenario)) {
+        throw new UserFacingError(
+          `--scenario=${JSON.stringify(opts.scenario)}: must be promote, rollback or all`,
+          'arena demo --scenario all',
+        );
+      }
       const env = loadEnv();
-      const log = createLogger(env.LOG_LEVEL);
-      const { ensureStack } = await import('../../stack/index.js');
-      const { runStackCheck } = await import('../../stack/check.js');
-      const up = await ensureStack({ env, log, progress: createProgress() });
-      // Until the rollout workflow lands, the demo proves the stack with the wiring workflow.
-      const check = await runStackCheck(env, log);
-      const ui = up.temporal.ui;
-      emit(opts.json, { stack: { temporal: up.temporal, database: up.database }, check }, () =>
+      const log = createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL);
+      const { runDemo } = await import('../../demo/run-demo.js');
+      const started = Date.now();
+      const results = await runDemo({
+        env,
+        log,
+        progress: createProgress(),
+        scenarios:
+          opts.scenario === 'all' ? ['promote', 'rollback'] : [opts.scenario as 'promote' | 'rollback'],
+        fast: Boolean(opts.fast),
+        out: (text) => {
+          if (!opts.json) process.stdout.write(`${text}\n`);
+        },
+      });
+      const expected: Record<string, string> = { promote: 'promoted', rollback: 'rolled_back' };
+      const ok = results.every((r) => r.state === expected[r.scenario]);
+      emit(opts.json, { ok, seconds: Math.round((Date.now() - started) / 1000), results }, () =>
         [
-          `Temporal ${up.temporal.address} (${up.how.temporal})`,
-          `Postgres ${up.database.url} (${up.how.database})`,
-          `Workflow ${check.workflowId} ran on a worker and wrote audit row ${check.auditId}; read back from Postgres.`,
-          ui
-            ? `See it in the Web UI: ${ui}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows/${check.workflowId}`
-            : '',
-          'The stack keeps running; stop it with: npm run arena -- dev down',
-        ]
-          .filter(Boolean)
-          .join('\n'),
+          '\n=== Summary',
+          ...results.map(
+            (r) =>
+              `  ${r.scenario.padEnd(9)} ${r.state.padEnd(12)} ${r.rolloutId} (${r.seconds}s)\n            ${r.decision ?? ''}\n            Web UI: ${r.webUi ?? '(external Temporal; open your UI)'}`,
+          ),
+          `  total ${Math.round((Date.now() - started) / 1000)}s. The stack keeps running (npm run arena -- dev down stops it).`,
+        ].join('\n'),
       );
+      if (!ok) process.exitCode = 1;
     });
 }

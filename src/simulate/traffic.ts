@@ -1,32 +1,48 @@
-import { createRecorder, type Recorder } from '../../src/ingest/recorder.js';
-import { createRouter, type Router } from '../../src/routing/router.js';
+import { createRecorder, type Recorder } from '../ingest/recorder.js';
+import { createRouter, type Router } from '../routing/router.js';
 
 export interface VersionProfile {
-  /** Typical absolute error of its predictions. */
+  /** Standard deviation of its prediction error (Gaussian), so its MAE is ≈ 0.8 × noise. */
   noise: number;
+  /** Share of requests that fail (no prediction, error flag set). */
   errorRate?: number;
+  /** Typical latency; each request draws uniformly within ±20 %. */
   latencyMs?: number;
 }
 
-/**
- * A model server in miniature for tests: routes each request through a real router, "predicts" with the
- * served version's profile (and the shadow versions'), and reports predictions and ground truth through
- * a real recorder, with 1-second rollup buckets so stages of seconds have data.
- */
-export async function startTraffic(opts: {
+export interface TrafficOptions {
   databaseUrl: string;
   model: string;
   profiles: Record<string, VersionProfile>;
   ratePerSecond?: number;
   seed?: number;
-}): Promise<{ stop(): Promise<void>; sent(): number; router: Router; recorder: Recorder }> {
+  /** Rollup bucket width; 1 s lets stages of seconds be analysed (production uses 60 s). */
+  bucketSeconds?: number;
+  /** Ground truth this long after the prediction (0 = at once). */
+  feedbackDelayMs?: number;
+}
+
+export interface Traffic {
+  stop(): Promise<void>;
+  sent(): number;
+  router: Router;
+  recorder: Recorder;
+}
+
+/**
+ * A model server in miniature (`arena simulate`, the demo and the tests): routes each request through a
+ * real router, "predicts" with the served version's profile (and the shadow versions'), and reports
+ * predictions and, a little later, ground truth through a real recorder, as a real client would.
+ */
+export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
   const router = await createRouter({ databaseUrl: opts.databaseUrl, pollIntervalMs: 200 });
   const recorder = createRecorder({
     databaseUrl: opts.databaseUrl,
-    bucketSeconds: 1,
+    bucketSeconds: opts.bucketSeconds ?? 1,
     flushIntervalMs: 50,
     batchSize: 500,
   });
+  const pendingFeedback: Array<{ due: number; records: unknown[] }> = [];
   let s = opts.seed ?? 42;
   const random = (): number => {
     s = (s * 1664525 + 1013904223) >>> 0;
@@ -77,9 +93,12 @@ export async function startTraffic(opts: {
         feedback.push({ model: opts.model, requestId, actual });
       }
       await recorder.recordPredictions(predictions);
-      await recorder.recordFeedbackBatch(feedback);
+      pendingFeedback.push({ due: Date.now() + (opts.feedbackDelayMs ?? 0), records: feedback });
+      while (pendingFeedback.length && pendingFeedback[0]!.due <= Date.now())
+        await recorder.recordFeedbackBatch(pendingFeedback.shift()!.records);
       await new Promise((r) => setTimeout(r, 50));
     }
+    for (const batch of pendingFeedback.splice(0)) await recorder.recordFeedbackBatch(batch.records);
   })();
   return {
     router,
