@@ -9,7 +9,7 @@
 import { InsufficientDataError, StatsInputError, requireCount } from './errors.js';
 import { liftAndSe } from './lift.js';
 import { holm } from './multiple-testing.js';
-import { normalTails } from './normal.js';
+import { normalQuantile, normalTails } from './normal.js';
 import { confidenceSequence, sequentialPValue, sequentialRho } from './sequential.js';
 import { SRM_ALPHA, srmTestStrata } from './srm.js';
 import { combineStrata, type StratumEstimate } from './strata.js';
@@ -86,10 +86,10 @@ export interface PairedEvidence {
   kind: 'paired';
   /** Per-request differences challenger − champion. */
   difference: Summary;
-  /** The champion's own values (its mean is the base of relative figures). */
-  champion: Summary;
-  /** The challenger's own values (absolute limits are checked on it). */
-  challenger: Summary;
+  /** The champion's own values (its mean is the base of relative figures); counts for a rate. */
+  champion: ArmData;
+  /** The challenger's own values (absolute limits are checked on it); counts for a rate. */
+  challenger: ArmData;
 }
 
 export interface QuantileObservation {
@@ -131,7 +131,7 @@ export function stratified(strata: readonly ArmPair[]): IndependentEvidence {
   return { kind: 'independent', strata };
 }
 
-export function paired(difference: Summary, champion: Summary, challenger: Summary): PairedEvidence {
+export function paired(difference: Summary, champion: ArmData, challenger: ArmData): PairedEvidence {
   return { kind: 'paired', difference, champion, challenger };
 }
 
@@ -177,7 +177,7 @@ export interface PrimaryVerdict {
   futile: boolean;
   /** The degradation test against rollbackRelativeDegradation (adjustedPValue = pValue: not in the Holm family). */
   rollback?: { limit: number; pValue: number; adjustedPValue: number };
-  /** Fixed-horizon normal interval and p-value, reported beside the sequential ones, never used to decide. */
+  /** Fixed-horizon normal (1 − alpha) interval and p-value, reported beside the sequential ones, never deciding. */
   fixedHorizon: { interval: Interval; pValue: number };
   strata: number;
   reason: string;
@@ -237,7 +237,7 @@ export interface GateResult {
 
 /* ───────────────────────── evaluation ───────────────────────── */
 
-/** A rollback trigger awaiting the Holm adjustment. */
+/** A guardrail check's breach test awaiting the Holm adjustment. */
 interface Trigger {
   pValue: number;
   apply(adjusted: number): void;
@@ -256,11 +256,10 @@ export function evaluateGate(input: GateInput, policy: GatePolicy): GateResult {
   if (primaries.length === 0)
     throw new StatsInputError('primaryMetric', primaries, 'needs at least one metric');
   const rho = sequentialRho(analysis.alpha, analysis.tuningN);
-  const primaryTriggers: Trigger[] = [];
   const guardrailTriggers: Trigger[] = [];
 
   const metrics = primaries.map((p, i) =>
-    evaluatePrimary(checkPrimary(p, i), input.metrics[p.name], analysis, rho, primaryTriggers),
+    evaluatePrimary(checkPrimary(p, i), input.metrics[p.name], analysis, rho),
   );
   const guardrails = (policy.guardrails ?? []).map((g, i) =>
     evaluateGuardrail(checkGuardrail(g, i), input.metrics[g.metric], analysis, rho, guardrailTriggers),
@@ -271,9 +270,7 @@ export function evaluateGate(input: GateInput, policy: GatePolicy): GateResult {
   // primary metric's degradation test stands alone at alpha (primaries are few and decided jointly).
   const adjusted = holm(guardrailTriggers.map((t) => t.pValue));
   guardrailTriggers.forEach((t, i) => t.apply(adjusted[i]!));
-  primaryTriggers.forEach((t) => t.apply(t.pValue));
   guardrails.forEach((g) => settleGuardrail(g));
-  metrics.forEach((m) => settlePrimary(m, analysis.alpha));
 
   const srm = input.srm === undefined ? null : evaluateSrm(input.srm);
 
@@ -408,8 +405,8 @@ interface Prepared {
 function prepare(field: string, evidence: IndependentEvidence | PairedEvidence): Prepared {
   if (evidence.kind === 'paired') {
     const d = validateSummary(`${field}.difference`, evidence.difference);
-    const champion = validateSummary(`${field}.champion`, evidence.champion);
-    const challenger = validateSummary(`${field}.challenger`, evidence.challenger);
+    const champion = armSummary(`${field}.champion`, evidence.champion);
+    const challenger = armSummary(`${field}.challenger`, evidence.challenger);
     let relative: Prepared['relative'];
     if (d.n < 2) relative = { undefinedReason: 'fewer than 2 paired observations' };
     else if (champion.mean === 0)
@@ -424,7 +421,7 @@ function prepare(field: string, evidence: IndependentEvidence | PairedEvidence):
       analysis: 'paired',
       champion,
       challenger,
-      proportion: false,
+      proportion: isCounts(evidence.challenger),
       relative,
       nChampion: d.n,
       nChallenger: d.n,
@@ -475,18 +472,15 @@ function prepare(field: string, evidence: IndependentEvidence | PairedEvidence):
 
 /* ── primary metrics ── */
 
-type PrimaryDraft = PrimaryVerdict & { settle?: (alpha: number) => void };
-
 function evaluatePrimary(
   policy: PrimaryMetricPolicy,
   evidence: MetricEvidence | undefined,
   analysis: AnalysisPolicy,
   rho: number,
-  triggers: Trigger[],
-): PrimaryDraft {
+): PrimaryVerdict {
   const name = policy.name;
   const better = policy.direction === 'lower' ? 'lower' : 'higher';
-  const base: PrimaryDraft = {
+  const base: PrimaryVerdict = {
     metric: name,
     direction: policy.direction,
     status: 'waiting',
@@ -537,7 +531,7 @@ function evaluatePrimary(
   const sign = policy.direction === 'lower' ? -1 : 1;
   const improvement = sign * rel.estimate;
   const impInterval: Interval = sign > 0 ? [cs.ci[0], cs.ci[1]] : [-cs.ci[1], -cs.ci[0]];
-  const z95 = 1.959963984540054;
+  const zFixed = normalQuantile(1 - analysis.alpha / 2);
   base.estimate = rel.estimate;
   base.se = rel.se;
   base.interval = cs.ci;
@@ -545,7 +539,7 @@ function evaluatePrimary(
   base.improvement = { estimate: improvement, interval: impInterval };
   base.strata = rel.strata;
   base.fixedHorizon = {
-    interval: [rel.estimate - z95 * rel.se, rel.estimate + z95 * rel.se],
+    interval: [rel.estimate - zFixed * rel.se, rel.estimate + zFixed * rel.se],
     pValue:
       rel.se === 0
         ? rel.estimate === 0
@@ -572,29 +566,15 @@ function evaluatePrimary(
     // H₀: degradation ≤ limit, i.e. improvement ≥ −limit; evidence against it is improvement well below −limit.
     const distance = improvement + limit;
     const p = distance >= 0 ? 1 : rel.se === 0 ? 0 : sequentialPValue(distance / rel.se, rel.nTotal, rho);
-    const rollback = { limit, pValue: p, adjustedPValue: p };
-    base.rollback = rollback;
-    triggers.push({
-      pValue: p,
-      apply(adjusted) {
-        rollback.adjustedPValue = adjusted;
-      },
-    });
-    base.settle = (alpha) => {
-      if (rollback.adjustedPValue < alpha) {
-        base.status = 'fail';
-        base.reason =
-          `${summary}. Fail: worse than the ${pct(limit)} degradation that triggers a rollback ` +
-          `(p = ${fmtP(rollback.adjustedPValue)}).`;
-      }
-    };
+    base.rollback = { limit, pValue: p, adjustedPValue: p };
+    if (p < analysis.alpha) {
+      base.status = 'fail';
+      base.reason =
+        `${summary}. Fail: worse than the ${pct(limit)} degradation that triggers a rollback ` +
+        `(p = ${fmtP(p)}).`;
+    }
   }
   return base;
-}
-
-function settlePrimary(m: PrimaryDraft, alpha: number): void {
-  m.settle?.(alpha);
-  delete m.settle;
 }
 
 /* ── guardrails ── */

@@ -3,16 +3,16 @@
  * beta and gamma functions.
  *
  * Why hand-written: simple-statistics (already a dependency) has no Student-t or chi-square CDF and its
- * normal quantile is a low-order approximation; the JavaScript packages that do have them (jStat and the
- * like) evaluate the incomplete beta with fixed iteration counts and `lgamma(a) + lgamma(b) − lgamma(a+b)`,
- * which loses ~8 digits at the large degrees of freedom Welch tests produce (df in the thousands), ship no
- * types, and are barely maintained. The algorithms here are the textbook ones (Numerical Recipes' modified
+ * normal CDF/quantile are good to ~3 digits; the JavaScript packages that do have them (jStat and the
+ * like) cap the continued fraction at a fixed iteration count and form ln B as lnΓ(a) + lnΓ(b) − lnΓ(a+b),
+ * whose absolute error grows like df·ln df — digits lost exactly at the large Welch df of busy rollouts —
+ * ship no types, and are barely maintained. The algorithms here are the textbook ones (Numerical Recipes' modified
  * Lentz continued fractions; R's nmath treatment of lbeta for large arguments), short enough to audit, and
  * the unit tests pin them to SciPy at 1e-9.
  */
 import { StatsNumericError } from './errors.js';
 
-const LN_SQRT_2PI = 0.918938533204672741780329736406; // ln √(2π)
+const LN_SQRT_2PI = 0.9189385332046728; // ln √(2π)
 const EPS = 2.220446049250313e-16;
 /** Lentz's "tiny" that keeps a continued fraction's partial denominators away from zero. */
 const FPMIN = 1e-300;
@@ -22,8 +22,8 @@ const FPMIN = 1e-300;
  * used; above 10 the Stirling series with lgammaCorrection is more accurate and cheaper.
  */
 const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  0.9999999999998099, 676.5203681218851, -1259.1392167224028, 771.3234287776531, -176.6150291621406,
+  12.507343278686905, -0.13857109526572012, 0.000009984369578019572, 1.5056327351493116e-7,
 ];
 
 /**
@@ -32,17 +32,12 @@ const LANCZOS = [
  */
 export function lgammaCorrection(x: number): number {
   const x2 = 1 / (x * x);
-  // Coefficients B_{2k} / (2k(2k−1)): 1/12, 1/360, 1/1260, 1/1680, 1/1188, 691/360360, 1/156.
+  // Coefficients B₂ₖ / (2k(2k−1)) of the Stirling series.
   return (
-    (0.083333333333333333 -
+    (1 / 12 -
       x2 *
-        (0.0027777777777777778 -
-          x2 *
-            (0.00079365079365079365 -
-              x2 *
-                (0.00059523809523809524 -
-                  x2 *
-                    (0.00084175084175084175 - x2 * (0.0019175269175269175 - x2 * 0.0064102564102564103)))))) /
+        (1 / 360 -
+          x2 * (1 / 1260 - x2 * (1 / 1680 - x2 * (1 / 1188 - x2 * (691 / 360360 - x2 * (1 / 156))))))) /
     x
   );
 }
