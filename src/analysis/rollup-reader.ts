@@ -1,12 +1,8 @@
 import type { Knex } from 'knex';
 import { histogramQuantile, type Histogram } from '../ingest/histogram.js';
+import { summaryFromSums, type Summary as SummaryStats } from '../stats/summary.js';
 
-/** `{ n, mean, variance }` with the sample variance, as the statistics functions take it. */
-export interface SummaryStats {
-  n: number;
-  mean: number;
-  variance: number;
-}
+export type { Summary as SummaryStats } from '../stats/summary.js';
 
 export interface MetricFigures {
   /** Independent per-request values of this version and role. */
@@ -40,18 +36,6 @@ export interface WindowQuery {
 }
 
 export type VersionFigures = Record<string, Record<string, MetricFigures>>;
-
-/**
- * Variance from count, sum and sum of squares. The subtraction loses precision only when the mean is huge
- * relative to the spread, which Arena's metrics (errors, latencies, rates) are not; clamped at 0 against
- * rounding.
- */
-export function summaryFromSums(n: number, sum: number, sumSq: number): SummaryStats {
-  if (n === 0) return { n: 0, mean: 0, variance: 0 };
-  const mean = sum / n;
-  const variance = n > 1 ? Math.max(0, (sumSq - (sum * sum) / n) / (n - 1)) : 0;
-  return { n, mean, variance };
-}
 
 function scoped(knex: Knex, q: WindowQuery): Knex.QueryBuilder {
   const query = knex('metric_rollups')
