@@ -219,17 +219,21 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
     policy.promotion.requireApproval &&
     m.promotionApprovals.length < policy.approval.minApprovals;
 
+  // From the moment the workflow starts (still `proposed` while it records itself), so an approval sent
+  // right after `start` is not refused by a race.
+  const awaitingRolloutApproval = (): boolean => m.phase === 'approval' && policy.approval.required;
+
   setHandler(statusQuery, status);
   setHandler(
     approveUpdate,
     async (a) => {
-      const list = m.state === 'awaiting_approval' ? m.approvals : m.promotionApprovals;
+      const list = awaitingRolloutApproval() ? m.approvals : m.promotionApprovals;
       const approval: Approval = { by: a.by, comment: a.comment, at: new Date(Date.now()).toISOString() };
       list.push(approval);
       await acts.recordApproval({
         tenantId: input.tenantId,
         rolloutId,
-        subject: m.state === 'awaiting_approval' ? 'rollout' : 'promotion',
+        subject: awaitingRolloutApproval() ? 'rollout' : 'promotion',
         actor: a.by,
         decision: 'approved',
         comment: a.comment ?? null,
@@ -243,7 +247,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
     {
       validator: (a) => {
         requireActor(a);
-        if (m.state !== 'awaiting_approval' && !awaitingPromotionApproval())
+        if (!awaitingRolloutApproval() && !awaitingPromotionApproval())
           refuse(`rollout ${rolloutId} is ${m.state}; nothing awaits approval`);
         const { approvers, allowProposerApproval } = policy.approval;
         if (approvers.length > 0 && !approvers.includes(a.by))
@@ -252,7 +256,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
           refuse(`${a.by} lacks the approver role`);
         if (!allowProposerApproval && a.by === input.proposedBy)
           refuse(`${a.by} proposed this rollout and may not approve it (separation of duties)`);
-        const list = m.state === 'awaiting_approval' ? m.approvals : m.promotionApprovals;
+        const list = awaitingRolloutApproval() ? m.approvals : m.promotionApprovals;
         if (list.some((x) => x.by === a.by)) refuse(`${a.by} has already approved`);
       },
     },
@@ -264,7 +268,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
       await acts.recordApproval({
         tenantId: input.tenantId,
         rolloutId,
-        subject: m.state === 'awaiting_approval' ? 'rollout' : 'promotion',
+        subject: awaitingRolloutApproval() ? 'rollout' : 'promotion',
         actor: a.by,
         decision: 'rejected',
         comment: a.reason ?? null,
@@ -274,7 +278,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
     {
       validator: (a) => {
         requireActor(a);
-        if (m.state !== 'awaiting_approval' && !awaitingPromotionApproval())
+        if (!awaitingRolloutApproval() && !awaitingPromotionApproval())
           refuse(`rollout ${rolloutId} is ${m.state}; nothing awaits approval to reject`);
       },
     },
