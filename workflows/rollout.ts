@@ -1,5 +1,6 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import {
+  allHandlersFinished,
   ApplicationFailure,
   condition,
   continueAsNew,
@@ -355,9 +356,9 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
 
   const maybeContinueAsNew = async (): Promise<void> => {
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT) {
+    if (info.continueAsNewSuggested || info.historyLength > (input.historyLimit ?? HISTORY_LIMIT)) {
       // Let in-flight update handlers finish so no approval is lost across the boundary.
-      await condition(() => true);
+      await condition(allHandlersFinished);
       await continueAsNew<typeof rolloutWorkflow>(input, m);
     }
   };

@@ -41,6 +41,8 @@ export interface StartRolloutInput {
   /** A validated Policy, or a raw object to validate (durations as strings, weights in percent). */
   policy?: Policy | PolicyInput;
   proposedBy: string;
+  /** Continue-as-new past this many history events (default 4000). */
+  historyLimit?: number;
 }
 
 export interface RolloutSummary {
@@ -106,6 +108,7 @@ export class ArenaClient {
       challenger,
       policy,
       proposedBy: input.proposedBy,
+      ...(input.historyLimit ? { historyLimit: input.historyLimit } : {}),
     };
     let runId: string;
     try {
@@ -166,9 +169,14 @@ export class ArenaClient {
       .first('workflow_id', 'run_id');
     if (!row)
       throw new RegistryError('not_found', `No rollout ${rolloutId}`, 'List rollouts: arena rollout list');
+    // The stored run id is the chain's first: with firstExecutionRunId the handle follows continue-as-new to
+    // the current run (queries, updates, the final result) and never reaches a later rollout of the model.
     return this.options.temporal.workflow.getHandle<typeof rolloutWorkflow>(
       row.workflow_id as string,
-      row.run_id as string,
+      undefined,
+      {
+        firstExecutionRunId: row.run_id as string,
+      },
     );
   }
 

@@ -35,6 +35,8 @@ export interface RolloutInput {
   challenger: string;
   policy: Policy;
   proposedBy: string;
+  /** Continue-as-new past this many history events (default 4000; tests use a small one). */
+  historyLimit?: number;
 }
 
 export type GateDecision = 'pass' | 'fail' | 'inconclusive' | 'waiting' | 'invalid';

@@ -297,6 +297,42 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
     }
   });
 
+  it('continues as new on a long rollout without losing its place, its events or its approvals', async () => {
+    const traffic = await model('long', { '5.0.0': { noise: 10 }, '5.1.0': { noise: 7 } });
+    try {
+      const { rolloutId } = await arena.startRollout({
+        model: 'long',
+        challenger: '5.1.0',
+        policy: {
+          ...FAST,
+          stages: [{ mode: 'canary', weight: 50, duration: '8s' }],
+          analysis: { interval: '200ms', minSamples: 40, maxExtension: '6s', alpha: 0.05, tuningN: 500 },
+        },
+        proposedBy: 'dana',
+        historyLimit: 60,
+      });
+      await arena.approve(rolloutId, { by: 'erin' });
+      const final = await arena.result(rolloutId);
+      expect(final.state).toBe('promoted');
+      expect(final.approvals).toEqual([expect.objectContaining({ by: 'erin' })]);
+      const row = await db.knex('rollouts').where({ id: rolloutId }).first('workflow_id', 'run_id');
+      const runs: string[] = [];
+      for await (const w of temporal.client.workflow.list({ query: `WorkflowId = '${row.workflow_id}'` }))
+        runs.push(w.status.name);
+      expect(runs.filter((s) => s === 'CONTINUED_AS_NEW').length).toBeGreaterThan(0);
+      const seqs = await db
+        .knex('rollout_events')
+        .where({ rollout_id: rolloutId })
+        .orderBy('seq')
+        .pluck('seq');
+      expect(seqs).toEqual(seqs.map((_: number, i: number) => i + 1));
+      const analyses = await db.knex('analyses').where({ rollout_id: rolloutId }).pluck('seq');
+      expect(new Set(analyses).size).toBe(analyses.length);
+    } finally {
+      await traffic.stop();
+    }
+  });
+
   it('leaves an intact audit chain', async () => {
     expect(await verifyAuditChain(db.knex)).toMatchObject({ ok: true });
   });
