@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { BenchResult } from './result.js';
 
 /**
@@ -37,6 +37,9 @@ for (const [name, load] of Object.entries(families)) {
   results.push(...rows);
 }
 
+// A partial run (`npm run bench -- ingest`) replaces its own rows and keeps the others' latest figures.
 const out = new URL('./results.json', import.meta.url);
-await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+const previous = JSON.parse(await readFile(out, 'utf8').catch(() => '[]')) as BenchResult[];
+const fresh = new Set(results.map((r) => r.name));
+await writeFile(out, `${JSON.stringify([...previous.filter((r) => !fresh.has(r.name)), ...results], null, 2)}\n`);
 process.stderr.write(`wrote ${out.pathname}\n`);
