@@ -40,5 +40,8 @@ for (const [name, load] of Object.entries(families)) {
 const out = new URL('./results.json', import.meta.url);
 const previous = JSON.parse(await readFile(out, 'utf8').catch(() => '[]')) as BenchResult[];
 const fresh = new Set(results.map((r) => r.name));
-await writeFile(out, `${JSON.stringify([...previous.filter((r) => !fresh.has(r.name)), ...results], null, 2)}\n`);
+await writeFile(
+  out,
+  `${JSON.stringify([...previous.filter((r) => !fresh.has(r.name)), ...results], null, 2)}\n`,
+);
 process.stderr.write(`wrote ${out.pathname}\n`);
