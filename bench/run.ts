@@ -8,6 +8,7 @@ import type { BenchResult } from './result.js';
 type Family = () => Promise<BenchResult[]>;
 
 const families: Record<string, () => Promise<Family>> = {
+  routing: async () => (await import('./routing.js')).runRoutingBench,
   ingest: async () => (await import('./ingest.js')).runIngestBench,
   stats: async () => (await import('./stats-simulation.js')).runStatsBench,
 };

