@@ -3,6 +3,7 @@ import * as initialSchema from './20261122000001_initial_schema.js';
 import * as routingHistory from './20261122000002_routing_history.js';
 import * as rollupFunctions from './20261122000003_rollup_functions.js';
 import * as slimPredictionIndexes from './20261122000004_slim_prediction_indexes.js';
+import * as rollupStorage from './20261122000005_rollup_storage.js';
 
 /**
  * Migrations are listed here rather than discovered on disk so they work the same under tsx, vitest and
@@ -14,6 +15,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261122000002_routing_history': routingHistory,
   '20261122000003_rollup_functions': rollupFunctions,
   '20261122000004_slim_prediction_indexes': slimPredictionIndexes,
+  '20261122000005_rollup_storage': rollupStorage,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
