@@ -213,6 +213,27 @@ async function upsertRollups(client: pg.PoolClient, tenantId: string, deltas: Ro
   }
 }
 
+/**
+ * A pooled client for one write. While checked out, a client whose server goes away emits 'error'; without
+ * a listener that ends the process (seen with `pg_ctl stop -m fast` during a COPY). The listener keeps the
+ * process alive, and a failed client is destroyed rather than returned to the pool.
+ */
+async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: (err?: unknown) => void }> {
+  const client = await pool.connect();
+  const swallow = (): void => undefined;
+  client.on('error', swallow);
+  let released = false;
+  return {
+    client,
+    release(err?: unknown) {
+      if (released) return;
+      released = true;
+      client.off('error', swallow);
+      client.release(err instanceof Error ? err : undefined);
+    },
+  };
+}
+
 /** COPY into a temporary table, then INSERT … ON CONFLICT DO NOTHING: returns the records actually stored. */
 async function insertViaStaging(
   client: pg.PoolClient,
@@ -261,7 +282,7 @@ export async function writePredictions(
 ): Promise<WriteResult> {
   const { bucketMs, enforceTenant } = options;
   if (batch.length === 0) return { inserted: 0, duplicates: 0, rollupRows: 0 };
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   try {
     let inserted: Prediction[] | undefined;
     await beginAs(client, tenantId, enforceTenant);
@@ -318,9 +339,10 @@ export async function writePredictions(
     };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
+    release(err);
     throw err;
   } finally {
-    client.release();
+    release();
   }
 }
 
@@ -336,7 +358,7 @@ export async function writeFeedback(
 ): Promise<WriteResult> {
   const { bucketMs, enforceTenant } = options;
   if (batch.length === 0) return { inserted: 0, duplicates: 0, rollupRows: 0 };
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   try {
     await beginAs(client, tenantId, enforceTenant);
     const { rows } = await client.query<{ model: string; request_id: string; actual: unknown }>(
@@ -369,8 +391,9 @@ export async function writeFeedback(
     return { inserted: rows.length, duplicates: batch.length - rows.length, rollupRows: deltas.length };
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
+    release(err);
     throw err;
   } finally {
-    client.release();
+    release();
   }
 }
