@@ -11,6 +11,7 @@ const families: Record<string, () => Promise<Family>> = {
   routing: async () => (await import('./routing.js')).runRoutingBench,
   ingest: async () => (await import('./ingest.js')).runIngestBench,
   stats: async () => (await import('./stats-simulation.js')).runStatsBench,
+  rollouts: async () => (await import('./rollouts.js')).runRolloutBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
