@@ -333,6 +333,60 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
     }
   });
 
+  it('follows onInconclusive when the challenger is no better: rollback', async () => {
+    const traffic = await model('same', { '6.0.0': { noise: 10 }, '6.1.0': { noise: 10 } });
+    try {
+      const { rolloutId } = await arena.startRollout({
+        model: 'same',
+        challenger: '6.1.0',
+        policy: {
+          ...FAST,
+          approval: { required: false },
+          stages: [{ mode: 'canary', weight: 50, duration: '3s' }],
+          analysis: { interval: '500ms', minSamples: 40, maxExtension: '2s', alpha: 0.05, tuningN: 500 },
+          onInconclusive: 'rollback',
+        },
+        proposedBy: 'dana',
+      });
+      const final = await arena.result(rolloutId);
+      expect(final.state).toBe('rolled_back');
+      expect(final.decision).toMatch(/final decision: inconclusive/);
+      expect(final.events.some((e) => e.type === 'extended')).toBe(true);
+      expect(await getRouting(db.knex, 'same')).toMatchObject({ champion: '6.0.0', mode: 'off' });
+    } finally {
+      await traffic.stop();
+    }
+  });
+
+  it('rolls back to the previous champion when the new one degrades during the watch', async () => {
+    const profiles: Record<string, VersionProfile> = { '7.0.0': { noise: 10 }, '7.1.0': { noise: 6 } };
+    const traffic = await model('watched', profiles);
+    try {
+      const { rolloutId } = await arena.startRollout({
+        model: 'watched',
+        challenger: '7.1.0',
+        policy: {
+          ...FAST,
+          approval: { required: false },
+          stages: [{ mode: 'canary', weight: 50, duration: '4s' }],
+          watch: { duration: '30s', rollbackOnRelativeDegradation: 0.1 },
+        },
+        proposedBy: 'dana',
+      });
+      await waitFor(rolloutId, (s) => s.state === 'watching');
+      // The traffic generator reads the profiles on every request: the new champion now fails often.
+      profiles['7.1.0'] = { noise: 6, errorRate: 0.5 };
+      const final = await arena.result(rolloutId);
+      expect(final.state).toBe('rolled_back');
+      expect(final.decision).toMatch(/breach during watch/);
+      expect(await getRouting(db.knex, 'watched')).toMatchObject({ champion: '7.0.0', mode: 'off' });
+      expect((await getVersion(db.knex, 'watched', '7.0.0')).status).toBe('champion');
+      expect((await getVersion(db.knex, 'watched', '7.1.0')).status).toBe('archived');
+    } finally {
+      await traffic.stop();
+    }
+  });
+
   it('leaves an intact audit chain', async () => {
     expect(await verifyAuditChain(db.knex)).toMatchObject({ ok: true });
   });
