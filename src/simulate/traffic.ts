@@ -20,6 +20,11 @@ export interface TrafficOptions {
   bucketSeconds?: number;
   /** Ground truth this long after the prediction (0 = at once). */
   feedbackDelayMs?: number;
+  /**
+   * Share of each version's served predictions the "server" fails to report (a logging bug): the traffic
+   * split then looks wrong to the analysis, which is what a sample-ratio-mismatch check must catch.
+   */
+  unreportedShare?: Record<string, number>;
 }
 
 export interface Traffic {
@@ -75,13 +80,15 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
         } catch {
           continue;
         }
-        predictions.push({
-          requestId,
-          model: opts.model,
-          version: decision.serve,
-          role: 'served',
-          ...predict(decision.serve, actual),
-        });
+        if (random() >= (opts.unreportedShare?.[decision.serve] ?? 0)) {
+          predictions.push({
+            requestId,
+            model: opts.model,
+            version: decision.serve,
+            role: 'served',
+            ...predict(decision.serve, actual),
+          });
+        }
         for (const v of decision.shadow)
           predictions.push({
             requestId,

@@ -387,6 +387,43 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
     }
   });
 
+  it('pauses on a sample-ratio mismatch and marks the data invalid', async () => {
+    await registerVersion(db.knex, { model: 'skewed', version: '8.0.0', actor: 'setup' });
+    await registerVersion(db.knex, { model: 'skewed', version: '8.1.0', actor: 'setup' });
+    await setChampion(db.knex, { model: 'skewed', version: '8.0.0', actor: 'setup' });
+    // The challenger's server "forgets" to report 40 % of its predictions: a 50/50 split looks like 37/63.
+    const traffic = await startTraffic({
+      databaseUrl: db.url,
+      model: 'skewed',
+      profiles: { '8.0.0': { noise: 10 }, '8.1.0': { noise: 7 } },
+      ratePerSecond: 300,
+      unreportedShare: { '8.1.0': 0.4 },
+    });
+    try {
+      const { rolloutId } = await arena.startRollout({
+        model: 'skewed',
+        challenger: '8.1.0',
+        policy: {
+          ...FAST,
+          approval: { required: false },
+          stages: [{ mode: 'canary', weight: 50, duration: '60s' }],
+        },
+        proposedBy: 'dana',
+      });
+      const paused = await waitFor(rolloutId, (s) => s.paused);
+      expect(paused.lastAnalysis?.decision).toBe('invalid');
+      expect(paused.lastAnalysis?.summary).toMatch(/sample-ratio mismatch/);
+      expect(
+        await db.knex('alerts').where({ rollout_id: rolloutId, type: 'srm_detected' }).first(),
+      ).toMatchObject({ severity: 'critical' });
+      // Invalid data never promotes: the rollout stays put until a person acts.
+      await arena.abort(rolloutId, { by: 'ops', reason: 'fix the logging first' });
+      expect((await arena.result(rolloutId)).state).toBe('aborted');
+    } finally {
+      await traffic.stop();
+    }
+  });
+
   it('leaves an intact audit chain', async () => {
     expect(await verifyAuditChain(db.knex)).toMatchObject({ ok: true });
   });
