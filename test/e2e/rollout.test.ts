@@ -191,6 +191,28 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
     }
   });
 
+  it('rolls back a challenger that is worse on the primary metric', async () => {
+    const traffic = await model('worse', { '9.0.0': { noise: 8 }, '9.1.0': { noise: 14 } });
+    try {
+      const { rolloutId } = await arena.startRollout({
+        model: 'worse',
+        challenger: '9.1.0',
+        policy: {
+          ...FAST,
+          approval: { required: false },
+          stages: [{ mode: 'canary', weight: 50, duration: '30s' }],
+        },
+        proposedBy: 'dana',
+      });
+      const final = await arena.result(rolloutId);
+      expect(final.state).toBe('rolled_back');
+      expect(final.decision).toMatch(/abs_error/);
+      expect(await getRouting(db.knex, 'worse')).toMatchObject({ champion: '9.0.0', mode: 'off' });
+    } finally {
+      await traffic.stop();
+    }
+  });
+
   it('ends when rejected, and refuses actions that do not fit the state', async () => {
     await registerVersion(db.knex, { model: 'rejected', version: '1.0.0', actor: 'setup' });
     await registerVersion(db.knex, { model: 'rejected', version: '1.1.0', actor: 'setup' });
