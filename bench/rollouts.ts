@@ -14,7 +14,7 @@ import type { RoutingEntry } from '../src/routing/table.js';
 import type { VersionProfile } from '../src/simulate/traffic.js';
 import { createWorker } from '../src/worker/create-worker.js';
 import { installWorkerRuntime } from '../src/worker/runtime.js';
-import { startModelTraffic } from '../test/support/model-traffic.js';
+import { startTraffic } from '../src/simulate/traffic.js';
 import { startOwnTemporalServer, type OwnTemporalServer } from '../test/support/temporal-dev-server.js';
 import { spawnWorkerProcess } from '../test/support/worker-process.js';
 import { createBenchDatabase } from './bench-database.js';
@@ -132,12 +132,13 @@ async function rollbackReaction(server: OwnTemporalServer): Promise<BenchResult[
       const profiles: Record<string, VersionProfile> = { '1.0.0': { noise: 10 }, '1.1.0': { noise: 10 } };
       await registerModel(db.knex, model, Object.keys(profiles));
       await router.refresh();
-      const traffic = await startModelTraffic({
+      const traffic = await startTraffic({
         databaseUrl: db.url,
         model,
         profiles,
         ratePerSecond: rate,
         seed: t + 1,
+        durable: true,
       });
       try {
         const { rolloutId } = await arena.startRollout({

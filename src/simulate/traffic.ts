@@ -25,6 +25,10 @@ export interface TrafficOptions {
    * split then looks wrong to the analysis, which is what a sample-ratio-mismatch check must catch.
    */
   unreportedShare?: Record<string, number>;
+  /** Wait until each batch is stored before sending the next (fault tests and the rollback-reaction bench). */
+  durable?: boolean;
+  /** Prefix of request ids; unique per run so two generators on one model never collide. */
+  requestPrefix?: string;
 }
 
 export interface Traffic {
@@ -32,6 +36,10 @@ export interface Traffic {
   sent(): number;
   router: Router;
   recorder: Recorder;
+  /** When the first batch carrying an error of `version` was handed to the recorder (ms since the epoch). */
+  firstErrorSubmittedAt(version: string): number | undefined;
+  /** When that batch was stored (meaningful with `durable`). */
+  firstErrorWrittenAt(version: string): number | undefined;
 }
 
 /**
@@ -57,6 +65,10 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
     Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
   let i = 0;
   let stopped = false;
+  const prefix = opts.requestPrefix ?? opts.model;
+  const submitted = new Map<string, number>();
+  const written = new Map<string, number>();
+  const durable = { durable: opts.durable ?? false };
   const perTick = Math.max(1, Math.round((opts.ratePerSecond ?? 400) / 20));
   const predict = (version: string, actual: number) => {
     const p = opts.profiles[version] ?? { noise: 10 };
@@ -69,10 +81,10 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
   };
   const loop = (async () => {
     while (!stopped) {
-      const predictions: unknown[] = [];
+      const predictions: Array<Record<string, unknown> & { version: string; error: boolean }> = [];
       const feedback: unknown[] = [];
       for (let k = 0; k < perTick; k++) {
-        const requestId = `${opts.model}-${i++}`;
+        const requestId = `${prefix}-${i++}`;
         const actual = 100 + 20 * random();
         let decision;
         try {
@@ -99,10 +111,13 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
           });
         feedback.push({ model: opts.model, requestId, actual });
       }
-      await recorder.recordPredictions(predictions);
+      const erring = new Set(predictions.filter((p) => p.error).map((p) => p.version));
+      for (const v of erring) if (!submitted.has(v)) submitted.set(v, Date.now());
+      await recorder.recordPredictions(predictions, durable);
+      for (const v of erring) if (!written.has(v)) written.set(v, Date.now());
       pendingFeedback.push({ due: Date.now() + (opts.feedbackDelayMs ?? 0), records: feedback });
       while (pendingFeedback.length && pendingFeedback[0]!.due <= Date.now())
-        await recorder.recordFeedbackBatch(pendingFeedback.shift()!.records);
+        await recorder.recordFeedbackBatch(pendingFeedback.shift()!.records, durable);
       await new Promise((r) => setTimeout(r, 50));
     }
     for (const batch of pendingFeedback.splice(0)) await recorder.recordFeedbackBatch(batch.records);
@@ -111,10 +126,15 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
     router,
     recorder,
     sent: () => i,
+    firstErrorSubmittedAt: (v) => submitted.get(v),
+    firstErrorWrittenAt: (v) => written.get(v),
     async stop() {
       stopped = true;
-      await loop;
-      await recorder.close();
+      // A durable write waits for Postgres; when it is gone for good, do not wait for ever.
+      const bounded = (p: Promise<unknown>): Promise<unknown> =>
+        Promise.race([p, new Promise((r) => setTimeout(r, 10_000))]);
+      await bounded(loop);
+      await bounded(recorder.close());
       await router.close();
     },
   };

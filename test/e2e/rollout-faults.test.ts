@@ -29,7 +29,7 @@ import {
   waitForResult,
   waitForStatus,
 } from '../support/rollout-faults.js';
-import type { ModelTraffic } from '../support/model-traffic.js';
+import type { Traffic } from '../../src/simulate/traffic.js';
 import { startOwnTemporalServer, type OwnTemporalServer } from '../support/temporal-dev-server.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
@@ -48,7 +48,7 @@ describe('worker killed with SIGKILL mid-canary', () => {
   let temporal: TestTemporal;
   let arena: ArenaClient;
   const workers: WorkerProcess[] = [];
-  let traffic: ModelTraffic | undefined;
+  let traffic: Traffic | undefined;
 
   beforeAll(async () => {
     db = await createTestDatabase('faults_kill');
@@ -135,7 +135,7 @@ describe('Postgres stopped during analysis', () => {
   let temporal: TestTemporal;
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
-  let traffic: ModelTraffic | undefined;
+  let traffic: Traffic | undefined;
   let arena: ArenaClient;
   let url: string;
 
@@ -224,7 +224,7 @@ describe('Temporal dev server restarted on its database file', () => {
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   let workerError: unknown;
-  let traffic: ModelTraffic | undefined;
+  let traffic: Traffic | undefined;
   let arena: ArenaClient;
   const taskQueue = `faults-${randomUUID()}`;
 

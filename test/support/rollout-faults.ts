@@ -7,7 +7,7 @@ import type { PolicyInput } from '../../src/policy/policy.js';
 import { registerVersion, setChampion } from '../../src/registry/registry.js';
 import { FINAL_STATES, type RolloutStatus } from '../../src/rollout/types.js';
 import type { VersionProfile } from '../../src/simulate/traffic.js';
-import { startModelTraffic, type ModelTraffic } from './model-traffic.js';
+import { startTraffic, type Traffic } from '../../src/simulate/traffic.js';
 
 /**
  * Shared pieces of the fault tests (test/e2e/rollout-faults.test.ts): a policy in seconds whose first canary
@@ -49,11 +49,18 @@ export async function setUpModel(
   databaseUrl: string,
   model: string,
   profiles: Record<string, VersionProfile>,
-): Promise<ModelTraffic> {
+): Promise<Traffic> {
   for (const version of Object.keys(profiles))
     await registerVersion(knex, { model, version, actor: 'setup' });
   await setChampion(knex, { model, version: Object.keys(profiles)[0]!, actor: 'setup' });
-  return startModelTraffic({ databaseUrl, model, profiles: { ...profiles }, ratePerSecond: 300 });
+  return startTraffic({
+    databaseUrl,
+    model,
+    profiles: { ...profiles },
+    ratePerSecond: 300,
+    durable: true,
+    requestPrefix: `${model}-${Date.now().toString(36)}`,
+  });
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
