@@ -1,10 +1,35 @@
-import type { RolloutStatus } from '../rollout/types.js';
+import type { RolloutEvent, RolloutStatus } from '../rollout/types.js';
+import type { GateResult } from '../stats/gate.js';
 
 const fmt = (x: number): string =>
   Math.abs(x) >= 100 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(3) : x.toPrecision(3);
+const pct = (x: number): string => `${(x * 100).toFixed(Math.abs(x) < 0.1 ? 2 : 1)}%`;
+const signedPct = (x: number): string => `${x >= 0 ? '+' : ''}${pct(x)}`;
 
-/** The human view of a rollout used by `rollout status [--watch]` and the demo. */
+/** A rate metric (error, correct) reads better as a percentage. */
+const RATE_METRICS = new Set(['error', 'correct']);
+const value = (metric: string, x: number): string =>
+  RATE_METRICS.has(metric.split('@')[0]!) ? pct(x) : fmt(x);
+
+/** The gate's output stored with each analysis; older analyses or foreign shapes are shown without it. */
+function gateOf(details: unknown): GateResult | null {
+  if (!details || typeof details !== 'object') return null;
+  const g = details as Partial<GateResult>;
+  return Array.isArray(g.metrics) && Array.isArray(g.guardrails) ? (g as GateResult) : null;
+}
+
+/** One decision or transition, as a line of the trail. */
+export function formatEvent(e: RolloutEvent): string {
+  return `#${e.seq} ${e.at.slice(11, 19)} ${e.type}${e.to && e.to !== e.from ? ` → ${e.to}` : ''} by ${e.actor}${e.reason ? `: ${e.reason}` : ''}`;
+}
+
+/** The human view of a rollout used by `rollout status`: where it stands, then its latest events. */
 export function renderStatus(s: RolloutStatus): string {
+  return [renderPanel(s), 'events', ...s.events.slice(-8).map((e) => `  ${formatEvent(e)}`)].join('\n');
+}
+
+/** Where a rollout stands now (the live part of `--watch` and the demo; events are printed as a trail). */
+export function renderPanel(s: RolloutStatus): string {
   const lines = [
     `${s.rolloutId}  ${s.model}: ${s.champion} → ${s.challenger}`,
     `state   ${s.state}${s.paused ? ' (paused)' : ''}`,
@@ -12,28 +37,44 @@ export function renderStatus(s: RolloutStatus): string {
   if (s.stage) {
     const split =
       s.stage.mode === 'canary'
-        ? `${s.stage.weightBp / 100}% challenger`
+        ? `${s.stage.weightBp / 100}% challenger, ${100 - s.stage.weightBp / 100}% champion`
         : 'shadow (champion serves, challenger mirrored)';
     lines.push(`stage   ${s.stage.index + 1}: ${s.stage.mode} — ${split}; ends ${s.stage.endsAt}`);
   }
   const a = s.lastAnalysis;
   if (a) {
-    lines.push(`samples champion ${a.samples.champion}, challenger ${a.samples.challenger}`);
-    if (a.primary)
+    lines.push(
+      `samples champion ${a.samples.champion}, challenger ${a.samples.challenger} (${a.mode} analysis)`,
+    );
+    const gate = gateOf(a.details);
+    for (const m of gate?.metrics ?? []) {
+      const better = m.improvement.estimate >= 0 ? 'better' : 'worse';
+      lines.push(
+        `primary ${m.metric} (${m.analysis}): champion ${value(m.metric, m.champion.value)}, challenger ${value(m.metric, m.challenger.value)}` +
+          ` → ${pct(Math.abs(m.improvement.estimate))} ${better}, 95% interval [${signedPct(m.improvement.interval[0])}, ${signedPct(m.improvement.interval[1])}]` +
+          `, needs ≥ ${pct(m.minImprovement)}: ${m.status}`,
+      );
+    }
+    if (!gate?.metrics.length && a.primary)
       lines.push(
         `primary ${a.primary.metric}: ${fmt(a.primary.estimate)} [${fmt(a.primary.ci[0])}, ${fmt(a.primary.ci[1])}] p=${a.primary.pValue.toPrecision(3)}`,
       );
+    for (const g of gate?.guardrails ?? []) {
+      const limits = g.checks.map(
+        (c) => `${c.kind} ${c.scale === 'relative' ? pct(c.limit) : value(g.metric, c.limit)}`,
+      );
+      lines.push(
+        `guard   ${g.metric}: champion ${value(g.metric, g.champion.value)}, challenger ${value(g.metric, g.challenger.value)}` +
+          ` (${limits.join(', ')}): ${g.status}`,
+      );
+    }
+    if (gate?.srm?.tested && gate.srm.mismatch) lines.push(`srm     ${gate.srm.reason}`);
     lines.push(`gate    ${a.decision} → ${a.action}: ${a.summary}`);
   }
   if (s.decision) lines.push(`decision ${s.decision}`);
   if (s.approvals.length)
     lines.push(
       `approvals ${s.approvals.map((x) => `${x.by}${x.comment ? ` ("${x.comment}")` : ''}`).join(', ')}`,
-    );
-  lines.push('events');
-  for (const e of s.events.slice(-8))
-    lines.push(
-      `  ${e.at}  #${e.seq} ${e.type}${e.to && e.to !== e.from ? ` → ${e.to}` : ''} by ${e.actor}${e.reason ? `: ${e.reason}` : ''}`,
     );
   return lines.join('\n');
 }

@@ -2,12 +2,29 @@ import { createRecorder, type Recorder } from '../ingest/recorder.js';
 import { createRouter, type Router } from '../routing/router.js';
 
 export interface VersionProfile {
-  /** Standard deviation of its prediction error (Gaussian), so its MAE is ≈ 0.8 × noise. */
+  /**
+   * Standard deviation of its prediction error (Gaussian), so its MAE is ≈ 0.8 × noise. Used by the
+   * synthetic workload only; a replayed workload (`workload`) brings the version's real answers.
+   */
   noise: number;
   /** Share of requests that fail (no prediction, error flag set). */
   errorRate?: number;
   /** Typical latency; each request draws uniformly within ±20 %. */
   latencyMs?: number;
+}
+
+/** One request of a workload: its ground truth and what each version answers. */
+export interface WorkloadRequest {
+  /** Part of the request id; the generator adds its prefix and a counter, so keys may repeat. */
+  key: string;
+  actual: number;
+  /** The version's answer before serving faults (errors, latency) are injected; null = cannot answer. */
+  predict(version: string): number | null;
+}
+
+/** Where requests come from: synthetic numbers by default, or a replayed data set and real models (the demo). */
+export interface Workload {
+  request(i: number): WorkloadRequest;
 }
 
 export interface TrafficOptions {
@@ -29,6 +46,8 @@ export interface TrafficOptions {
   durable?: boolean;
   /** Prefix of request ids; unique per run so two generators on one model never collide. */
   requestPrefix?: string;
+  /** The requests to send; default: synthetic ground truth around 110 with each profile's Gaussian noise. */
+  workload?: Workload;
 }
 
 export interface Traffic {
@@ -70,11 +89,24 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
   const written = new Map<string, number>();
   const durable = { durable: opts.durable ?? false };
   const perTick = Math.max(1, Math.round((opts.ratePerSecond ?? 400) / 20));
-  const predict = (version: string, actual: number) => {
+  const synthetic: Workload = {
+    request: (n) => {
+      const actual = 100 + 20 * random();
+      return {
+        key: String(n),
+        actual,
+        predict: (version) => actual + gaussian() * (opts.profiles[version]?.noise ?? 10),
+      };
+    },
+  };
+  const workload = opts.workload ?? synthetic;
+  // Serving faults are injected on top of the version's answer, as a broken server would fail.
+  const serve = (version: string, request: WorkloadRequest) => {
     const p = opts.profiles[version] ?? { noise: 10 };
-    const error = random() < (p.errorRate ?? 0);
+    const answer = request.predict(version);
+    const error = answer === null || random() < (p.errorRate ?? 0);
     return {
-      prediction: error ? null : actual + gaussian() * p.noise,
+      prediction: error ? null : answer,
       error,
       latencyMs: (p.latencyMs ?? 30) * (0.8 + 0.4 * random()),
     };
@@ -84,8 +116,9 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
       const predictions: Array<Record<string, unknown> & { version: string; error: boolean }> = [];
       const feedback: unknown[] = [];
       for (let k = 0; k < perTick; k++) {
-        const requestId = `${prefix}-${i++}`;
-        const actual = 100 + 20 * random();
+        const request = workload.request(i);
+        const requestId = opts.workload ? `${prefix}-${i++}-${request.key}` : `${prefix}-${i++}`;
+        const actual = request.actual;
         let decision;
         try {
           decision = router.route(opts.model, requestId);
@@ -98,7 +131,7 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
             model: opts.model,
             version: decision.serve,
             role: 'served',
-            ...predict(decision.serve, actual),
+            ...serve(decision.serve, request),
           });
         }
         for (const v of decision.shadow)
@@ -107,7 +140,7 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
             model: opts.model,
             version: v,
             role: 'shadow',
-            ...predict(v, actual),
+            ...serve(v, request),
           });
         feedback.push({ model: opts.model, requestId, actual });
       }

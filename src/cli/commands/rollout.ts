@@ -4,11 +4,12 @@ import { ArenaClient } from '../../client/arena-client.js';
 import { loadEnv } from '../../config/env.js';
 import { createKnex } from '../../db/knex.js';
 import { parsePolicyText, type Policy } from '../../policy/policy.js';
-import type { RolloutStatus } from '../../rollout/types.js';
+import { FINAL_STATES, type RolloutStatus } from '../../rollout/types.js';
 import { resolveEndpoints } from '../../stack/endpoints.js';
 import { UserFacingError } from '../../user-error.js';
 import { actor } from '../database.js';
 import { emit } from '../output.js';
+import { watchRollout } from '../live-view.js';
 import { renderStatus } from '../rollout-view.js';
 
 /** Opens the Temporal client and the database for one command and closes both afterwards. */
@@ -86,16 +87,19 @@ export function registerRollout(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (rolloutId: string, opts: { watch?: boolean; json?: boolean }) => {
       await withArena(async (arena) => {
+        if (opts.watch && !opts.json) {
+          await watchRollout({
+            arena,
+            rolloutId,
+            stream: process.stdout,
+            write: (text) => process.stdout.write(`${text}\n`),
+          });
+          return;
+        }
         for (;;) {
           const status = await arena.status(rolloutId);
-          if (opts.json) {
-            emit(true, toStatusJson(status), () => '');
-          } else {
-            if (opts.watch && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-            process.stdout.write(`${renderStatus(status)}\n`);
-          }
-          const ended = ['promoted', 'rolled_back', 'rejected', 'expired', 'aborted'].includes(status.state);
-          if (!opts.watch || ended) return;
+          emit(opts.json, toStatusJson(status), () => renderStatus(status));
+          if (!opts.watch || FINAL_STATES.includes(status.state)) return;
           await new Promise((r) => setTimeout(r, 1000));
         }
       });
