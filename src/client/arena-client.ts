@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   Client,
   WorkflowExecutionAlreadyStartedError,
@@ -7,16 +6,13 @@ import {
 } from '@temporalio/client';
 import { defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
 import type { Knex } from 'knex';
-import { parsePolicy, type Policy, type PolicyInput } from '../policy/policy.js';
-import { InvalidInputError, RegistryError } from '../registry/errors.js';
-import { getVersion } from '../registry/registry.js';
-import { parseVersion } from '../registry/version.js';
-import { getRouting } from '../routing/store.js';
+import { RegistryError } from '../registry/errors.js';
+import { prepareRollout, type StartRolloutInput } from '../rollout/prepare.js';
+export { rolloutWorkflowId, type StartRolloutInput } from '../rollout/prepare.js';
 import type {
   ActorInput,
   ApproveInput,
   RolloutEvent,
-  RolloutInput,
   RolloutState,
   RolloutStatus,
 } from '../rollout/types.js';
@@ -35,16 +31,6 @@ export interface ArenaClientOptions {
   workflowIdPrefix?: string;
 }
 
-export interface StartRolloutInput {
-  model: string;
-  challenger: string;
-  /** A validated Policy, or a raw object to validate (durations as strings, weights in percent). */
-  policy?: Policy | PolicyInput;
-  proposedBy: string;
-  /** Continue-as-new past this many history events (default 4000). */
-  historyLimit?: number;
-}
-
 export interface RolloutSummary {
   rolloutId: string;
   model: string;
@@ -55,11 +41,6 @@ export interface RolloutSummary {
   createdAt: Date;
   endedAt: Date | null;
   decision: string | null;
-}
-
-/** The workflow id makes "at most one active rollout per model" a guarantee of Temporal itself. */
-export function rolloutWorkflowId(tenantId: string, model: string, prefix = 'rollout'): string {
-  return `${prefix}-${tenantId}-${model}`;
 }
 
 /**
@@ -73,43 +54,14 @@ export class ArenaClient {
   }
 
   async startRollout(input: StartRolloutInput): Promise<{ rolloutId: string; workflowId: string }> {
-    const policy =
-      'primaryMetric' in (input.policy ?? {}) && Array.isArray((input.policy as Policy).primaryMetric)
-        ? (input.policy as Policy)
-        : parsePolicy(input.policy ?? {});
-    if (!input.proposedBy.trim())
-      throw new InvalidInputError('by', input.proposedBy, 'who proposes the rollout is required');
-    const challenger = parseVersion(input.challenger, 'challenger').version;
-    const routing = await getRouting(this.options.knex, input.model, this.tenantId);
-    if (!routing.champion) {
-      throw new RegistryError(
-        'no_champion',
-        `Model ${input.model} has no champion to compare with`,
-        `Set one first: arena model champion ${input.model} VERSION`,
-      );
-    }
-    const version = await getVersion(this.options.knex, input.model, challenger, this.tenantId);
-    if (version.version === routing.champion)
-      throw new InvalidInputError('challenger', challenger, 'is already the champion');
-    if (version.status === 'rejected')
-      throw new InvalidInputError(
-        'challenger',
-        challenger,
-        'was rejected and cannot be rolled out again; register a new version',
-      );
-
-    const rolloutId = `${input.model}-${challenger.replace(/[^a-zA-Z0-9]/g, '_')}-${randomBytes(3).toString('hex')}`;
-    const workflowId = rolloutWorkflowId(this.tenantId, input.model, this.options.workflowIdPrefix);
-    const args: RolloutInput = {
-      rolloutId,
-      tenantId: this.tenantId,
-      model: input.model,
-      champion: routing.champion,
-      challenger,
-      policy,
-      proposedBy: input.proposedBy,
-      ...(input.historyLimit ? { historyLimit: input.historyLimit } : {}),
-    };
+    const prepared = await prepareRollout(
+      this.options.knex,
+      this.tenantId,
+      input,
+      this.options.workflowIdPrefix,
+    );
+    const { args, workflowId } = prepared;
+    const { rolloutId, champion, challenger, policy } = args;
     let runId: string;
     try {
       const handle = await this.options.temporal.workflow.start<typeof rolloutWorkflow>('rolloutWorkflow', {
@@ -118,12 +70,13 @@ export class ArenaClient {
         args: [args],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        typedSearchAttributes: new TypedSearchAttributes([
-          { key: defineSearchAttributeKey('ArenaModel', 'KEYWORD'), value: input.model },
-          { key: defineSearchAttributeKey('ArenaVersion', 'KEYWORD'), value: challenger },
-          { key: defineSearchAttributeKey('ArenaState', 'KEYWORD'), value: 'proposed' },
-        ]),
-        staticSummary: `Rollout of ${input.model} ${routing.champion} → ${challenger}`,
+        typedSearchAttributes: new TypedSearchAttributes(
+          Object.entries(prepared.searchAttributes).map(([name, value]) => ({
+            key: defineSearchAttributeKey(name, 'KEYWORD'),
+            value,
+          })),
+        ),
+        staticSummary: prepared.summary,
       });
       runId = handle.firstExecutionRunId;
     } catch (err) {
@@ -149,7 +102,7 @@ export class ArenaClient {
         id: rolloutId,
         tenant_id: this.tenantId,
         model: input.model,
-        champion: routing.champion,
+        champion,
         challenger,
         state: 'proposed',
         policy: JSON.stringify(policy),

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { parsePolicy, type Policy, type PolicyInput } from '../policy/policy.js';
+import { InvalidInputError, RegistryError } from '../registry/errors.js';
+import { getVersion } from '../registry/registry.js';
+import { parseVersion } from '../registry/version.js';
+import { getRouting } from '../routing/store.js';
+import type { RolloutInput } from './types.js';
+
+export interface StartRolloutInput {
+  model: string;
+  challenger: string;
+  /** A validated Policy, or a raw object to validate (durations as strings, weights in percent). */
+  policy?: Policy | PolicyInput;
+  proposedBy: string;
+  /** Continue-as-new past this many history events (default 4000). */
+  historyLimit?: number;
+  /**
+   * A caller that must start the same rollout again after a crash (a retried activity, a retraining
+   * workflow) passes its own stable id; otherwise a fresh one is made.
+   */
+  rolloutId?: string;
+}
+
+/** The workflow id makes "at most one active rollout per model" a guarantee of Temporal itself. */
+export function rolloutWorkflowId(tenantId: string, model: string, prefix = 'rollout'): string {
+  return `${prefix}-${tenantId}-${model}`;
+}
+
+export interface PreparedRollout {
+  args: RolloutInput;
+  workflowId: string;
+  /** Keyword search attributes to start the workflow with (the Web UI filters on them). */
+  searchAttributes: { ArenaModel: string; ArenaVersion: string; ArenaState: string };
+  summary: string;
+}
+
+/**
+ * Everything checked before a rollout may start — a valid policy, a champion to compare with, a registered
+ * challenger that is neither the champion nor rejected — and the workflow's input. Shared by the client
+ * and by workflows that start rollouts (retraining, experiments) through an activity.
+ */
+export async function prepareRollout(
+  knex: Knex,
+  tenantId: string,
+  input: StartRolloutInput,
+  workflowIdPrefix?: string,
+): Promise<PreparedRollout> {
+  const policy =
+    'primaryMetric' in (input.policy ?? {}) && Array.isArray((input.policy as Policy).primaryMetric)
+      ? (input.policy as Policy)
+      : parsePolicy(input.policy ?? {});
+  if (!input.proposedBy.trim())
+    throw new InvalidInputError('by', input.proposedBy, 'who proposes the rollout is required');
+  const challenger = parseVersion(input.challenger, 'challenger').version;
+  const routing = await getRouting(knex, input.model, tenantId);
+  if (!routing.champion) {
+    throw new RegistryError(
+      'no_champion',
+      `Model ${input.model} has no champion to compare with`,
+      `Set one first: arena model champion ${input.model} VERSION`,
+    );
+  }
+  const version = await getVersion(knex, input.model, challenger, tenantId);
+  if (version.version === routing.champion)
+    throw new InvalidInputError('challenger', challenger, 'is already the champion');
+  if (version.status === 'rejected')
+    throw new InvalidInputError(
+      'challenger',
+      challenger,
+      'was rejected and cannot be rolled out again; register a new version',
+    );
+  const rolloutId =
+    input.rolloutId ??
+    `${input.model}-${challenger.replace(/[^a-zA-Z0-9]/g, '_')}-${randomBytes(3).toString('hex')}`;
+  return {
+    args: {
+      rolloutId,
+      tenantId,
+      model: input.model,
+      champion: routing.champion,
+      challenger,
+      policy,
+      proposedBy: input.proposedBy,
+      ...(input.historyLimit ? { historyLimit: input.historyLimit } : {}),
+    },
+    workflowId: rolloutWorkflowId(tenantId, input.model, workflowIdPrefix),
+    searchAttributes: { ArenaModel: input.model, ArenaVersion: challenger, ArenaState: 'proposed' },
+    summary: `Rollout of ${input.model} ${routing.champion} → ${challenger}`,
+  };
+}
