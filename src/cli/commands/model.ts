@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { championAt, listModels, registerVersion, setChampion, showModel } from '../../registry/registry.js';
 import { InvalidInputError } from '../../registry/errors.js';
 import { routingAt } from '../../routing/store.js';
+import { modelHealth } from '../../health/model-health.js';
 import { actor, withKnex } from '../database.js';
+import { renderHealth } from '../health-view.js';
 import { emit } from '../output.js';
 import { jsonObjectOption } from '../parse.js';
 import { routingJson } from './routing.js';
@@ -120,6 +122,17 @@ export function registerModel(program: Command): void {
         routingJson(entry),
         () => `${name}: champion is now ${entry.champion} (generation ${entry.generation})`,
       );
+    });
+
+  model
+    .command('health <model>')
+    .description(
+      'one screen for on-call: champion and challenger trends, promotion eligibility, backtest, alerts',
+    )
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const health = await withKnex((knex) => modelHealth(knex, name));
+      emit(opts.json, health, () => renderHealth(health));
     });
 
   model

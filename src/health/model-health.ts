@@ -1,0 +1,274 @@
+import type { Knex } from 'knex';
+import { readVersionMetrics } from '../analysis/rollup-reader.js';
+import { getVersion } from '../registry/registry.js';
+import { getRouting } from '../routing/store.js';
+import type { AnalysisVerdict } from '../rollout/types.js';
+
+const DAY = 86_400_000;
+
+/** How one version's primary metric moved: the last 7 days against the 7 before them, and 30 days. */
+export interface MetricTrend {
+  metric: string;
+  direction: 'lower' | 'higher';
+  last7d: { n: number; mean: number } | null;
+  previous7d: { n: number; mean: number } | null;
+  last30d: { n: number; mean: number } | null;
+  /** Relative change of last7d against previous7d (positive = the number went up). */
+  change: number | null;
+  trend: 'improving' | 'worsening' | 'stable' | 'unknown';
+}
+
+export interface ModelHealth {
+  model: string;
+  generatedAt: string;
+  champion: { version: string; status: string; baseline: number | null; primary: MetricTrend } | null;
+  challenger: {
+    version: string;
+    status: string;
+    mode: string;
+    weightPct: number;
+    primary: MetricTrend;
+  } | null;
+  rollout: {
+    rolloutId: string;
+    state: string;
+    lastAnalysis: Pick<AnalysisVerdict, 'decision' | 'summary' | 'samples' | 'primary' | 'at'> | null;
+    /** Whether the challenger would be promoted on today's evidence, and the gate's confidence. */
+    eligible: boolean;
+    confidence: number | null;
+    eligibility: string;
+  } | null;
+  backtest: {
+    version: string;
+    windowStart: string;
+    windowEnd: string;
+    n: number;
+    mae: number | null;
+    mape: number | null;
+    bias: number | null;
+  } | null;
+  alerts: {
+    open: number;
+    bySeverity: Record<'critical' | 'warning' | 'info', number>;
+    latest: Array<{ id: number; type: string; severity: string; title: string; createdAt: string }>;
+  };
+  /** ok: nothing to do; attention: look today; critical: act now. */
+  verdict: 'ok' | 'attention' | 'critical';
+  reasons: string[];
+}
+
+/** A change smaller than this is noise for the one-screen verdict (the rollout gate does the real tests). */
+const STABLE_WITHIN = 0.05;
+
+async function trend(
+  knex: Knex,
+  tenantId: string,
+  model: string,
+  version: string,
+  metric: string,
+  direction: 'lower' | 'higher',
+  now: Date,
+): Promise<MetricTrend> {
+  const read = async (fromDays: number, toDays: number) => {
+    const figures = await readVersionMetrics(knex, {
+      tenantId,
+      model,
+      versions: [version],
+      role: 'served',
+      from: new Date(now.getTime() - fromDays * DAY),
+      to: new Date(now.getTime() - toDays * DAY),
+    });
+    const s = figures[version]?.[metric]?.summary;
+    return s && s.n > 0 ? { n: s.n, mean: s.mean } : null;
+  };
+  const [last7d, previous7d, last30d] = await Promise.all([read(7, 0), read(14, 7), read(30, 0)]);
+  const change =
+    last7d && previous7d && previous7d.mean !== 0
+      ? (last7d.mean - previous7d.mean) / Math.abs(previous7d.mean)
+      : null;
+  const better = change === null ? null : direction === 'lower' ? -change : change;
+  return {
+    metric,
+    direction,
+    last7d,
+    previous7d,
+    last30d,
+    change,
+    trend:
+      better === null
+        ? 'unknown'
+        : Math.abs(better) < STABLE_WITHIN
+          ? 'stable'
+          : better > 0
+            ? 'improving'
+            : 'worsening',
+  };
+}
+
+/**
+ * One screen for the on-call person: who serves, how the primary metric moves, whether the challenger is
+ * on course for promotion, the latest backtest and the open alerts — read from rollups and small tables,
+ * so it is cheap whatever the traffic.
+ */
+export async function modelHealth(
+  knex: Knex,
+  model: string,
+  opts: { tenantId?: string; now?: Date } = {},
+): Promise<ModelHealth> {
+  const tenantId = opts.tenantId ?? 'default';
+  const now = opts.now ?? new Date();
+  const routing = await getRouting(knex, model, tenantId);
+  const latestRollout = (await knex('rollouts')
+    .where({ tenant_id: tenantId, model })
+    .orderBy('created_at', 'desc')
+    .first('id', 'state', 'policy', 'challenger', 'ended_at')) as
+    | {
+        id: string;
+        state: string;
+        policy: { primaryMetric?: Array<{ name: string; direction: 'lower' | 'higher' }> };
+        challenger: string;
+        ended_at: Date | null;
+      }
+    | undefined;
+  const primary = latestRollout?.policy.primaryMetric?.[0] ?? {
+    name: 'abs_error',
+    direction: 'lower' as const,
+  };
+  const reasons: string[] = [];
+
+  let champion: ModelHealth['champion'] = null;
+  if (routing.champion) {
+    const v = await getVersion(knex, model, routing.champion, tenantId);
+    const holdout = (v.metrics as { holdout?: { mae?: number } }).holdout;
+    champion = {
+      version: v.version,
+      status: v.status,
+      baseline: primary.name === 'abs_error' && typeof holdout?.mae === 'number' ? holdout.mae : null,
+      primary: await trend(knex, tenantId, model, v.version, primary.name, primary.direction, now),
+    };
+    if (champion.primary.trend === 'worsening')
+      reasons.push(
+        `champion ${v.version}: ${primary.name} ${(Math.abs(champion.primary.change ?? 0) * 100).toFixed(1)}% worse than the week before`,
+      );
+    if (champion.baseline !== null && champion.primary.last7d) {
+      const vsBaseline = (champion.primary.last7d.mean - champion.baseline) / champion.baseline;
+      if (vsBaseline > 0.15)
+        reasons.push(
+          `champion ${v.version}: MAE ${champion.primary.last7d.mean.toFixed(3)} is ${(vsBaseline * 100).toFixed(0)}% above its holdout baseline ${champion.baseline.toFixed(3)}`,
+        );
+    }
+  } else reasons.push('no champion: nothing is being served');
+
+  let challenger: ModelHealth['challenger'] = null;
+  if (routing.challenger) {
+    const v = await getVersion(knex, model, routing.challenger, tenantId);
+    challenger = {
+      version: v.version,
+      status: v.status,
+      mode: routing.mode,
+      weightPct: routing.weightBp / 100,
+      primary: await trend(knex, tenantId, model, v.version, primary.name, primary.direction, now),
+    };
+  }
+
+  let rollout: ModelHealth['rollout'] = null;
+  if (latestRollout && latestRollout.ended_at === null) {
+    const last = (await knex('analyses')
+      .where({ tenant_id: tenantId, rollout_id: latestRollout.id })
+      .orderBy('seq', 'desc')
+      .first('result')) as { result: AnalysisVerdict } | undefined;
+    const a = last?.result ?? null;
+    const eligible = a?.decision === 'pass';
+    rollout = {
+      rolloutId: latestRollout.id,
+      state: latestRollout.state,
+      lastAnalysis: a
+        ? { decision: a.decision, summary: a.summary, samples: a.samples, primary: a.primary, at: a.at }
+        : null,
+      eligible,
+      confidence: a?.primary ? 1 - a.primary.pValue : null,
+      eligibility: !a
+        ? 'no analysis yet'
+        : eligible
+          ? `eligible: ${a.summary}`
+          : `not yet: ${a.decision}; ${a.summary}`,
+    };
+    if (['rolling_back', 'awaiting_approval'].includes(latestRollout.state) || a?.decision === 'invalid')
+      reasons.push(
+        `rollout ${latestRollout.id} is ${a?.decision === 'invalid' ? 'paused on invalid data' : latestRollout.state}`,
+      );
+  }
+
+  const bt = (await knex('backtest_results')
+    .where({ tenant_id: tenantId, model })
+    .orderBy('window_end', 'desc')
+    .orderBy('created_at', 'desc')
+    .first('version', 'window_start', 'window_end', 'n', 'mae', 'mape', 'bias')) as
+    | {
+        version: string;
+        window_start: Date | string;
+        window_end: Date | string;
+        n: number;
+        mae: number | null;
+        mape: number | null;
+        bias: number | null;
+      }
+    | undefined;
+  const day = (d: Date | string): string =>
+    d instanceof Date ? d.toISOString().slice(0, 10) : String(d).slice(0, 10);
+  const backtest = bt
+    ? {
+        version: bt.version,
+        windowStart: day(bt.window_start),
+        windowEnd: day(bt.window_end),
+        n: bt.n,
+        mae: bt.mae,
+        mape: bt.mape,
+        bias: bt.bias,
+      }
+    : null;
+
+  const openAlerts = (await knex('alerts')
+    .where({ tenant_id: tenantId, model })
+    .whereIn('status', ['unread', 'read'])
+    .orderBy('created_at', 'desc')
+    .select('id', 'type', 'severity', 'title', 'created_at')) as Array<{
+    id: number | string;
+    type: string;
+    severity: 'critical' | 'warning' | 'info';
+    title: string;
+    created_at: Date;
+  }>;
+  const bySeverity = { critical: 0, warning: 0, info: 0 };
+  for (const a of openAlerts) bySeverity[a.severity]++;
+  if (bySeverity.critical) reasons.push(`${bySeverity.critical} critical alert(s) open`);
+  if (bySeverity.warning) reasons.push(`${bySeverity.warning} warning(s) open`);
+
+  const verdict: ModelHealth['verdict'] =
+    !routing.champion || bySeverity.critical > 0 || latestRollout?.state === 'rolling_back'
+      ? 'critical'
+      : reasons.length
+        ? 'attention'
+        : 'ok';
+  return {
+    model,
+    generatedAt: now.toISOString(),
+    champion,
+    challenger,
+    rollout,
+    backtest,
+    alerts: {
+      open: openAlerts.length,
+      bySeverity,
+      latest: openAlerts.slice(0, 5).map((a) => ({
+        id: Number(a.id),
+        type: a.type,
+        severity: a.severity,
+        title: a.title,
+        createdAt: a.created_at.toISOString(),
+      })),
+    },
+    verdict,
+    reasons,
+  };
+}
