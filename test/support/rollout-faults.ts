@@ -192,3 +192,12 @@ export async function rolloutHistory(client: Client, knex: Knex, rolloutId: stri
   const history = await client.workflow.getHandle(row.workflow_id, row.run_id).fetchHistory();
   return history.events ?? [];
 }
+
+/** The attempt a local activity's marker records (null for any other event). */
+export function localActivityAttempt(event: HistoryEvent): number | null {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return null;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  if (!data) return null;
+  return (JSON.parse(Buffer.from(data).toString('utf8')) as { attempt: number }).attempt;
+}
