@@ -27,7 +27,11 @@ describe('arena dev up', () => {
   });
 
   it('says clearly when the Temporal port is taken by something else', async () => {
-    const squatter = net.createServer((socket) => socket.end('not temporal\n'));
+    const squatter = net.createServer((socket) => {
+      // The probing client may reset the connection; an unhandled socket error would crash the test run.
+      socket.on('error', () => undefined);
+      socket.end('not temporal\n');
+    });
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
     const port = (squatter.address() as net.AddressInfo).port;
     try {
