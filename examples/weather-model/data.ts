@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+
+/** One day of Seattle weather, as vega-datasets ships it (°C, mm, m/s). */
+export interface WeatherDay {
+  date: string;
+  precipitation: number;
+  tempMax: number;
+  tempMin: number;
+  wind: number;
+  weather: string;
+}
+
+const HEADER = 'date,precipitation,temp_max,temp_min,wind,weather';
+
+/** The data set inside the installed npm package (found through the package, wherever npm put it). */
+export function seattleWeatherPath(): string {
+  // The package exports only its entry point (build/index.js); the data directory sits beside build/.
+  const entry = createRequire(import.meta.url).resolve('vega-datasets');
+  return join(dirname(entry), '..', 'data', 'seattle-weather.csv');
+}
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'must be a real calendar date');
+const finite = z.coerce
+  .number({ message: 'must be a finite number' })
+  .refine(Number.isFinite, 'must be a finite number');
+const rowSchema = z.object({
+  date: isoDate,
+  precipitation: finite.refine((x) => x >= 0, 'must be ≥ 0'),
+  temp_max: finite,
+  temp_min: finite,
+  wind: finite.refine((x) => x >= 0, 'must be ≥ 0'),
+  weather: z.string().min(1, 'must not be empty'),
+});
+
+export class WeatherDataError extends Error {
+  override name = 'WeatherDataError';
+}
+
+/** Strict parse: the header is checked, every row validated, dates sorted and unique. */
+export function parseWeatherCsv(text: string, source: string): WeatherDay[] {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (lines[0]?.trim() !== HEADER)
+    throw new WeatherDataError(
+      `${source}:1: header must be "${HEADER}", got ${JSON.stringify(lines[0] ?? '')}`,
+    );
+  const columns = HEADER.split(',');
+  const days: WeatherDay[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const cells = lines[i]!.split(',');
+    if (cells.length !== columns.length)
+      throw new WeatherDataError(
+        `${source}:${i + 1}: expected ${columns.length} columns, got ${cells.length}`,
+      );
+    const parsed = rowSchema.safeParse(Object.fromEntries(columns.map((c, k) => [c, cells[k]!.trim()])));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const column = String(issue.path[0]);
+      const value = cells[columns.indexOf(column)];
+      throw new WeatherDataError(
+        `${source}:${i + 1}: column ${column}=${JSON.stringify(value)}: ${issue.message}`,
+      );
+    }
+    const r = parsed.data;
+    days.push({
+      date: r.date,
+      precipitation: r.precipitation,
+      tempMax: r.temp_max,
+      tempMin: r.temp_min,
+      wind: r.wind,
+      weather: r.weather,
+    });
+  }
+  days.sort((a, b) => a.date.localeCompare(b.date));
+  for (let i = 1; i < days.length; i++)
+    if (days[i]!.date === days[i - 1]!.date)
+      throw new WeatherDataError(`${source}: date ${days[i]!.date} appears twice`);
+  return days;
+}
+
+export function loadWeather(path = seattleWeatherPath()): {
+  days: WeatherDay[];
+  sha256: string;
+  path: string;
+} {
+  const bytes = readFileSync(path);
+  return {
+    days: parseWeatherCsv(bytes.toString('utf8'), path),
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    path,
+  };
+}
+
+/** Days from `from` to `to`, both inclusive (ISO dates compare as strings). */
+export function sliceDays(days: WeatherDay[], from: string, to: string): WeatherDay[] {
+  return days.filter((d) => d.date >= from && d.date <= to);
+}
+
+/** The canonical text of rows: the CSV form of exactly these days, so a training digest is reproducible. */
+export function canonicalRows(days: WeatherDay[]): string {
+  return (
+    [
+      HEADER,
+      ...days.map((d) => [d.date, d.precipitation, d.tempMax, d.tempMin, d.wind, d.weather].join(',')),
+    ].join('\n') + '\n'
+  );
+}
+
+export function sha256OfDays(days: WeatherDay[]): string {
+  return createHash('sha256').update(canonicalRows(days)).digest('hex');
+}

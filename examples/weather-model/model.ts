@@ -1,0 +1,256 @@
+import { z } from 'zod';
+import { sha256OfDays, sliceDays, type WeatherDay } from './data.js';
+import {
+  FEATURE_SETS,
+  featureVector,
+  MONITORED_FEATURES,
+  monitoredFeatures,
+  type FeatureSet,
+} from './features.js';
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const metricsSchema = z.object({
+  from: isoDate,
+  to: isoDate,
+  n: z.number().int().nonnegative(),
+  mae: z.number(),
+  rmse: z.number(),
+  mape: z.number(),
+  bias: z.number(),
+});
+export type ForecastMetrics = z.infer<typeof metricsSchema>;
+
+export const weatherModelArtifactSchema = z.object({
+  kind: z.literal('arena.example.weather-forecast'),
+  formatVersion: z.literal(1),
+  model: z.string().min(1),
+  version: z.string().min(1),
+  target: z.literal('temp_max'),
+  featureSet: z.enum(FEATURE_SETS),
+  features: z.array(z.string()),
+  /** Standardised inputs: x' = (x − mean) / scale; forecast = intercept + Σ coefficient · x'. */
+  means: z.array(z.number()),
+  scales: z.array(z.number()),
+  intercept: z.number(),
+  coefficients: z.array(z.number()),
+  ridge: z.number().nonnegative(),
+  trainWindow: z.object({ from: isoDate, to: isoDate, rows: z.number().int().positive() }),
+  trainingDataSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  holdout: metricsSchema,
+  /** The training window's observed inputs and forecasts: the reference that drift checks compare with. */
+  featureProfile: z.record(
+    z.string(),
+    z.object({ deciles: z.array(z.number()), sample: z.array(z.number()) }),
+  ),
+  createdAt: z.string(),
+});
+export type WeatherModelArtifact = z.infer<typeof weatherModelArtifactSchema>;
+
+export interface TrainOptions {
+  model: string;
+  version: string;
+  featureSet: FeatureSet;
+  trainFrom: string;
+  trainTo: string;
+  holdoutFrom: string;
+  holdoutTo: string;
+  /** L2 penalty on the standardised coefficients (not on the intercept). */
+  ridge?: number;
+  /** Defaults to the end of the training window, so the same inputs give the same bytes. */
+  createdAt?: string;
+}
+
+export class TrainingError extends Error {
+  override name = 'TrainingError';
+}
+
+const MIN_TRAINING_ROWS = 60;
+
+/**
+ * Solves the symmetric positive-definite system A x = b by Cholesky decomposition. Written by hand because
+ * the system is tiny (≤ 10 unknowns) and no well-kept dependency of this project does linear algebra;
+ * a matrix library would be a large dependency for twenty lines.
+ */
+function solveSpd(a: number[][], b: number[]): number[] {
+  const n = b.length;
+  const l = a.map(() => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      let sum = a[i]![j]!;
+      for (let k = 0; k < j; k++) sum -= l[i]![k]! * l[j]![k]!;
+      if (i === j) {
+        if (sum <= 0)
+          throw new TrainingError('the training data do not determine the model (singular system)');
+        l[i]![i] = Math.sqrt(sum);
+      } else l[i]![j] = sum / l[j]![j]!;
+    }
+  const y = new Array<number>(n).fill(0);
+  for (let i = 0; i < n; i++) {
+    let sum = b[i]!;
+    for (let k = 0; k < i; k++) sum -= l[i]![k]! * y[k]!;
+    y[i] = sum / l[i]![i]!;
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let i = n - 1; i >= 0; i--) {
+    let sum = y[i]!;
+    for (let k = i + 1; k < n; k++) sum -= l[k]![i]! * x[k]!;
+    x[i] = sum / l[i]![i]!;
+  }
+  return x;
+}
+
+function quantileSorted(sorted: number[], q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+function profile(values: number[]): { deciles: number[]; sample: number[] } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const step = Math.max(1, Math.ceil(values.length / 500));
+  return {
+    deciles: [1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => quantileSorted(sorted, k / 10)),
+    // Every step-th value in time order: deterministic, and spread over the whole window.
+    sample: values.filter((_, i) => i % step === 0),
+  };
+}
+
+/** The forecast of day `index`'s maximum temperature from what was known the evening before. */
+export function forecast(artifact: WeatherModelArtifact, days: WeatherDay[], index: number): number | null {
+  const x = featureVector(artifact.featureSet, days, index);
+  if (!x) return null;
+  let y = artifact.intercept;
+  artifact.features.forEach((name, k) => {
+    y += (artifact.coefficients[k]! * (x[name]! - artifact.means[k]!)) / artifact.scales[k]!;
+  });
+  return y;
+}
+
+/** Walk-forward metrics over [from, to]: each day's forecast uses only earlier days. */
+export function evaluate(
+  artifact: WeatherModelArtifact,
+  days: WeatherDay[],
+  from: string,
+  to: string,
+): ForecastMetrics {
+  let n = 0;
+  let abs = 0;
+  let sq = 0;
+  let ape = 0;
+  let apeN = 0;
+  let bias = 0;
+  days.forEach((d, i) => {
+    if (d.date < from || d.date > to) return;
+    const f = forecast(artifact, days, i);
+    if (f === null) return;
+    const e = f - d.tempMax;
+    n++;
+    abs += Math.abs(e);
+    sq += e * e;
+    bias += e;
+    // Percentage errors explode near 0 °C; MAPE is reported over days whose maximum is at least 1 °C away.
+    if (Math.abs(d.tempMax) >= 1) {
+      ape += Math.abs(e / d.tempMax);
+      apeN++;
+    }
+  });
+  if (n === 0) return { from, to, n, mae: Number.NaN, rmse: Number.NaN, mape: Number.NaN, bias: Number.NaN };
+  return {
+    from,
+    to,
+    n,
+    mae: abs / n,
+    rmse: Math.sqrt(sq / n),
+    mape: apeN ? ape / apeN : Number.NaN,
+    bias: bias / n,
+  };
+}
+
+/** Fits the model on the training window and measures it on the (later, disjoint) holdout window. */
+export function trainWeatherModel(days: WeatherDay[], opts: TrainOptions): WeatherModelArtifact {
+  if (!FEATURE_SETS.includes(opts.featureSet))
+    throw new TrainingError(
+      `featureSet=${JSON.stringify(opts.featureSet)}: use one of ${FEATURE_SETS.join(', ')}`,
+    );
+  if (opts.trainFrom > opts.trainTo)
+    throw new TrainingError(`training window ${opts.trainFrom}..${opts.trainTo} ends before it starts`);
+  if (opts.holdoutFrom > opts.holdoutTo)
+    throw new TrainingError(`holdout window ${opts.holdoutFrom}..${opts.holdoutTo} ends before it starts`);
+  if (opts.holdoutFrom <= opts.trainTo && opts.holdoutTo >= opts.trainFrom)
+    throw new TrainingError(
+      `holdout ${opts.holdoutFrom}..${opts.holdoutTo} overlaps training ${opts.trainFrom}..${opts.trainTo}; a holdout must be unseen`,
+    );
+  const ridge = opts.ridge ?? 1;
+  const rows: Array<{ x: Record<string, number>; y: number; index: number }> = [];
+  days.forEach((d, i) => {
+    if (d.date < opts.trainFrom || d.date > opts.trainTo) return;
+    const x = featureVector(opts.featureSet, days, i);
+    if (x) rows.push({ x, y: d.tempMax, index: i });
+  });
+  if (rows.length < MIN_TRAINING_ROWS)
+    throw new TrainingError(
+      `training window ${opts.trainFrom}..${opts.trainTo} has ${rows.length} usable days; at least ${MIN_TRAINING_ROWS} are needed`,
+    );
+  const features = Object.keys(rows[0]!.x);
+  const p = features.length;
+  const means = features.map((f) => rows.reduce((s, r) => s + r.x[f]!, 0) / rows.length);
+  const scales = features.map((f, k) => {
+    const v = rows.reduce((s, r) => s + (r.x[f]! - means[k]!) ** 2, 0) / rows.length;
+    return Math.sqrt(v) || 1;
+  });
+  const yMean = rows.reduce((s, r) => s + r.y, 0) / rows.length;
+  // Centred and standardised, the intercept is the mean of y and drops out of the penalised system.
+  const a = features.map(() => new Array<number>(p).fill(0));
+  const b = new Array<number>(p).fill(0);
+  for (const r of rows) {
+    const z = features.map((f, k) => (r.x[f]! - means[k]!) / scales[k]!);
+    for (let i = 0; i < p; i++) {
+      b[i]! += z[i]! * (r.y - yMean);
+      for (let j = 0; j < p; j++) a[i]![j]! += z[i]! * z[j]!;
+    }
+  }
+  for (let i = 0; i < p; i++) a[i]![i]! += ridge;
+  const coefficients = solveSpd(a, b);
+
+  const trainDays = sliceDays(days, opts.trainFrom, opts.trainTo);
+  const draft: WeatherModelArtifact = {
+    kind: 'arena.example.weather-forecast',
+    formatVersion: 1,
+    model: opts.model,
+    version: opts.version,
+    target: 'temp_max',
+    featureSet: opts.featureSet,
+    features,
+    means,
+    scales,
+    intercept: yMean,
+    coefficients,
+    ridge,
+    trainWindow: { from: opts.trainFrom, to: opts.trainTo, rows: rows.length },
+    trainingDataSha256: sha256OfDays(trainDays),
+    holdout: { from: opts.holdoutFrom, to: opts.holdoutTo, n: 0, mae: 0, rmse: 0, mape: 0, bias: 0 },
+    featureProfile: {},
+    createdAt: opts.createdAt ?? `${opts.trainTo}T23:59:59.000Z`,
+  };
+  const holdout = evaluate(draft, days, opts.holdoutFrom, opts.holdoutTo);
+  if (holdout.n === 0)
+    throw new TrainingError(
+      `holdout window ${opts.holdoutFrom}..${opts.holdoutTo} has no usable days in the data`,
+    );
+  const observed: Record<string, number[]> = Object.fromEntries(MONITORED_FEATURES.map((f) => [f, []]));
+  const predictions: number[] = [];
+  for (const r of rows) {
+    const m = monitoredFeatures(days, r.index);
+    if (m) for (const f of MONITORED_FEATURES) observed[f]!.push(m[f]!);
+    predictions.push(forecast(draft, days, r.index)!);
+  }
+  return {
+    ...draft,
+    holdout,
+    featureProfile: {
+      ...Object.fromEntries(Object.entries(observed).map(([f, v]) => [f, profile(v)])),
+      prediction: profile(predictions),
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Serves the example forecaster from its artifact:
+ *   npx tsx examples/weather-model/predict.ts --artifact model.json --date 2015-06-01 [--data FILE.csv] [--digest SHA256]
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { Command } from 'commander';
+import { loadWeather } from './data.js';
+import { forecast, weatherModelArtifactSchema, type WeatherModelArtifact } from './model.js';
+
+/** Reads and validates an artifact; with a digest, refuses bytes that do not hash to it. */
+export async function loadArtifact(path: string, expectedDigest?: string): Promise<WeatherModelArtifact> {
+  const bytes = await readFile(path);
+  if (expectedDigest) {
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== expectedDigest.replace(/^sha256:/, ''))
+      throw new Error(
+        `artifact ${path}: sha256 ${actual} does not match the expected ${expectedDigest}; refusing to serve it`,
+      );
+  }
+  const parsed = weatherModelArtifactSchema.safeParse(JSON.parse(bytes.toString('utf8')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`artifact ${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+async function main(): Promise<void> {
+  const o = new Command('predict')
+    .requiredOption('--artifact <file>')
+    .requiredOption('--date <date>')
+    .option('--data <csv>')
+    .option('--digest <sha256>')
+    .parse(process.argv)
+    .opts<{ artifact: string; date: string; data?: string; digest?: string }>();
+  const artifact = await loadArtifact(o.artifact, o.digest);
+  const { days } = loadWeather(o.data);
+  const index = days.findIndex((d) => d.date === o.date);
+  if (index < 0)
+    throw new Error(
+      `--date=${JSON.stringify(o.date)}: not in the data (${days[0]?.date}..${days.at(-1)?.date})`,
+    );
+  const value = forecast(artifact, days, index);
+  if (value === null) throw new Error(`--date=${o.date}: not enough history before it to forecast`);
+  process.stdout.write(
+    `${JSON.stringify({ date: o.date, forecast: value, actual: days[index]!.tempMax })}\n`,
+  );
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href)
+  main().catch((err: unknown) => {
+    process.stderr.write(`predict: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });

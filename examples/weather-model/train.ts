@@ -1,0 +1,104 @@
+/**
+ * Trains the example forecaster: a person runs it, and so does Arena's retraining `process` backend, which
+ * reads the JSON lines on stdout (progress, then the result) and the exit code.
+ *
+ *   npx tsx examples/weather-model/train.ts --model weather --version 1.1.0 --features seasonal+lags \
+ *     --train-from 2012-01-01 --train-to 2014-12-31 --holdout-from 2015-01-01 --holdout-to 2015-12-31 \
+ *     --out model.json [--data FILE.csv] [--store DIR]
+ *
+ * Test hook: ARENA_EXAMPLE_TRAIN_FAULT=fail exits 1 after loading the data; =hang stops making progress
+ * (so tests can exercise failed and hung training jobs with the real command).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
+import { loadWeather } from './data.js';
+import { FEATURE_SETS } from './features.js';
+import { trainWeatherModel } from './model.js';
+
+const date = (flag: string) => z.string().regex(/^\d{4}-\d{2}-\d{2}$/, `${flag} must be a date YYYY-MM-DD`);
+const optionsSchema = z.object({
+  model: z.string().min(1, '--model is required'),
+  version: z.string().min(1, '--version is required'),
+  features: z.enum(FEATURE_SETS, { message: `--features must be one of ${FEATURE_SETS.join(', ')}` }),
+  trainFrom: date('--train-from'),
+  trainTo: date('--train-to'),
+  holdoutFrom: date('--holdout-from'),
+  holdoutTo: date('--holdout-to'),
+  out: z.string().min(1, '--out is required'),
+  data: z.string().optional(),
+  store: z.string().optional(),
+  ridge: z.coerce.number().nonnegative('--ridge must be ≥ 0').optional(),
+});
+const faultSchema = z.enum(['fail', 'hang']).optional();
+
+const emit = (event: Record<string, unknown>): void => {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+};
+
+async function main(): Promise<void> {
+  const program = new Command('train')
+    .requiredOption('--model <name>')
+    .requiredOption('--version <version>')
+    .requiredOption('--features <set>')
+    .requiredOption('--train-from <date>')
+    .requiredOption('--train-to <date>')
+    .requiredOption('--holdout-from <date>')
+    .requiredOption('--holdout-to <date>')
+    .requiredOption('--out <file>')
+    .option('--data <csv>', 'weather CSV (default: vega-datasets seattle-weather.csv)')
+    .option('--store <dir>', 'also put the artifact into this content-addressed store')
+    .option('--ridge <lambda>')
+    .exitOverride();
+  program.parse(process.argv);
+  const parsed = optionsSchema.safeParse(program.opts());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0]);
+    throw new Error(`${issue.message} (got ${JSON.stringify(program.opts()[key])})`);
+  }
+  const o = parsed.data;
+  const fault = faultSchema.parse(process.env.ARENA_EXAMPLE_TRAIN_FAULT || undefined);
+
+  emit({ event: 'progress', step: 'load', data: o.data ?? 'vega-datasets/data/seattle-weather.csv' });
+  const { days, sha256 } = loadWeather(o.data);
+  if (fault === 'fail') throw new Error('injected training failure (ARENA_EXAMPLE_TRAIN_FAULT=fail)');
+  if (fault === 'hang') await new Promise(() => setInterval(() => undefined, 60_000));
+
+  emit({ event: 'progress', step: 'fit', rows: days.length, dataFileSha256: sha256 });
+  const artifact = trainWeatherModel(days, {
+    model: o.model,
+    version: o.version,
+    featureSet: o.features,
+    trainFrom: o.trainFrom,
+    trainTo: o.trainTo,
+    holdoutFrom: o.holdoutFrom,
+    holdoutTo: o.holdoutTo,
+    ...(o.ridge !== undefined ? { ridge: o.ridge } : {}),
+  });
+  emit({ event: 'progress', step: 'evaluate', holdout: artifact.holdout });
+
+  const text = `${JSON.stringify(artifact, null, 2)}\n`;
+  await mkdir(dirname(o.out), { recursive: true });
+  await writeFile(o.out, text);
+  const stored = o.store ? await createLocalArtifactStore(o.store).put(text) : null;
+  emit({ event: 'progress', step: 'write', out: o.out });
+  emit({
+    event: 'done',
+    artifact: o.out,
+    digest: stored?.digest ?? (await import('node:crypto')).createHash('sha256').update(text).digest('hex'),
+    ...(stored ? { uri: stored.uri } : {}),
+    trainingDataSha256: artifact.trainingDataSha256,
+    holdout: artifact.holdout,
+  });
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  // commander has already printed its own usage error.
+  if (!(err instanceof Error && 'code' in err && String(err.code).startsWith('commander.')))
+    process.stderr.write(`train: ${message}\n`);
+  process.exit(1);
+});
