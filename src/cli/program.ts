@@ -5,6 +5,7 @@ import { registerDev } from './commands/dev.js';
 import { registerGateway } from './commands/gateway.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerModel } from './commands/model.js';
+import { registerReport } from './commands/report.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerRoute, registerRouting } from './commands/routing.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerGateway(program);
   registerIngest(program);
   registerRollout(program);
+  registerReport(program);
   registerSimulate(program);
   registerWorker(program);
   return program;

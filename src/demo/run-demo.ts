@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { ArenaClient } from '../client/arena-client.js';
 import type { ArenaEnv } from '../config/env.js';
@@ -6,13 +8,25 @@ import { createKnex } from '../db/knex.js';
 import type { Logger } from '../log.js';
 import type { PolicyInput } from '../policy/policy.js';
 import { registerVersion, setChampion } from '../registry/registry.js';
-import type { RolloutStatus } from '../rollout/types.js';
 import { startTraffic, type VersionProfile } from '../simulate/traffic.js';
 import { ensureStack, stopStarted } from '../stack/index.js';
 import type { Progress } from '../stack/progress.js';
 import { connectClient, connectWorker, temporalTargetFromEnv } from '../temporal/connection.js';
 import { createWorker } from '../worker/create-worker.js';
-import { renderStatus } from '../cli/rollout-view.js';
+import { watchRollout } from '../cli/live-view.js';
+import { defaultArtifactDir } from '../artifacts/store.js';
+import { createLocalArtifactStore } from '../artifacts/local-store.js';
+import type { ArtifactStore } from '../artifacts/store.js';
+import { loadWeather, type WeatherDay } from '../../examples/weather-model/data.js';
+import { trainWeatherModel, type WeatherModelArtifact } from '../../examples/weather-model/model.js';
+import {
+  decisiveAnalysis,
+  loadRolloutReport,
+  type RolloutReportData,
+} from '../report/rollout-report-data.js';
+import { renderRolloutReportHtml } from '../report/rollout-report-html.js';
+import { FINAL_STATES } from '../rollout/types.js';
+import { weatherReplay } from './weather-replay.js';
 
 export type Scenario = 'promote' | 'rollback';
 
@@ -22,7 +36,12 @@ export interface DemoResult {
   rolloutId: string;
   state: string;
   decision: string | null;
+  /** Mean absolute error (°C) of each version's real forecasts over the replayed year. */
+  mae: { champion: number; challenger: number };
+  /** The primary metric per arm as the rollout's last analysis measured it from the recorded traffic. */
+  measured: { metric: string; champion: number; challenger: number } | null;
   webUi: string | null;
+  report: string | null;
   seconds: number;
 }
 
@@ -52,25 +71,82 @@ function demoPolicy(fast: boolean): PolicyInput {
   };
 }
 
-const SCENARIOS: Record<
-  Scenario,
-  { title: string; champion: [string, VersionProfile]; challenger: [string, VersionProfile] }
-> = {
+/** The year both versions are judged on; neither saw it in training. */
+const REPLAY = { from: '2015-01-01', to: '2015-12-31' } as const;
+
+/** Two real versions that differ for a real reason: the challenger knows yesterday's weather and one more year. */
+const VERSIONS = {
+  champion: {
+    version: '1.0.0',
+    featureSet: 'seasonal',
+    trainFrom: '2012-01-01',
+    trainTo: '2013-12-31',
+    why: 'seasonal curve only, trained on 2012–2013',
+  },
+  challenger: {
+    version: '1.1.0',
+    featureSet: 'seasonal+lags',
+    trainFrom: '2012-01-01',
+    trainTo: '2014-12-31',
+    why: "adds yesterday's weather, trained on 2012–2014",
+  },
+} as const;
+
+interface ScenarioSpec {
+  title: string;
+  /** Registered version of the challenger, and the trained version whose artifact serves it. */
+  challenger: string;
+  serving: Record<'champion' | 'challenger', VersionProfile>;
+}
+
+const SCENARIOS: Record<Scenario, ScenarioSpec> = {
   promote: {
-    title: 'a better challenger (MAE −20%) goes through shadow and both canaries and is promoted',
-    champion: ['1.0.0', { noise: 12, latencyMs: 40 }],
-    challenger: ['1.1.0', { noise: 9.6, latencyMs: 42 }],
+    title: 'the better forecaster goes through shadow and both canaries and is promoted',
+    challenger: '1.1.0',
+    serving: { champion: { noise: 0, latencyMs: 40 }, challenger: { noise: 0, latencyMs: 42 } },
   },
   rollback: {
-    title: 'a faulty challenger (8% errors, 3× latency) is rolled back automatically during the canary',
-    champion: ['1.0.0', { noise: 12, latencyMs: 40 }],
-    challenger: ['1.2.0', { noise: 11, errorRate: 0.08, latencyMs: 120 }],
+    title:
+      'the same better forecaster in a broken serving build (8% errors, 3× latency) is rolled back automatically',
+    challenger: '1.1.1',
+    serving: {
+      champion: { noise: 0, latencyMs: 40 },
+      challenger: { noise: 0, errorRate: 0.08, latencyMs: 120 },
+    },
   },
 };
 
+/** Trains both versions on the real data set and stores their artifacts by content. */
+async function trainVersions(
+  model: string,
+  store: ArtifactStore,
+): Promise<{
+  days: WeatherDay[];
+  trained: Record<'champion' | 'challenger', { artifact: WeatherModelArtifact; uri: string; digest: string }>;
+}> {
+  const { days } = loadWeather();
+  const train = async (spec: (typeof VERSIONS)['champion' | 'challenger']) => {
+    const artifact = trainWeatherModel(days, {
+      model,
+      version: spec.version,
+      featureSet: spec.featureSet,
+      trainFrom: spec.trainFrom,
+      trainTo: spec.trainTo,
+      holdoutFrom: REPLAY.from,
+      holdoutTo: REPLAY.to,
+    });
+    return { artifact, ...(await store.put(JSON.stringify(artifact))) };
+  };
+  return {
+    days,
+    trained: { champion: await train(VERSIONS.champion), challenger: await train(VERSIONS.challenger) },
+  };
+}
+
 /**
- * `npm run demo`: the embedded stack, a worker in this process, and rollouts driven by synthetic traffic
- * through the real router and recorder, with a live view. Everything it started stops on exit or Ctrl-C.
+ * `npm run demo`: the embedded stack, a worker in this process, and rollouts of a real forecasting model
+ * (examples/weather-model, trained on Seattle's weather) driven by the real data replayed as live traffic
+ * through the router and the recorder, with a live view. Everything it started stops on exit or Ctrl-C.
  */
 export async function runDemo(opts: {
   env: ArenaEnv;
@@ -79,6 +155,8 @@ export async function runDemo(opts: {
   scenarios: Scenario[];
   fast: boolean;
   out: (text: string) => void;
+  /** The terminal, for the in-place live view; absent → plain lines. */
+  stream?: NodeJS.WriteStream | undefined;
 }): Promise<DemoResult[]> {
   const { env, log, out } = opts;
   const up = await ensureStack({ env, log, progress: opts.progress });
@@ -101,6 +179,8 @@ export async function runDemo(opts: {
     knex,
     taskQueue,
   });
+  const store = createLocalArtifactStore(defaultArtifactDir(env));
+  const reportDir = join(env.arenaHome, 'reports');
   const results: DemoResult[] = [];
   let interrupted = false;
   const onSigint = (): void => {
@@ -112,35 +192,66 @@ export async function runDemo(opts: {
     for (const scenario of opts.scenarios) {
       if (interrupted) break;
       const spec = SCENARIOS[scenario];
-      const model = `demo-forecast-${scenario}-${randomBytes(2).toString('hex')}`;
+      const model = `seattle-temp-${scenario}-${randomBytes(2).toString('hex')}`;
+      const { days, trained } = await trainVersions(model, store);
+      const champion = VERSIONS.champion.version;
       out(
-        `\n=== Scenario "${scenario}": ${spec.title}\n    model ${model}: champion ${spec.champion[0]}, challenger ${spec.challenger[0]}`,
+        `\n=== Scenario "${scenario}": ${spec.title}\n` +
+          `    model ${model} forecasts tomorrow's maximum temperature in Seattle (vega-datasets seattle-weather.csv)\n` +
+          `    champion   ${champion}: ${VERSIONS.champion.why}; 2015 holdout MAE ${trained.champion.artifact.holdout.mae.toFixed(2)} °C\n` +
+          `    challenger ${spec.challenger}: ${VERSIONS.challenger.why}; 2015 holdout MAE ${trained.challenger.artifact.holdout.mae.toFixed(2)} °C` +
+          (spec.challenger !== VERSIONS.challenger.version ? ' (served by a faulty build)' : ''),
       );
-      await registerVersion(knex, {
-        model,
-        version: spec.champion[0],
-        actor: 'demo',
-        metrics: { note: 'synthetic profile' },
+      const register = async (
+        version: string,
+        t: (typeof trained)['champion'],
+        extra: { parentVersion?: string; note?: string } = {},
+      ) =>
+        registerVersion(knex, {
+          model,
+          version,
+          actor: 'demo',
+          artifactUri: t.uri,
+          artifactDigest: t.digest,
+          training: {
+            dataSet: 'vega-datasets/data/seattle-weather.csv',
+            featureSet: t.artifact.featureSet,
+            window: t.artifact.trainWindow,
+            dataSha256: t.artifact.trainingDataSha256,
+            ...(extra.note ? { note: extra.note } : {}),
+          },
+          metrics: { holdout: t.artifact.holdout },
+          ...(extra.parentVersion ? { parentVersion: extra.parentVersion } : {}),
+        });
+      await register(champion, trained.champion);
+      await register(spec.challenger, trained.challenger, {
+        parentVersion: champion,
+        ...(spec.challenger !== VERSIONS.challenger.version
+          ? { note: 'the 1.1.0 model in a serving build that fails and is slow' }
+          : {}),
       });
-      await registerVersion(knex, {
-        model,
-        version: spec.challenger[0],
-        actor: 'demo',
-        parentVersion: spec.champion[0],
+      await setChampion(knex, { model, version: champion, actor: 'demo', reason: 'demo bootstrap' });
+      const replay = weatherReplay({
+        days,
+        ...REPLAY,
+        artifacts: { [champion]: trained.champion.artifact, [spec.challenger]: trained.challenger.artifact },
       });
-      await setChampion(knex, { model, version: spec.champion[0], actor: 'demo', reason: 'demo bootstrap' });
       const traffic = await startTraffic({
         databaseUrl: up.database.url,
         model,
-        profiles: Object.fromEntries([spec.champion, spec.challenger]),
+        workload: replay,
+        profiles: { [champion]: spec.serving.champion, [spec.challenger]: spec.serving.challenger },
         ratePerSecond: 300,
         feedbackDelayMs: 500,
       });
+      out(
+        `    replaying ${replay.dates.length} days of 2015 as live traffic (300 requests/s through the router; the observed temperature follows as feedback 0.5 s later)`,
+      );
       const started = Date.now();
       try {
         const { rolloutId, workflowId } = await arena.startRollout({
           model,
-          challenger: spec.challenger[0],
+          challenger: spec.challenger,
           policy: demoPolicy(opts.fast),
           proposedBy: 'demo-data-scientist',
         });
@@ -151,26 +262,29 @@ export async function runDemo(opts: {
           comment: 'approved automatically by the demo (a named demo approver, not a person)',
         });
         out('    approved by demo-approver (automatic, for the demo)\n');
-        let last = '';
-        let status: RolloutStatus;
-        for (;;) {
-          status = await arena.status(rolloutId);
-          const view = renderStatus(status);
-          if (view !== last) {
-            out(
-              view
-                .split('\n')
-                .map((l) => `    ${l}`)
-                .join('\n') + '\n',
-            );
-            last = view;
-          }
-          if (['promoted', 'rolled_back', 'rejected', 'expired', 'aborted'].includes(status.state)) break;
-          if (interrupted) {
-            await arena.abort(rolloutId, { by: 'demo', reason: 'demo interrupted' }).catch(() => undefined);
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 1000));
+        const status = await watchRollout({
+          arena,
+          rolloutId,
+          stream: opts.stream,
+          write: out,
+          indent: '    ',
+          stop: () => interrupted,
+        });
+        if (interrupted && !FINAL_STATES.includes(status.state))
+          await arena.abort(rolloutId, { by: 'demo', reason: 'demo interrupted' }).catch(() => undefined);
+        let report: string | null = null;
+        let primary: NonNullable<RolloutReportData['analyses'][number]['primary']> | null = null;
+        if (!interrupted) {
+          // The workflow's final records land just after its state does; the report wants them all.
+          await arena.result(rolloutId).catch(() => undefined);
+          report = join(reportDir, `${rolloutId}.html`);
+          await mkdir(reportDir, { recursive: true });
+          const data = await loadRolloutReport(knex, rolloutId, {
+            temporalUi: up.temporal.ui ?? null,
+            namespace: target.namespace,
+          });
+          await writeFile(report, renderRolloutReportHtml(data));
+          primary = decisiveAnalysis(data)?.primary ?? null;
         }
         results.push({
           scenario,
@@ -178,9 +292,18 @@ export async function runDemo(opts: {
           rolloutId,
           state: status.state,
           decision: status.decision,
+          mae: { champion: replay.mae(champion), challenger: replay.mae(spec.challenger) },
+          measured: primary
+            ? {
+                metric: primary.metric,
+                champion: primary.champion,
+                challenger: primary.challenger,
+              }
+            : null,
           webUi: up.temporal.ui
             ? `${up.temporal.ui}/namespaces/${target.namespace}/workflows/${encodeURIComponent(workflowId)}`
             : null,
+          report,
           seconds: Math.round((Date.now() - started) / 1000),
         });
       } finally {

@@ -32,6 +32,7 @@ export function registerDemo(program: Command): void {
         scenarios:
           opts.scenario === 'all' ? ['promote', 'rollback'] : [opts.scenario as 'promote' | 'rollback'],
         fast: Boolean(opts.fast),
+        stream: opts.json ? undefined : process.stdout,
         out: (text) => {
           if (!opts.json) process.stdout.write(`${text}\n`);
         },
@@ -41,9 +42,17 @@ export function registerDemo(program: Command): void {
       emit(opts.json, { ok, seconds: Math.round((Date.now() - started) / 1000), results }, () =>
         [
           '\n=== Summary',
-          ...results.map(
-            (r) =>
-              `  ${r.scenario.padEnd(9)} ${r.state.padEnd(12)} ${r.rolloutId} (${r.seconds}s)\n            ${r.decision ?? ''}\n            Web UI: ${r.webUi ?? '(external Temporal; open your UI)'}`,
+          ...results.map((r) =>
+            [
+              `  ${r.scenario.padEnd(9)} ${r.state.padEnd(12)} ${r.rolloutId} (${r.seconds}s)`,
+              `            ${r.decision ?? ''}`,
+              `            MAE over the replayed year: champion ${r.mae.champion.toFixed(2)} °C, challenger ${r.mae.challenger.toFixed(2)} °C` +
+                (r.measured
+                  ? `; as the rollout measured them at its decision: ${r.measured.champion.toFixed(2)} vs ${r.measured.challenger.toFixed(2)}`
+                  : ''),
+              `            Web UI: ${r.webUi ?? '(external Temporal; open your UI)'}`,
+              `            report: ${r.report ?? '(not written)'}`,
+            ].join('\n'),
           ),
           `  total ${Math.round((Date.now() - started) / 1000)}s. The stack keeps running (npm run arena -- dev down stops it).`,
         ].join('\n'),

@@ -1,0 +1,57 @@
+import type { WeatherDay } from '../../examples/weather-model/data.js';
+import { forecast, type WeatherModelArtifact } from '../../examples/weather-model/model.js';
+import type { Workload } from '../simulate/traffic.js';
+
+export interface WeatherReplay extends Workload {
+  /** The replayed days (inclusive window), in order. */
+  dates: string[];
+  /** Each version's mean absolute error over the replayed days, from its real forecasts. */
+  mae(version: string): number;
+}
+
+/**
+ * The real data set replayed as live traffic: request i asks for the forecast of one day of the window
+ * (cycling through it), the routed version answers with its real forecast, and the day's observed maximum
+ * temperature arrives later as feedback. Forecasts are computed once per version and day, because a model
+ * answers the same question the same way and the demo sends each day many times.
+ */
+export function weatherReplay(opts: {
+  days: WeatherDay[];
+  from: string;
+  to: string;
+  /** Version → the artifact that serves it (two versions may share one). */
+  artifacts: Record<string, WeatherModelArtifact>;
+}): WeatherReplay {
+  const indexes = opts.days.flatMap((d, i) => (d.date >= opts.from && d.date <= opts.to ? [i] : []));
+  if (indexes.length === 0) throw new Error(`no days to replay between ${opts.from} and ${opts.to}`);
+  const answers = new Map<string, Array<number | null>>();
+  for (const [version, artifact] of Object.entries(opts.artifacts))
+    answers.set(
+      version,
+      indexes.map((i) => forecast(artifact, opts.days, i)),
+    );
+  const actual = indexes.map((i) => opts.days[i]!.tempMax);
+  return {
+    dates: indexes.map((i) => opts.days[i]!.date),
+    request(n) {
+      const k = n % indexes.length;
+      return {
+        key: opts.days[indexes[k]!]!.date,
+        actual: actual[k]!,
+        predict: (version) => answers.get(version)?.[k] ?? null,
+      };
+    },
+    mae(version) {
+      const forecasts = answers.get(version);
+      if (!forecasts) return Number.NaN;
+      let sum = 0;
+      let n = 0;
+      forecasts.forEach((f, k) => {
+        if (f === null) return;
+        sum += Math.abs(f - actual[k]!);
+        n++;
+      });
+      return sum / n;
+    },
+  };
+}

@@ -1,0 +1,235 @@
+import type { Knex } from 'knex';
+import type { Policy } from '../policy/policy.js';
+import { RegistryError } from '../registry/errors.js';
+import type { AnalysisVerdict } from '../rollout/types.js';
+import type { GateResult } from '../stats/gate.js';
+
+/** Everything a rollout report shows, read from Postgres only (JSON-serialisable). */
+export interface RolloutReportData {
+  rollout: {
+    id: string;
+    model: string;
+    champion: string | null;
+    challenger: string;
+    state: string;
+    decision: string | null;
+    proposedBy: string;
+    createdAt: string;
+    endedAt: string | null;
+    workflowId: string;
+    policy: Policy;
+  };
+  /** The challenger's share of served traffic after each routing change (a step function). */
+  traffic: Array<{
+    at: string;
+    challengerPct: number;
+    shadow: boolean;
+    generation: number;
+    by: string;
+    reason: string | null;
+  }>;
+  analyses: Array<{
+    seq: number;
+    at: string;
+    stageIndex: number;
+    mode: string;
+    decision: string;
+    action: string;
+    summary: string;
+    samples: { champion: number; challenger: number };
+    primary: {
+      metric: string;
+      champion: number;
+      challenger: number;
+      estimate: number;
+      low: number;
+      high: number;
+      pValue: number;
+      minImprovement: number;
+    } | null;
+    guardrails: Array<{
+      metric: string;
+      status: string;
+      champion: number;
+      challenger: number;
+      /** The tightest absolute limit on the challenger's value (max, or rollbackAbove), if any. */
+      limit: number | null;
+      checks: Array<{ kind: string; limit: number; scale: string; estimate: number; status: string }>;
+    }>;
+  }>;
+  events: Array<{
+    seq: number;
+    at: string;
+    type: string;
+    from: string | null;
+    to: string | null;
+    actor: string;
+    reason: string | null;
+  }>;
+  approvals: Array<{ subject: string; actor: string; decision: string; comment: string | null; at: string }>;
+  alerts: Array<{ type: string; severity: string; status: string; title: string; at: string }>;
+  /** A link to the workflow in the Temporal Web UI, when the caller knows where the UI is. */
+  temporalUi: string | null;
+}
+
+const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
+
+function gateOf(details: unknown): GateResult | null {
+  const g = details as Partial<GateResult> | null | undefined;
+  return g && Array.isArray(g.metrics) && Array.isArray(g.guardrails) ? (g as GateResult) : null;
+}
+
+/** Reads one rollout's whole story: its row, routing changes, analyses, events, approvals and alerts. */
+export async function loadRolloutReport(
+  knex: Knex,
+  rolloutId: string,
+  opts: { tenantId?: string; temporalUi?: string | null; namespace?: string } = {},
+): Promise<RolloutReportData> {
+  const tenantId = opts.tenantId ?? 'default';
+  const r = await knex('rollouts').where({ tenant_id: tenantId, id: rolloutId }).first();
+  if (!r)
+    throw new RegistryError('not_found', `No rollout ${rolloutId}`, 'List rollouts with: arena rollout list');
+  const start = new Date(r.created_at as Date);
+  const end = r.ended_at ? new Date(r.ended_at as Date) : new Date();
+  const [routing, analyses, events, approvals, alerts] = await Promise.all([
+    // The state before the rollout began, then every change until it ended.
+    knex
+      .select('*')
+      .from(
+        knex('routing_history')
+          .where({ tenant_id: tenantId, model: r.model })
+          .where('at', '<', start)
+          .orderBy('generation', 'desc')
+          .limit(1)
+          .as('before'),
+      )
+      .unionAll((q) => {
+        void q
+          .select('*')
+          .from('routing_history')
+          .where({ tenant_id: tenantId, model: r.model })
+          .whereBetween('at', [start, new Date(end.getTime() + 5_000)]);
+      }),
+    knex('analyses').where({ tenant_id: tenantId, rollout_id: rolloutId }).orderBy('seq'),
+    knex('rollout_events').where({ tenant_id: tenantId, rollout_id: rolloutId }).orderBy('seq'),
+    knex('approvals').where({ tenant_id: tenantId, subject_id: rolloutId }).orderBy('at'),
+    knex('alerts').where({ tenant_id: tenantId, rollout_id: rolloutId }).orderBy('created_at'),
+  ]);
+  const challenger = r.challenger as string;
+  const traffic = (routing as Array<Record<string, unknown>>)
+    .sort((a, b) => Number(a.generation) - Number(b.generation))
+    .map((h) => {
+      const shadow =
+        h.mode === 'shadow' && ((h.shadow as string[]).includes(challenger) || h.challenger === challenger);
+      const share =
+        h.champion === challenger
+          ? 100
+          : h.mode === 'canary' && h.challenger === challenger
+            ? Number(h.weight_bp) / 100
+            : 0;
+      return {
+        at: iso(h.at as Date)!,
+        challengerPct: share,
+        shadow,
+        generation: Number(h.generation),
+        by: h.changed_by as string,
+        reason: (h.reason as string | null) ?? null,
+      };
+    });
+  return {
+    rollout: {
+      id: r.id,
+      model: r.model,
+      champion: r.champion,
+      challenger,
+      state: r.state,
+      decision: r.decision,
+      proposedBy: r.proposed_by,
+      createdAt: iso(r.created_at)!,
+      endedAt: iso(r.ended_at),
+      workflowId: r.workflow_id,
+      policy: r.policy as Policy,
+    },
+    traffic,
+    analyses: (analyses as Array<{ result: AnalysisVerdict }>).map(({ result: a }) => {
+      const gate = gateOf(a.details);
+      const m = gate?.metrics[0];
+      return {
+        seq: a.seq,
+        at: a.at,
+        stageIndex: a.stageIndex,
+        mode: a.mode,
+        decision: a.decision,
+        action: a.action,
+        summary: a.summary,
+        samples: a.samples,
+        primary: m
+          ? {
+              metric: m.metric,
+              champion: m.champion.value,
+              challenger: m.challenger.value,
+              estimate: m.improvement.estimate,
+              low: m.improvement.interval[0],
+              high: m.improvement.interval[1],
+              pValue: m.pValue,
+              minImprovement: m.minImprovement,
+            }
+          : null,
+        guardrails: (gate?.guardrails ?? []).map((g) => {
+          const absolute = g.checks.filter((c) => c.scale === 'absolute').map((c) => c.limit);
+          return {
+            metric: g.metric,
+            status: g.status,
+            champion: g.champion.value,
+            challenger: g.challenger.value,
+            limit: absolute.length ? Math.min(...absolute) : null,
+            checks: g.checks.map((c) => ({
+              kind: c.kind,
+              limit: c.limit,
+              scale: c.scale,
+              estimate: c.estimate,
+              status: c.status,
+            })),
+          };
+        }),
+      };
+    }),
+    events: (events as Array<Record<string, unknown>>).map((e) => ({
+      seq: Number(e.seq),
+      at: iso(e.at as Date)!,
+      type: e.type as string,
+      from: (e.from_state as string | null) ?? null,
+      to: (e.to_state as string | null) ?? null,
+      actor: (e.actor as string | null) ?? 'arena',
+      reason: (e.reason as string | null) ?? null,
+    })),
+    approvals: (approvals as Array<Record<string, unknown>>).map((a) => ({
+      subject: a.subject_type as string,
+      actor: a.actor as string,
+      decision: a.decision as string,
+      comment: (a.comment as string | null) ?? null,
+      at: iso(a.at as Date)!,
+    })),
+    alerts: (alerts as Array<Record<string, unknown>>).map((a) => ({
+      type: a.type as string,
+      severity: a.severity as string,
+      status: a.status as string,
+      title: a.title as string,
+      at: iso(a.created_at as Date)!,
+    })),
+    temporalUi: opts.temporalUi
+      ? `${opts.temporalUi}/namespaces/${opts.namespace ?? 'default'}/workflows/${encodeURIComponent(r.workflow_id as string)}`
+      : null,
+  };
+}
+
+/**
+ * The analysis whose figures decided: the last one before the watch window that had data (the watch
+ * compares the new champion with its own past, a different question), else the last one.
+ */
+export function decisiveAnalysis(data: RolloutReportData): RolloutReportData['analyses'][number] | undefined {
+  return (
+    [...data.analyses].reverse().find((a) => a.mode !== 'watch' && a.primary && a.decision !== 'waiting') ??
+    data.analyses.at(-1)
+  );
+}
