@@ -1,3 +1,4 @@
+import { parseDuration } from '../policy/duration.js';
 import { InvalidInputError } from '../registry/errors.js';
 
 /** A JSON object given on the command line, e.g. --metrics '{"mae":12.5}'. */
@@ -35,4 +36,19 @@ export function keyValue(field: string, text: string): { key: string; value: str
   const i = text.indexOf('=');
   if (i <= 0 || i === text.length - 1) throw new InvalidInputError(field, text, 'must look like KEY=VALUE');
   return { key: text.slice(0, i), value: text.slice(i + 1) };
+}
+
+/** `--since 24h` (that long ago) or an ISO time. */
+export function sinceOption(field: string, text: string | undefined, now = new Date()): Date | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms !== undefined) return new Date(now.getTime() - ms);
+  const t = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(t))
+    throw new InvalidInputError(
+      field,
+      text,
+      'must be a duration like 24h or 7d, or an ISO time like 2026-11-22T10:00:00Z',
+    );
+  return new Date(t);
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDev } from './commands/dev.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerIngest(program);
   registerRollout(program);
   registerReport(program);
+  registerAudit(program);
   registerSimulate(program);
   registerWorker(program);
   return program;
