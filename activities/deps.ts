@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { ArtifactStore } from '../src/artifacts/store.js';
 import type { Logger } from '../src/log.js';
 
 /** What every activity may use; injected so activities can be tested against a real database and a fake clock. */
@@ -8,4 +9,6 @@ export interface ActivityDeps {
   log: Logger;
   /** Width of a rollup time bucket; must match the recorders' `bucketSeconds`. */
   rollupBucketMs: number;
+  /** Where trained artifacts go and are verified from (retraining); absent on workers that do not retrain. */
+  artifacts?: ArtifactStore;
 }

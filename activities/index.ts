@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps.js';
 import { analysisActivities } from './analysis.js';
+import { retrainActivities } from './retrain.js';
 import { rolloutRecordActivities } from './rollout-records.js';
 import { routingActivities } from './routing.js';
 import { stackCheckActivities } from './stack-check.js';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...routingActivities(deps),
     ...rolloutRecordActivities(deps),
     ...analysisActivities(deps),
+    ...retrainActivities(deps),
   };
 }
 

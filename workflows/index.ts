@@ -1,3 +1,4 @@
 // The worker bundles this file: every workflow the task queue serves is exported here.
 export { stackCheckWorkflow } from './stack-check.js';
 export { rolloutWorkflow } from './rollout.js';
+export { retrainWorkflow } from './retrain.js';

@@ -7,6 +7,7 @@ import { registerGateway } from './commands/gateway.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerModel } from './commands/model.js';
 import { registerReport } from './commands/report.js';
+import { registerRetrain } from './commands/retrain.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerRoute, registerRouting } from './commands/routing.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerRollout(program);
   registerReport(program);
   registerAudit(program);
+  registerRetrain(program);
   registerSimulate(program);
   registerWorker(program);
   return program;

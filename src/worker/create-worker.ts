@@ -1,6 +1,8 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Knex } from 'knex';
+import { join, resolve } from 'node:path';
 import { createActivities } from '../../activities/index.js';
+import { createLocalArtifactStore } from '../artifacts/local-store.js';
 import type { Logger } from '../log.js';
 import { installWorkerRuntime } from './runtime.js';
 import { workflowsPath } from './workflows-path.js';
@@ -14,6 +16,8 @@ export interface CreateWorkerOptions {
   clock?: () => Date;
   /** Rollup bucket width the recorders use (default ARENA_ROLLUP_BUCKET_SECONDS or 60 s). */
   rollupBucketMs?: number;
+  /** Directory of the content-addressed artifact store (default <ARENA_HOME>/artifacts). */
+  artifactDir?: string;
   /** Overrides for tests (e.g. a prebuilt bundle shared across test files). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -32,6 +36,9 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
       log: opts.log,
       clock: opts.clock ?? (() => new Date()),
       rollupBucketMs: opts.rollupBucketMs ?? Number(process.env.ARENA_ROLLUP_BUCKET_SECONDS ?? 60) * 1000,
+      artifacts: createLocalArtifactStore(
+        opts.artifactDir ?? join(resolve(process.env.ARENA_HOME ?? '.arena'), 'artifacts'),
+      ),
     }),
     ...opts.workerOptions,
   });

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { parseDuration } from '../policy/duration.js';
+import { InvalidInputError } from '../registry/errors.js';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((t) => parseDuration(t) !== undefined, 'must be a duration like 30s, 5m or 2h')
+    .transform((t) => parseDuration(t)!);
+
+const argv = z.array(z.string().min(1)).min(1, 'needs the program and its arguments');
+
+/**
+ * How Arena retrains one model, kept in `models.metadata.training`. Commands are argv arrays (never a shell)
+ * whose `{placeholders}` Arena fills: training gets {model} {version} {out} {jobId}; validation gets
+ * {candidate} {champion} (paths of the two artifacts, both verified against their digests first).
+ */
+export const trainingConfigSchema = z
+  .object({
+    backend: z.enum(['process', 'http']).default('process'),
+    process: z
+      .object({
+        command: argv,
+        cwd: z.string().optional(),
+        /** Extra environment variables for the job (added to the worker's). */
+        env: z.record(z.string(), z.string()).default({}),
+        /** A job that prints no progress line for longer than this is considered hung and killed. */
+        heartbeatTimeout: duration('30s'),
+        timeout: duration('30m'),
+      })
+      .optional(),
+    http: z
+      .object({
+        /** POST {url} { model, version, jobId } → { jobId }; GET {url}/{jobId} → { status, artifact?, error? }. */
+        url: z.string().url(),
+        headers: z.record(z.string(), z.string()).default({}),
+        pollInterval: duration('2s'),
+        timeout: duration('30m'),
+      })
+      .optional(),
+    validate: z.object({
+      /** Prints one JSON object: { candidate: {mae, n, accuracy?}, champion: {…}, holdoutSha256 }. */
+      command: argv,
+      cwd: z.string().optional(),
+      minImprovement: z.number().min(0).max(1).default(0.05),
+      accuracyFloor: z.number().min(0).max(1).default(0.85),
+    }),
+    rollout: z
+      .object({
+        /** The rollout policy for retrained candidates (default: the default policy). */
+        policy: z.record(z.string(), z.unknown()).optional(),
+        /** Scheduled and manual retrains start an already-approved rollout; drift and degradation never do. */
+        autoApprove: z.boolean().default(true),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    if (!c[c.backend])
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.backend],
+        message: `backend ${c.backend} needs its "${c.backend}" section`,
+      });
+  });
+
+export type TrainingConfig = z.output<typeof trainingConfigSchema>;
+export type TrainingConfigInput = z.input<typeof trainingConfigSchema>;
+
+export function parseTrainingConfig(value: unknown, source = 'training'): TrainingConfig {
+  const parsed = trainingConfigSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const path = issue.path.join('.');
+  let at: unknown = value;
+  for (const key of issue.path) at = (at as Record<string | number, unknown> | undefined)?.[key as string];
+  throw new InvalidInputError(`${source}${path ? `.${path}` : ''}`, at, issue.message);
+}
+
+/** Fills {placeholders}; an unknown one is an error rather than a literal brace passed to a program. */
+export function fillCommand(command: string[], values: Record<string, string>): string[] {
+  return command.map((arg) =>
+    arg.replace(/\{(\w+)\}/g, (_, key: string) => {
+      const v = values[key];
+      if (v === undefined) throw new InvalidInputError('command', arg, `unknown placeholder {${key}}`);
+      return v;
+    }),
+  );
+}

@@ -1,0 +1,285 @@
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadWeather } from '../../examples/weather-model/data.js';
+import { trainWeatherModel } from '../../examples/weather-model/model.js';
+import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
+import { ArenaClient } from '../../src/client/arena-client.js';
+import type { PolicyInput } from '../../src/policy/policy.js';
+import { getVersion, registerVersion, setChampion } from '../../src/registry/registry.js';
+import { startRetrain } from '../../src/retrain/start-retrain.js';
+import type { TrainingConfigInput } from '../../src/retrain/training-config.js';
+import type { RetrainTrigger } from '../../src/retrain/types.js';
+import { startTraffic } from '../../src/simulate/traffic.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
+
+const FAST: PolicyInput = {
+  approval: { required: true, timeout: '60s' },
+  stages: [
+    { mode: 'shadow', duration: '2s' },
+    { mode: 'canary', weight: 50, duration: '3s' },
+  ],
+  analysis: { interval: '500ms', minSamples: 40, maxExtension: '4s', alpha: 0.05, tuningN: 500 },
+  primaryMetric: {
+    name: 'abs_error',
+    direction: 'lower',
+    minImprovement: 0.02,
+    rollbackRelativeDegradation: 0.05,
+  },
+  guardrails: [{ metric: 'error', max: 0.05, rollbackAbove: 0.15 }],
+  onInconclusive: 'rollback',
+  watch: { duration: '1s', rollbackOnRelativeDegradation: 0.5 },
+};
+
+const HOLDOUT = ['--holdout-from', '2015-01-01', '--holdout-to', '2015-12-31'];
+const train = (features: string, from: string, to: string): string[] => [
+  process.execPath,
+  '--import',
+  'tsx',
+  'examples/weather-model/train.ts',
+  '--model',
+  '{model}',
+  '--version',
+  '{version}',
+  '--features',
+  features,
+  '--train-from',
+  from,
+  '--train-to',
+  to,
+  ...HOLDOUT,
+  '--out',
+  '{out}',
+];
+const VALIDATE = [
+  process.execPath,
+  '--import',
+  'tsx',
+  'examples/weather-model/evaluate.ts',
+  '--candidate',
+  '{candidate}',
+  '--champion',
+  '{champion}',
+  '--from',
+  '2015-01-01',
+  '--to',
+  '2015-12-31',
+];
+
+interface JobRow {
+  status: string;
+  error: string | null;
+  candidate_version: string | null;
+  metrics: { improvement?: number } | null;
+}
+
+describe('retraining on a real Temporal server with real child-process training', () => {
+  let db: TestDatabase;
+  let temporal: TestTemporal;
+  let worker: Worker;
+  let running: Promise<void>;
+  let arena: ArenaClient;
+  const { days } = loadWeather();
+  const store = createLocalArtifactStore(resolve('.arena/artifacts'));
+
+  beforeAll(async () => {
+    db = await createTestDatabase('retrain');
+    temporal = await connectTestTemporal();
+    worker = await temporal.worker(db.knex);
+    running = worker.run();
+    arena = new ArenaClient({ temporal: temporal.client, knex: db.knex, taskQueue: temporal.taskQueue });
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await temporal?.close();
+    await db?.drop();
+  });
+
+  /** A model whose champion is the seasonal forecaster (2012–2013), retrained as `training` says. */
+  async function model(
+    name: string,
+    training: { command: string[]; env?: Record<string, string>; heartbeatTimeout?: string },
+  ) {
+    const artifact = trainWeatherModel(days, {
+      model: name,
+      version: '1.0.0',
+      featureSet: 'seasonal',
+      trainFrom: '2012-01-01',
+      trainTo: '2013-12-31',
+      holdoutFrom: '2015-01-01',
+      holdoutTo: '2015-12-31',
+    });
+    const { uri, digest } = await store.put(JSON.stringify(artifact));
+    await registerVersion(db.knex, {
+      model: name,
+      version: '1.0.0',
+      actor: 'setup',
+      artifactUri: uri,
+      artifactDigest: digest,
+    });
+    await setChampion(db.knex, { model: name, version: '1.0.0', actor: 'setup' });
+    const config: TrainingConfigInput = {
+      backend: 'process',
+      process: {
+        command: training.command,
+        env: training.env ?? {},
+        heartbeatTimeout: training.heartbeatTimeout ?? '30s',
+      },
+      validate: { command: VALIDATE },
+      rollout: { policy: FAST as Record<string, unknown>, autoApprove: true },
+    };
+    await db
+      .knex('models')
+      .where({ name })
+      .update({ metadata: JSON.stringify({ training: config }) });
+  }
+
+  async function waitJob(jobId: string, done: (r: JobRow) => boolean, ms = 60_000): Promise<JobRow> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const row = (await db.knex('retraining_jobs').where({ id: jobId }).first()) as JobRow;
+      if (done(row)) return row;
+      if (Date.now() > until) throw new Error(`job ${jobId} stuck in ${row.status}: ${row.error ?? ''}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+
+  const start = (name: string, trigger: RetrainTrigger = 'manual') =>
+    startRetrain(
+      db.knex,
+      { client: temporal.client, taskQueue: temporal.taskQueue },
+      {
+        model: name,
+        trigger,
+        reason: `${trigger} test`,
+        requestedBy: 'tester',
+      },
+    );
+
+  it('manual: trains a better model, validates it, registers it with lineage and promotes it', async () => {
+    await model('rt-manual', { command: train('seasonal+lags', '2012-01-01', '2014-12-31') });
+    const { jobId } = await start('rt-manual');
+    const deploying = await waitJob(
+      jobId,
+      (r) => r.status === 'deploying' || ['failed', 'completed', 'rolled_back'].includes(r.status),
+    );
+    expect(deploying.status, deploying.error ?? '').toBe('deploying');
+    const version = deploying.candidate_version!;
+    expect(version).toMatch(/^1\.1\.0\+retrain\./);
+    // Measured: MAE 2.081 against the champion's 3.114 on 2015, 33 % better.
+    expect(deploying.metrics!.improvement).toBeCloseTo(0.332, 2);
+    const v = await getVersion(db.knex, 'rt-manual', version);
+    expect(v).toMatchObject({ status: expect.any(String), parentVersion: '1.0.0' });
+    expect(v.training).toMatchObject({ jobId, trigger: 'manual', requestedBy: 'tester' });
+    expect(v.metrics).toMatchObject({ validationHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(v.artifactUri).toBe(`arena-artifact://sha256/${v.artifactDigest}`);
+
+    // The auto-approved rollout runs on traffic where the candidate is the better forecaster.
+    const traffic = await startTraffic({
+      databaseUrl: db.url,
+      model: 'rt-manual',
+      ratePerSecond: 300,
+      profiles: { '1.0.0': { noise: 10 }, [version]: { noise: 6 } },
+    });
+    try {
+      const done = await waitJob(
+        jobId,
+        (r) => ['completed', 'failed', 'rolled_back'].includes(r.status),
+        90_000,
+      );
+      expect(done.status, done.error ?? '').toBe('completed');
+    } finally {
+      await traffic.stop();
+    }
+    expect((await db.knex('routing').where({ model: 'rt-manual' }).first('champion')).champion).toBe(version);
+    const audit = await db
+      .knex('audit_log')
+      .where({ entity_type: 'retraining_job', entity_id: jobId })
+      .pluck('action');
+    expect(audit).toEqual([
+      'retrain.running',
+      'retrain.validation',
+      'retrain.deploying',
+      'retrain.completed',
+    ]);
+  }, 150_000);
+
+  it('drift: the candidate’s rollout waits for a person, and an alert says so', async () => {
+    await model('rt-drift', { command: train('seasonal+lags', '2012-01-01', '2014-12-31') });
+    const { jobId } = await start('rt-drift', 'drift');
+    const row = await waitJob(
+      jobId,
+      (r) => r.status !== 'pending' && r.status !== 'running' && r.status !== 'validation',
+    );
+    expect(row.status, row.error ?? '').toBe('deploying');
+    const rolloutId = `rt-drift-retrain-${jobId}`;
+    for (
+      let i = 0;
+      i < 50 && (await arena.status(rolloutId).catch(() => null))?.state !== 'awaiting_approval';
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 200));
+    expect((await arena.status(rolloutId)).state).toBe('awaiting_approval');
+    const alert = await db.knex('alerts').where({ rollout_id: rolloutId, type: 'promotion_pending' }).first();
+    expect(alert).toMatchObject({ severity: 'warning', status: 'unread' });
+    await arena.reject(rolloutId, { by: 'reviewer', reason: 'not now' });
+    const done = await waitJob(jobId, (r) => ['completed', 'failed', 'rolled_back'].includes(r.status));
+    expect(done.status).toBe('rolled_back');
+  }, 90_000);
+
+  it('a failing, a hung and a worse training job end failed with nothing registered', async () => {
+    await model('rt-fails', { command: train('deep', '2012-01-01', '2014-12-31') });
+    await model('rt-hangs', {
+      command: train('seasonal+lags', '2012-01-01', '2014-12-31'),
+      env: { ARENA_EXAMPLE_TRAIN_FAULT: 'hang' },
+      heartbeatTimeout: '3s',
+    });
+    await model('rt-worse', { command: train('seasonal', '2012-01-01', '2012-04-30') });
+    const jobs = await Promise.all(['rt-fails', 'rt-hangs', 'rt-worse'].map((m) => start(m)));
+    const [fails, hangs, worse] = await Promise.all(
+      jobs.map((j) => waitJob(j.jobId, (r) => ['failed', 'completed', 'rolled_back'].includes(r.status))),
+    );
+    expect(fails).toMatchObject({ status: 'failed', candidate_version: null });
+    expect(fails!.error).toContain('--features must be one of seasonal, seasonal+lags (got "deep")');
+    expect(hangs).toMatchObject({ status: 'failed', candidate_version: null });
+    expect(hangs!.error).toMatch(/hung: no progress for 3 s/);
+    expect(worse).toMatchObject({ status: 'failed', candidate_version: null });
+    expect(worse!.error).toMatch(/below the floor: MAE .* better, needs ≥ 5\.0%/);
+    for (const m of ['rt-fails', 'rt-hangs', 'rt-worse'])
+      expect(await db.knex('model_versions').where({ model: m }).pluck('version')).toEqual(['1.0.0']);
+  }, 90_000);
+
+  it('cancelling a retrain kills its training process', async () => {
+    await model('rt-cancel-me', {
+      command: train('seasonal+lags', '2012-01-01', '2014-12-31'),
+      env: { ARENA_EXAMPLE_TRAIN_FAULT: 'hang' },
+      heartbeatTimeout: '5m',
+    });
+    const { jobId, workflowId } = await start('rt-cancel-me');
+    const pids = (): string[] => {
+      try {
+        return execFileSync('pgrep', ['-f', 'model rt-cancel-me'])
+          .toString()
+          .trim()
+          .split('\n')
+          .filter(Boolean);
+      } catch {
+        return [];
+      }
+    };
+    for (let i = 0; i < 100 && pids().length === 0; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(pids().length).toBeGreaterThan(0);
+    await temporal.client.workflow.getHandle(workflowId).cancel();
+    const done = await waitJob(
+      jobId,
+      (r) => ['failed', 'completed', 'rolled_back'].includes(r.status),
+      30_000,
+    );
+    expect(done).toMatchObject({ status: 'failed', error: 'cancelled' });
+    for (let i = 0; i < 50 && pids().length > 0; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(pids()).toEqual([]);
+  }, 60_000);
+});

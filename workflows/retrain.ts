@@ -1,0 +1,198 @@
+import { defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
+import {
+  ActivityFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  defineQuery,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { TrainedCandidate, ValidationOutcome } from '../activities/retrain.js';
+import { triggerNeedsHumanApproval, type RetrainInput, type RetrainStatus } from '../src/retrain/types.js';
+import type { RolloutStatus } from '../src/rollout/types.js';
+
+const BAD_DATA = [
+  'InvalidInputError',
+  'UnknownModelError',
+  'RegistryError',
+  'ConfigurationError',
+  'UnknownJobError',
+  'NoChampion',
+  'TrainingFailed',
+  'ValidationFailed',
+  'ArtifactRefused',
+];
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: BAD_DATA,
+  },
+});
+
+/**
+ * Training is long and silent work in another process: it heartbeats, so a hung job (no heartbeat) fails
+ * within the heartbeat timeout instead of waiting for the whole start-to-close budget; a failed job is not
+ * retried (its own failure is non-retryable), a crashed worker is (attempts 2).
+ */
+const training = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '20 seconds',
+  cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+  retry: { maximumAttempts: 2, nonRetryableErrorTypes: BAD_DATA },
+});
+
+export interface RetrainView {
+  jobId: string;
+  model: string;
+  trigger: RetrainInput['trigger'];
+  status: RetrainStatus;
+  candidate: string | null;
+  validation: ValidationOutcome | null;
+  rolloutId: string | null;
+  error: string | null;
+}
+
+export const retrainStatusQuery = defineQuery<RetrainView>('status');
+
+const SA_MODEL = defineSearchAttributeKey('ArenaModel', 'KEYWORD');
+const SA_STATE = defineSearchAttributeKey('ArenaState', 'KEYWORD');
+
+function messageOf(err: unknown): string {
+  if (err instanceof ChildWorkflowFailure || err instanceof ActivityFailure)
+    return messageOf(err.cause) || err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * pending → running → validation → deploying → completed | failed | rolled_back. The candidate enters the
+ * same rollout lifecycle as any version: scheduled and manual retrains may start it already approved,
+ * drift and degradation retrains always wait for a person (and raise an alert saying so).
+ */
+export async function retrainWorkflow(input: RetrainInput): Promise<RetrainView> {
+  const view: RetrainView = {
+    jobId: input.jobId,
+    model: input.model,
+    trigger: input.trigger,
+    status: 'pending',
+    candidate: null,
+    validation: null,
+    rolloutId: null,
+    error: null,
+  };
+  setHandler(retrainStatusQuery, () => view);
+  const move = async (
+    status: RetrainStatus,
+    extra: { metrics?: unknown; candidateVersion?: string; error?: string } = {},
+  ) => {
+    view.status = status;
+    upsertSearchAttributes([{ key: SA_STATE, value: `retrain:${status}` }]);
+    setCurrentDetails(
+      [
+        `**Retrain ${input.model}** (${input.trigger}): ${status}`,
+        view.candidate ? `candidate ${view.candidate}` : '',
+        view.validation ? view.validation.reason : '',
+        view.rolloutId ? `rollout ${view.rolloutId}` : '',
+        view.error ?? '',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+    // Recording the final status must happen even when the workflow itself is being cancelled.
+    await CancellationScope.nonCancellable(() => acts.recordRetrainStatus({ input, status, ...extra }));
+  };
+  upsertSearchAttributes([{ key: SA_MODEL, value: input.model }]);
+
+  let candidate: TrainedCandidate;
+  try {
+    await move('running');
+    candidate = await training.runTraining(input);
+  } catch (err) {
+    view.error = isCancellation(err) ? 'cancelled' : messageOf(err);
+    await move('failed', { error: view.error });
+    return view;
+  }
+
+  await move('validation');
+  let validation: ValidationOutcome;
+  try {
+    validation = await acts.validateCandidate({ input, candidate });
+  } catch (err) {
+    view.error = messageOf(err);
+    await move('failed', { error: view.error });
+    return view;
+  }
+  view.validation = validation;
+  if (!validation.passed) {
+    view.error = validation.reason;
+    await move('failed', { metrics: validation, error: validation.reason });
+    return view;
+  }
+
+  const version = await acts.registerCandidate({ input, candidate, validation });
+  view.candidate = version;
+  const prepared = await acts.prepareRetrainRollout({ input, version });
+  view.rolloutId = prepared.args.rolloutId;
+  await move('deploying', { metrics: validation, candidateVersion: version });
+
+  let rollout;
+  try {
+    rollout = await startChild('rolloutWorkflow', {
+      workflowId: prepared.workflowId,
+      args: [prepared.args],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: new TypedSearchAttributes(
+        Object.entries(prepared.searchAttributes).map(([name, value]) => ({
+          key: defineSearchAttributeKey(name, 'KEYWORD'),
+          value,
+        })),
+      ),
+      staticSummary: prepared.summary,
+    });
+  } catch (err) {
+    view.error = `could not start the rollout: ${messageOf(err)}`;
+    await move('failed', { metrics: validation, candidateVersion: version, error: view.error });
+    return view;
+  }
+  if (triggerNeedsHumanApproval(input.trigger))
+    await acts.raiseAlert({
+      tenantId: input.tenantId,
+      type: 'promotion_pending',
+      severity: 'warning',
+      model: input.model,
+      rolloutId: prepared.args.rolloutId,
+      title: `${input.model} ${version}, retrained after ${input.trigger}, awaits approval to roll out`,
+      details: {
+        jobId: input.jobId,
+        trigger: input.trigger,
+        reason: input.reason,
+        evidence: input.evidence ?? null,
+        validation,
+      },
+      dedupeKey: `retrain:${input.jobId}:approval`,
+    });
+
+  let final: RolloutStatus | null = null;
+  try {
+    final = (await rollout.result()) as RolloutStatus;
+  } catch (err) {
+    if (!(err instanceof ChildWorkflowFailure)) throw err;
+    view.error = messageOf(err);
+  }
+  if (final?.state === 'promoted')
+    await move('completed', { metrics: validation, candidateVersion: version });
+  else {
+    view.error = view.error ?? `rollout ended ${final?.state ?? 'with a failure'}: ${final?.decision ?? ''}`;
+    await move('rolled_back', { metrics: validation, candidateVersion: version, error: view.error });
+  }
+  return view;
+}
