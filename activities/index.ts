@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps.js';
 import { analysisActivities } from './analysis.js';
+import { monitoringActivities } from './monitoring.js';
 import { retrainActivities } from './retrain.js';
 import { rolloutRecordActivities } from './rollout-records.js';
 import { routingActivities } from './routing.js';
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...rolloutRecordActivities(deps),
     ...analysisActivities(deps),
     ...retrainActivities(deps),
+    ...monitoringActivities(deps),
   };
 }
 

@@ -8,7 +8,8 @@ export interface AlertInput {
   type: string;
   severity: 'info' | 'warning' | 'critical';
   model: string;
-  rolloutId: string;
+  /** Null for alerts about a model rather than a rollout (drift, backtests). */
+  rolloutId: string | null;
   title: string;
   details: unknown;
   /** One alert per key however often a retried activity raises it. */

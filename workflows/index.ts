@@ -2,3 +2,5 @@
 export { stackCheckWorkflow } from './stack-check.js';
 export { rolloutWorkflow } from './rollout.js';
 export { retrainWorkflow } from './retrain.js';
+export { driftCheckWorkflow } from './drift-check.js';
+export { scheduledRetrainWorkflow } from './scheduled-retrain.js';

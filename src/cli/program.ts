@@ -6,6 +6,7 @@ import { registerDev } from './commands/dev.js';
 import { registerGateway } from './commands/gateway.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerModel } from './commands/model.js';
+import { registerMonitoring } from './commands/monitoring.js';
 import { registerReport } from './commands/report.js';
 import { registerRetrain } from './commands/retrain.js';
 import { registerRollout } from './commands/rollout.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerAudit(program);
   registerRetrain(program);
+  registerMonitoring(program);
   registerSimulate(program);
   registerWorker(program);
   return program;

@@ -1,4 +1,5 @@
 import type { WeatherDay } from '../../examples/weather-model/data.js';
+import { monitoredFeatures } from '../../examples/weather-model/features.js';
 import { forecast, type WeatherModelArtifact } from '../../examples/weather-model/model.js';
 import type { Workload } from '../simulate/traffic.js';
 
@@ -21,23 +22,36 @@ export function weatherReplay(opts: {
   to: string;
   /** Version → the artifact that serves it (two versions may share one). */
   artifacts: Record<string, WeatherModelArtifact>;
+  /**
+   * Drift injection: temperatures from `from` on are this many °C higher (a heat wave, or a sensor that
+   * reads high), in what the models see and in the observed outcome alike.
+   */
+  shiftTempC?: number;
 }): WeatherReplay {
-  const indexes = opts.days.flatMap((d, i) => (d.date >= opts.from && d.date <= opts.to ? [i] : []));
+  const shift = opts.shiftTempC ?? 0;
+  const days = shift
+    ? opts.days.map((d) =>
+        d.date >= opts.from ? { ...d, tempMax: d.tempMax + shift, tempMin: d.tempMin + shift } : d,
+      )
+    : opts.days;
+  const indexes = days.flatMap((d, i) => (d.date >= opts.from && d.date <= opts.to ? [i] : []));
   if (indexes.length === 0) throw new Error(`no days to replay between ${opts.from} and ${opts.to}`);
   const answers = new Map<string, Array<number | null>>();
   for (const [version, artifact] of Object.entries(opts.artifacts))
     answers.set(
       version,
-      indexes.map((i) => forecast(artifact, opts.days, i)),
+      indexes.map((i) => forecast(artifact, days, i)),
     );
-  const actual = indexes.map((i) => opts.days[i]!.tempMax);
+  const actual = indexes.map((i) => days[i]!.tempMax);
+  const features = indexes.map((i) => monitoredFeatures(days, i));
   return {
-    dates: indexes.map((i) => opts.days[i]!.date),
+    dates: indexes.map((i) => days[i]!.date),
     request(n) {
       const k = n % indexes.length;
       return {
-        key: opts.days[indexes[k]!]!.date,
+        key: days[indexes[k]!]!.date,
         actual: actual[k]!,
+        features: features[k] ?? null,
         predict: (version) => answers.get(version)?.[k] ?? null,
       };
     },

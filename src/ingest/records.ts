@@ -39,6 +39,11 @@ export const predictionInputSchema = z
     errorCode: z.string().max(200).optional(),
     metrics: z.record(metricName, z.number()).optional(),
     featuresHash: z.string().max(128).optional(),
+    /** The input values the model saw (numbers by name): what drift monitoring compares with training. */
+    features: z
+      .record(metricName, z.number())
+      .refine((f) => Object.keys(f).length <= 200, 'at most 200 features')
+      .optional(),
     rolloutId: z.string().max(200).optional(),
     at: timestamp,
   })
@@ -71,6 +76,7 @@ export interface Prediction {
   errorCode: string | null;
   metrics: Record<string, number> | null;
   featuresHash: string | null;
+  features: Record<string, number> | null;
   rolloutId: string;
   at: Date;
 }
@@ -124,6 +130,7 @@ export function parsePrediction(input: unknown, index: number, now = new Date())
     errorCode: p.errorCode ?? null,
     metrics: p.metrics ?? null,
     featuresHash: p.featuresHash ?? null,
+    features: p.features ?? null,
     rolloutId: p.rolloutId ?? '',
     at: toDate(p.at, now),
   };

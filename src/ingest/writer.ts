@@ -21,6 +21,7 @@ const PREDICTION_COLUMNS = [
   'error_code',
   'metrics',
   'features_hash',
+  'features',
   'at',
 ] as const;
 
@@ -68,7 +69,7 @@ function predictionCsv(tenantId: string, rows: Prediction[]): string {
     const value = p.value === null ? '' : String(p.value);
     const prediction =
       typeof p.prediction === 'number' ? `"${p.prediction}"` : csv(JSON.stringify(p.prediction));
-    out += `${tenant},${csv(p.requestId)},${csv(p.unitId)},${csv(p.model)},${csv(p.version)},${p.role},${csv(p.rolloutId)},${value},${prediction},${p.latencyMs === null ? '' : p.latencyMs},${p.error ? 't' : 'f'},${csv(p.errorCode)},${p.metrics ? csv(JSON.stringify(p.metrics)) : ''},${csv(p.featuresHash)},${p.at.toISOString()}\n`;
+    out += `${tenant},${csv(p.requestId)},${csv(p.unitId)},${csv(p.model)},${csv(p.version)},${p.role},${csv(p.rolloutId)},${value},${prediction},${p.latencyMs === null ? '' : p.latencyMs},${p.error ? 't' : 'f'},${csv(p.errorCode)},${p.metrics ? csv(JSON.stringify(p.metrics)) : ''},${csv(p.featuresHash)},${p.features ? csv(JSON.stringify(p.features)) : ''},${p.at.toISOString()}\n`;
   }
   return out;
 }
@@ -109,6 +110,7 @@ function fromRow(r: StoredPrediction): Prediction {
     errorCode: null,
     metrics: null,
     featuresHash: null,
+    features: null,
     rolloutId: r.rollout_id,
     at: r.at,
   };

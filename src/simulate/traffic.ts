@@ -20,6 +20,8 @@ export interface WorkloadRequest {
   actual: number;
   /** The version's answer before serving faults (errors, latency) are injected; null = cannot answer. */
   predict(version: string): number | null;
+  /** The input values the model saw, reported with the prediction (drift monitoring reads them). */
+  features?: Record<string, number> | null;
 }
 
 /** Where requests come from: synthetic numbers by default, or a replayed data set and real models (the demo). */
@@ -107,6 +109,7 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
     const error = answer === null || random() < (p.errorRate ?? 0);
     return {
       prediction: error ? null : answer,
+      ...(request.features ? { features: request.features } : {}),
       error,
       latencyMs: (p.latencyMs ?? 30) * (0.8 + 0.4 * random()),
     };

@@ -4,6 +4,7 @@ import * as routingHistory from './20261122000002_routing_history.js';
 import * as rollupFunctions from './20261122000003_rollup_functions.js';
 import * as slimPredictionIndexes from './20261122000004_slim_prediction_indexes.js';
 import * as rollupStorage from './20261122000005_rollup_storage.js';
+import * as monitoring from './20261122000006_monitoring.js';
 
 /**
  * Migrations are listed here rather than discovered on disk so they work the same under tsx, vitest and
@@ -16,6 +17,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261122000003_rollup_functions': rollupFunctions,
   '20261122000004_slim_prediction_indexes': slimPredictionIndexes,
   '20261122000005_rollup_storage': rollupStorage,
+  '20261122000006_monitoring': monitoring,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

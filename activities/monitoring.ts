@@ -1,0 +1,177 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { evaluateDrift, type DriftVerdict } from '../src/monitoring/drift.js';
+import { parseMonitoringPolicy, type MonitoringPolicy } from '../src/monitoring/policy.js';
+import { getVersion } from '../src/registry/registry.js';
+import { createRetrainJob } from '../src/retrain/start-retrain.js';
+import type { RetrainInput } from '../src/retrain/types.js';
+import { getRouting } from '../src/routing/store.js';
+import { UserFacingError } from '../src/user-error.js';
+import type { ActivityDeps } from './deps.js';
+
+export interface DriftCheckResult extends DriftVerdict {
+  checkId: string;
+  model: string;
+  champion: string | null;
+  window: { from: string; to: string };
+  policy: MonitoringPolicy['drift'];
+}
+
+const fail = (type: string, message: string): never => {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+};
+
+/**
+ * Data drift: the champion's reference profile (from its artifact, digest-verified) against the inputs and
+ * predictions it served in the recent window. The report rows are keyed by the check id, so a retried
+ * activity writes them once.
+ */
+export function monitoringActivities({ knex, clock, artifacts }: ActivityDeps) {
+  return {
+    async runDriftCheck(args: {
+      tenantId: string;
+      model: string;
+      checkId: string;
+    }): Promise<DriftCheckResult> {
+      const { tenantId, model, checkId } = args;
+      const row = (await knex('models').where({ tenant_id: tenantId, name: model }).first('metadata')) as
+        { metadata: { monitoring?: unknown } } | undefined;
+      if (!row) fail('UnknownModelError', `unknown model ${model}`);
+      let policy: MonitoringPolicy;
+      try {
+        policy = parseMonitoringPolicy(row!.metadata.monitoring, `monitoring policy of ${model}`);
+      } catch (err) {
+        return fail('ConfigurationError', (err as Error).message);
+      }
+      const routing = await getRouting(knex, model, tenantId);
+      const to = clock();
+      const from = new Date(to.getTime() - policy.drift.recentWindow);
+      const base = {
+        checkId,
+        model,
+        champion: routing.champion,
+        window: { from: from.toISOString(), to: to.toISOString() },
+        policy: policy.drift,
+      };
+      if (!routing.champion)
+        return { ...base, ...evaluateDrift({}, {}, policy.drift), summary: 'no champion to check' };
+      const champion = await getVersion(knex, model, routing.champion, tenantId);
+      if (!champion.artifactUri || !champion.artifactDigest || !artifacts)
+        return {
+          ...base,
+          ...evaluateDrift({}, {}, policy.drift),
+          summary: `champion ${champion.version} has no artifact with a reference profile`,
+        };
+      const bytes = await artifacts
+        .get(champion.artifactUri, champion.artifactDigest)
+        .catch((err: Error) => fail('ArtifactRefused', err.message));
+      const profile =
+        (
+          JSON.parse(Buffer.from(bytes).toString('utf8')) as {
+            featureProfile?: Record<string, { sample?: number[] }>;
+          }
+        ).featureProfile ?? {};
+      const reference = Object.fromEntries(
+        Object.entries(profile).flatMap(([k, v]) => (Array.isArray(v.sample) ? [[k, v.sample]] : [])),
+      );
+      // The newest served predictions of the champion in the window, bounded: enough for PSI and KS,
+      // never a scan of a day of traffic.
+      const recent = (await knex('predictions')
+        .where({ tenant_id: tenantId, model, version: champion.version, role: 'served', error: false })
+        .whereBetween('at', [from, to])
+        .whereNotNull('features')
+        .orderBy('at', 'desc')
+        .limit(policy.drift.maxSamples)
+        .select('features', 'value')) as Array<{ features: Record<string, number>; value: number | null }>;
+      const current: Record<string, number[]> = {};
+      for (const r of recent) {
+        for (const [k, v] of Object.entries(r.features)) (current[k] ??= []).push(v);
+        if (r.value !== null) (current.prediction ??= []).push(r.value);
+      }
+      const verdict = evaluateDrift(reference, current, policy.drift);
+      const rows = verdict.features.flatMap((f) => [
+        {
+          method: 'psi',
+          statistic: f.psi,
+          p_value: null,
+          threshold: policy.drift.psiThreshold,
+          drifted: f.drifted,
+          feature: f.feature,
+        },
+        {
+          method: 'ks',
+          statistic: f.ks.d,
+          p_value: f.ks.pValue,
+          threshold: policy.drift.ksAlpha,
+          drifted: f.ks.pValue < policy.drift.ksAlpha,
+          feature: f.feature,
+        },
+      ]);
+      if (rows.length)
+        await knex('drift_reports')
+          .insert(
+            rows.map((r) => ({
+              ...r,
+              tenant_id: tenantId,
+              model,
+              version: champion.version,
+              check_id: checkId,
+              windows: JSON.stringify({
+                reference: 'training profile',
+                recent: base.window,
+                n: current[r.feature]?.length ?? 0,
+              }),
+            })),
+          )
+          .onConflict(['tenant_id', 'check_id', 'feature', 'method'])
+          .ignore();
+      return { ...base, ...verdict };
+    },
+
+    /** The weekly retrain's job; null (with the reason) when one is already running. */
+    async createScheduledRetrainJob(args: {
+      tenantId: string;
+      model: string;
+      runId: string;
+    }): Promise<{ input: RetrainInput | null; note: string }> {
+      try {
+        const input = await createRetrainJob(knex, {
+          tenantId: args.tenantId,
+          model: args.model,
+          trigger: 'schedule',
+          reason: 'scheduled retrain',
+          requestedBy: 'arena:schedule',
+          jobId: `sched-${args.runId.slice(0, 13)}`,
+        });
+        return { input, note: `retraining job ${input.jobId} started` };
+      } catch (err) {
+        if (err instanceof UserFacingError) return { input: null, note: err.message };
+        throw err;
+      }
+    },
+
+    /** The retraining job a drift check starts; null (with the reason) when one is already running. */
+    async createDriftRetrainJob(args: {
+      tenantId: string;
+      model: string;
+      checkId: string;
+      reason: string;
+      evidence: unknown;
+    }): Promise<{ input: RetrainInput | null; note: string }> {
+      try {
+        const input = await createRetrainJob(knex, {
+          tenantId: args.tenantId,
+          model: args.model,
+          trigger: 'drift',
+          reason: args.reason,
+          requestedBy: 'arena:drift-check',
+          evidence: args.evidence,
+          jobId: `drift-${args.checkId}`,
+        });
+        return { input, note: `retraining job ${input.jobId} started` };
+      } catch (err) {
+        if (err instanceof UserFacingError) return { input: null, note: err.message };
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import {
+  createModelSchedules,
+  listModelSchedules,
+  setSchedulePaused,
+} from '../../schedules/model-schedules.js';
+import { UserFacingError } from '../../user-error.js';
+import type { DriftCheckOutcome } from '../../../workflows/drift-check.js';
+import { actor } from '../database.js';
+import { emit } from '../output.js';
+import { withTemporal } from '../temporal.js';
+
+export function registerMonitoring(program: Command): void {
+  const drift = program.command('drift').description('data drift of a model’s inputs and predictions');
+  drift
+    .command('check <model>')
+    .description('compare recent traffic with the champion’s training profile now (PSI and KS per feature)')
+    .option('--json', 'machine-readable output')
+    .action(async (model: string, opts: { json?: boolean }) => {
+      const out = await withTemporal(async ({ client, taskQueue }) => {
+        const handle = await client.workflow.start('driftCheckWorkflow', {
+          taskQueue,
+          workflowId: `arena-drift-check-${model}-${randomBytes(3).toString('hex')}`,
+          args: [{ tenantId: 'default', model }],
+        });
+        return (await handle.result()) as DriftCheckOutcome;
+      });
+      emit(opts.json, out, () =>
+        [
+          `${model} (champion ${out.champion ?? '—'}): ${out.drifted ? 'DRIFT' : 'no drift'} — ${out.summary}`,
+          ...out.features.map(
+            (f) => `  ${f.drifted ? '!' : ' '} ${f.reason} (n ${f.current} vs ${f.reference})`,
+          ),
+          ...out.skipped.map((s) => `    ${s.feature}: not checked, ${s.reason}`),
+          ...(out.retrain ? [`  ${out.retrain.note}`] : []),
+        ].join('\n'),
+      );
+    });
+
+  const schedules = program
+    .command('schedules')
+    .description('Temporal Schedules of drift checks and retrains');
+  schedules
+    .command('create <model>')
+    .description(
+      'create (or update) the drift-check and retrain schedules of a model from its monitoring policy',
+    )
+    .option('--json', 'machine-readable output')
+    .action(async (model: string, opts: { json?: boolean }) => {
+      const list = await withTemporal(({ client, knex, taskQueue }) =>
+        createModelSchedules(knex, { client, taskQueue }, { model }),
+      );
+      emit(opts.json, list, () => list.map((s) => `${s.id}  every ${s.every}`).join('\n'));
+    });
+  schedules
+    .command('list')
+    .option('--model <model>')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { model?: string; json?: boolean }) => {
+      const list = (await withTemporal(({ client }) => listModelSchedules(client))).filter(
+        (s) => !opts.model || s.model === opts.model,
+      );
+      emit(opts.json, list, () =>
+        list.length
+          ? list
+              .map(
+                (s) =>
+                  `${s.id.padEnd(44)} every ${s.every.padEnd(9)} ${s.paused ? 'PAUSED' : 'active'}  next ${s.nextRuns[0] ?? '—'}${s.note ? `  (${s.note})` : ''}`,
+              )
+              .join('\n')
+          : 'No schedules. Create them: arena schedules create MODEL',
+      );
+    });
+  for (const [name, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const)
+    schedules
+      .command(`${name} <scheduleId>`)
+      .option('--reason <text>', 'kept as the schedule’s note')
+      .option('--by <who>')
+      .option('--json', 'machine-readable output')
+      .action(async (id: string, opts: { reason?: string; by?: string; json?: boolean }) => {
+        if (!id.startsWith('arena-'))
+          throw new UserFacingError(`${id} is not an Arena schedule`, 'List them: arena schedules list');
+        const s = await withTemporal(({ client }) =>
+          setSchedulePaused(
+            client,
+            id,
+            paused,
+            `${name}d by ${actor(opts.by)}${opts.reason ? `: ${opts.reason}` : ''}`,
+          ),
+        );
+        emit(opts.json, s, () => `${s.id} ${s.paused ? 'paused' : 'resumed'}${s.note ? ` (${s.note})` : ''}`);
+      });
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { parseDuration } from '../policy/duration.js';
+import { InvalidInputError } from '../registry/errors.js';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((t) => parseDuration(t) !== undefined, 'must be a duration like 30m, 1h or 7d')
+    .transform((t) => parseDuration(t)!);
+
+/** How one model is watched, from `models.metadata.monitoring`; every field has the documented default. */
+export const monitoringPolicySchema = z
+  .object({
+    drift: z
+      .object({
+        /** PSI above this on any monitored feature (or the predictions) is drift. */
+        psiThreshold: z.number().positive().default(0.25),
+        /** KS is reported beside PSI; with thousands of samples it flags tiny shifts, so it does not decide alone. */
+        ksAlpha: z.number().gt(0).lt(1).default(0.01),
+        recentWindow: duration('24h'),
+        minSamples: z.number().int().positive().default(200),
+        maxSamples: z.number().int().positive().default(5000),
+        /** Start a retraining job (trigger drift) when drift is found. */
+        retrain: z.boolean().default(true),
+      })
+      .prefault({}),
+    schedules: z
+      .object({
+        driftCheck: duration('1h'),
+        retrain: duration('7d'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+export type MonitoringPolicy = z.output<typeof monitoringPolicySchema>;
+
+export function parseMonitoringPolicy(value: unknown, source = 'monitoring'): MonitoringPolicy {
+  const parsed = monitoringPolicySchema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  let at: unknown = value;
+  for (const key of issue.path) at = (at as Record<string | number, unknown> | undefined)?.[key as string];
+  throw new InvalidInputError(`${source}.${issue.path.join('.')}`, at, issue.message);
+}

@@ -1,0 +1,115 @@
+import type { Client, ScheduleDescription } from '@temporalio/client';
+import type { Knex } from 'knex';
+import { parseMonitoringPolicy } from '../monitoring/policy.js';
+import { UnknownModelError } from '../registry/errors.js';
+
+export const SCHEDULE_KINDS = ['drift', 'retrain'] as const;
+export type ScheduleKind = (typeof SCHEDULE_KINDS)[number];
+
+export const scheduleId = (kind: ScheduleKind, tenantId: string, model: string): string =>
+  `arena-${kind}-${tenantId}-${model}`;
+
+export interface ScheduleView {
+  id: string;
+  kind: string;
+  model: string | null;
+  every: string;
+  paused: boolean;
+  note: string | null;
+  nextRuns: string[];
+  recentRuns: number;
+}
+
+const WORKFLOW: Record<ScheduleKind, string> = {
+  drift: 'driftCheckWorkflow',
+  retrain: 'scheduledRetrainWorkflow',
+};
+
+/**
+ * Temporal Schedules for one model: an hourly drift check and a weekly retrain by default (the model's
+ * monitoring policy sets the intervals). Creating them again updates the intervals (idempotent).
+ */
+export async function createModelSchedules(
+  knex: Knex,
+  temporal: { client: Client; taskQueue: string },
+  args: { tenantId?: string; model: string },
+): Promise<ScheduleView[]> {
+  const tenantId = args.tenantId ?? 'default';
+  const row = (await knex('models').where({ tenant_id: tenantId, name: args.model }).first('metadata')) as
+    { metadata: { monitoring?: unknown } } | undefined;
+  if (!row) throw new UnknownModelError(args.model);
+  const policy = parseMonitoringPolicy(row.metadata.monitoring, `monitoring policy of ${args.model}`);
+  const every: Record<ScheduleKind, number> = {
+    drift: policy.schedules.driftCheck,
+    retrain: policy.schedules.retrain,
+  };
+  for (const kind of SCHEDULE_KINDS) {
+    const id = scheduleId(kind, tenantId, args.model);
+    const action = {
+      type: 'startWorkflow' as const,
+      workflowType: WORKFLOW[kind],
+      taskQueue: temporal.taskQueue,
+      args: [{ tenantId, model: args.model }],
+      workflowId: `${id}-run`,
+    };
+    const handle = temporal.client.schedule.getHandle(id);
+    const exists = await handle.describe().then(
+      () => true,
+      () => false,
+    );
+    if (exists)
+      await handle.update((prev) => ({ ...prev, spec: { intervals: [{ every: every[kind] }] }, action }));
+    else
+      await temporal.client.schedule.create({
+        scheduleId: id,
+        spec: { intervals: [{ every: every[kind] }] },
+        action,
+        policies: { overlap: 'SKIP' },
+        state: { note: `created by arena for ${args.model}` },
+      });
+  }
+  // Described one by one: listing goes through visibility, which lags a moment behind a create.
+  return Promise.all(
+    SCHEDULE_KINDS.map(async (kind) => {
+      const id = scheduleId(kind, tenantId, args.model);
+      return view(id, await temporal.client.schedule.getHandle(id).describe());
+    }),
+  );
+}
+
+function view(id: string, d: ScheduleDescription): ScheduleView {
+  const m = /^arena-(drift|retrain)-([^-]+)-(.+)$/.exec(id);
+  const ms = Number(d.spec.intervals?.[0]?.every ?? 0);
+  return {
+    id,
+    kind: m?.[1] ?? 'other',
+    model: m?.[3] ?? null,
+    every: ms ? `${ms / 1000}s` : 'custom',
+    paused: d.state.paused,
+    note: d.state.note ?? null,
+    nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
+    recentRuns: d.info.recentActions.length,
+  };
+}
+
+/** Every Arena schedule (through visibility: one created a moment ago may not be listed yet). */
+export async function listModelSchedules(client: Client): Promise<ScheduleView[]> {
+  const out: ScheduleView[] = [];
+  for await (const s of client.schedule.list()) {
+    if (!s.scheduleId.startsWith('arena-')) continue;
+    out.push(view(s.scheduleId, await client.schedule.getHandle(s.scheduleId).describe()));
+  }
+  return out.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+export async function setSchedulePaused(
+  client: Client,
+  id: string,
+  paused: boolean,
+  note: string,
+): Promise<ScheduleView> {
+  const handle = client.schedule.getHandle(id);
+  if (paused) await handle.pause(note);
+  else await handle.unpause(note);
+  return view(id, await handle.describe());
+}

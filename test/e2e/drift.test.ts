@@ -1,0 +1,227 @@
+import { resolve } from 'node:path';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadWeather } from '../../examples/weather-model/data.js';
+import { trainWeatherModel, type WeatherModelArtifact } from '../../examples/weather-model/model.js';
+import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
+import { ArenaClient } from '../../src/client/arena-client.js';
+import { weatherReplay } from '../../src/demo/weather-replay.js';
+import { registerVersion, setChampion } from '../../src/registry/registry.js';
+import {
+  createModelSchedules,
+  listModelSchedules,
+  scheduleId,
+  setSchedulePaused,
+} from '../../src/schedules/model-schedules.js';
+import { startTraffic } from '../../src/simulate/traffic.js';
+import type { DriftCheckOutcome } from '../../workflows/drift-check.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
+
+const node = (script: string, ...args: string[]): string[] => [
+  process.execPath,
+  '--import',
+  'tsx',
+  script,
+  ...args,
+];
+
+describe('drift monitoring on a real Temporal server with the example model', () => {
+  let db: TestDatabase;
+  let temporal: TestTemporal;
+  let worker: Worker;
+  let running: Promise<void>;
+  let arena: ArenaClient;
+  const { days } = loadWeather();
+  const store = createLocalArtifactStore(resolve('.arena/artifacts'));
+  const champion: WeatherModelArtifact = trainWeatherModel(days, {
+    model: 'seattle',
+    version: '1.0.0',
+    featureSet: 'seasonal',
+    trainFrom: '2012-01-01',
+    trainTo: '2013-12-31',
+    holdoutFrom: '2015-01-01',
+    holdoutTo: '2015-12-31',
+  });
+
+  beforeAll(async () => {
+    db = await createTestDatabase('drift');
+    temporal = await connectTestTemporal();
+    worker = await temporal.worker(db.knex);
+    running = worker.run();
+    arena = new ArenaClient({ temporal: temporal.client, knex: db.knex, taskQueue: temporal.taskQueue });
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await temporal?.close();
+    await db?.drop();
+  });
+
+  /** The seasonal champion serving 2015 replayed for a few seconds, temperatures shifted by `shiftTempC`. */
+  async function serve(model: string, shiftTempC: number): Promise<void> {
+    const { uri, digest } = await store.put(JSON.stringify(champion));
+    await registerVersion(db.knex, {
+      model,
+      version: '1.0.0',
+      actor: 'setup',
+      artifactUri: uri,
+      artifactDigest: digest,
+    });
+    await setChampion(db.knex, { model, version: '1.0.0', actor: 'setup' });
+    await db
+      .knex('models')
+      .where({ name: model })
+      .update({
+        metadata: JSON.stringify({
+          monitoring: { drift: { recentWindow: '10m', minSamples: 200 } },
+          training: {
+            process: {
+              command: node(
+                'examples/weather-model/train.ts',
+                '--model',
+                '{model}',
+                '--version',
+                '{version}',
+                '--features',
+                'seasonal+lags',
+                '--train-from',
+                '2012-01-01',
+                '--train-to',
+                '2014-12-31',
+                '--holdout-from',
+                '2015-01-01',
+                '--holdout-to',
+                '2015-12-31',
+                '--out',
+                '{out}',
+              ),
+            },
+            validate: {
+              command: node(
+                'examples/weather-model/evaluate.ts',
+                '--candidate',
+                '{candidate}',
+                '--champion',
+                '{champion}',
+                '--from',
+                '2015-01-01',
+                '--to',
+                '2015-12-31',
+              ),
+            },
+          },
+        }),
+      });
+    const traffic = await startTraffic({
+      databaseUrl: db.url,
+      model,
+      workload: weatherReplay({
+        days,
+        from: '2015-01-01',
+        to: '2015-12-31',
+        artifacts: { '1.0.0': champion },
+        shiftTempC,
+      }),
+      profiles: { '1.0.0': { noise: 0, latencyMs: 20 } },
+      ratePerSecond: 300,
+    });
+    await new Promise((r) => setTimeout(r, 3000));
+    await traffic.stop();
+  }
+
+  const check = async (model: string): Promise<DriftCheckOutcome> =>
+    (await (
+      await temporal.client.workflow.start('driftCheckWorkflow', {
+        taskQueue: temporal.taskQueue,
+        workflowId: `drift-check-${model}-${Date.now()}`,
+        args: [{ tenantId: 'default', model }],
+      })
+    ).result()) as DriftCheckOutcome;
+
+  it('no drift in ordinary traffic: reports written, no alert, no retraining', async () => {
+    await serve('calm', 0);
+    const out = await check('calm');
+    expect(out.drifted, out.summary).toBe(false);
+    expect(out.features.map((f) => f.feature).sort()).toEqual([
+      'precipitation_1',
+      'prediction',
+      'temp_max_1',
+      'temp_min_1',
+      'wind_1',
+    ]);
+    for (const f of out.features) expect(f.psi).toBeLessThan(0.25);
+    expect(await db.knex('drift_reports').where({ model: 'calm' }).count({ n: '*' })).toEqual([{ n: 10 }]);
+    expect(await db.knex('alerts').where({ model: 'calm' })).toEqual([]);
+    expect(await db.knex('retraining_jobs').where({ model: 'calm' })).toEqual([]);
+  }, 60_000);
+
+  it('a heat wave (+8 °C) fires the drift trigger: critical alert, retraining, a candidate waiting for approval', async () => {
+    await serve('hot', 8);
+    const out = await check('hot');
+    expect(out.drifted).toBe(true);
+    const temp = out.features.find((f) => f.feature === 'temp_max_1')!;
+    expect(temp.psi).toBeGreaterThan(1);
+    expect(temp.ks.pValue).toBeLessThan(1e-6);
+    expect(out.features.find((f) => f.feature === 'precipitation_1')!.drifted).toBe(false);
+    const psiRows = await db
+      .knex('drift_reports')
+      .where({ model: 'hot', method: 'psi', drifted: true })
+      .pluck('feature');
+    expect(psiRows.sort()).toEqual(['temp_max_1', 'temp_min_1']);
+    expect(await db.knex('alerts').where({ model: 'hot', type: 'drift_detected' }).first()).toMatchObject({
+      severity: 'critical',
+    });
+
+    const jobId = out.retrain!.jobId!;
+    expect(jobId).toBeTruthy();
+    let job:
+      { status: string; trigger: string; candidate_version: string | null; error: string | null } | undefined;
+    for (let i = 0; i < 200; i++) {
+      job = await db.knex('retraining_jobs').where({ id: jobId }).first();
+      if (job && !['pending', 'running', 'validation'].includes(job.status)) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(job, job?.error ?? '').toMatchObject({ trigger: 'drift', status: 'deploying' });
+    const rolloutId = `hot-retrain-${jobId}`;
+    for (
+      let i = 0;
+      i < 50 && (await arena.status(rolloutId).catch(() => null))?.state !== 'awaiting_approval';
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 200));
+    expect((await arena.status(rolloutId)).state).toBe('awaiting_approval');
+    expect(
+      await db.knex('alerts').where({ rollout_id: rolloutId, type: 'promotion_pending' }).first(),
+    ).toBeTruthy();
+    await arena.reject(rolloutId, { by: 'test', reason: 'end of test' });
+  }, 90_000);
+
+  it('schedules: created from the monitoring policy, listed, paused and resumed', async () => {
+    // Schedules live in the shared namespace: a model name of this run's own.
+    const model = `sched-${Date.now().toString(36)}`;
+    await registerVersion(db.knex, { model, version: '1.0.0', actor: 'setup' });
+    const created = await createModelSchedules(
+      db.knex,
+      { client: temporal.client, taskQueue: temporal.taskQueue },
+      { model },
+    );
+    expect(created.map((s) => [s.kind, s.every])).toEqual([
+      ['drift', '3600s'],
+      ['retrain', '604800s'],
+    ]);
+    const id = scheduleId('drift', 'default', model);
+    try {
+      expect((await setSchedulePaused(temporal.client, id, true, 'paused by test: maintenance')).paused).toBe(
+        true,
+      );
+      expect((await listModelSchedules(temporal.client)).find((s) => s.id === id)).toMatchObject({
+        paused: true,
+        note: 'paused by test: maintenance',
+      });
+      expect((await setSchedulePaused(temporal.client, id, false, 'resumed by test')).paused).toBe(false);
+    } finally {
+      for (const s of created) await temporal.client.schedule.getHandle(s.id).delete();
+    }
+  }, 60_000);
+});

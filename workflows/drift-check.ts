@@ -1,0 +1,74 @@
+import { defineSearchAttributeKey } from '@temporalio/common';
+import {
+  ParentClosePolicy,
+  proxyActivities,
+  setCurrentDetails,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { DriftCheckResult } from '../activities/monitoring.js';
+import { retrainWorkflowId } from '../src/retrain/types.js';
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [
+      'UnknownModelError',
+      'ConfigurationError',
+      'ArtifactRefused',
+      'InvalidInputError',
+    ],
+  },
+});
+
+export interface DriftCheckOutcome extends DriftCheckResult {
+  retrain: { jobId: string | null; note: string } | null;
+}
+
+/**
+ * One drift check (hourly by schedule, or `arena drift check`): compare, record, and when a feature drifted
+ * raise a critical alert and start a retraining job whose candidate will wait for a person's approval.
+ */
+export async function driftCheckWorkflow(args: {
+  tenantId: string;
+  model: string;
+}): Promise<DriftCheckOutcome> {
+  upsertSearchAttributes([{ key: defineSearchAttributeKey('ArenaModel', 'KEYWORD'), value: args.model }]);
+  const checkId = workflowInfo().runId;
+  const result = await acts.runDriftCheck({ ...args, checkId });
+  setCurrentDetails(`**Drift check of ${args.model}**: ${result.summary}`);
+  if (!result.drifted) return { ...result, retrain: null };
+  await acts.raiseAlert({
+    tenantId: args.tenantId,
+    type: 'drift_detected',
+    severity: 'critical',
+    model: args.model,
+    rolloutId: null,
+    title: `${args.model}: ${result.summary}`,
+    details: { checkId, features: result.features, window: result.window },
+    dedupeKey: `drift:${checkId}`,
+  });
+  if (!result.policy.retrain)
+    return { ...result, retrain: { jobId: null, note: 'retraining on drift is off' } };
+  const job = await acts.createDriftRetrainJob({
+    tenantId: args.tenantId,
+    model: args.model,
+    checkId,
+    reason: result.summary,
+    evidence: { checkId, features: result.features.filter((f) => f.drifted) },
+  });
+  if (job.input)
+    await startChild('retrainWorkflow', {
+      workflowId: retrainWorkflowId(args.tenantId, args.model, job.input.jobId),
+      args: [job.input],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  setCurrentDetails(`**Drift check of ${args.model}**: ${result.summary}\n\n${job.note}`);
+  return { ...result, retrain: { jobId: job.input?.jobId ?? null, note: job.note } };
+}

@@ -1,0 +1,23 @@
+import { ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { retrainWorkflowId } from '../src/retrain/types.js';
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['UnknownModelError', 'ConfigurationError'] },
+});
+
+/**
+ * What the weekly retrain schedule starts: a job row with trigger `schedule` (or a note that one is already
+ * running), then the retraining workflow, whose candidate may roll out already approved.
+ */
+export async function scheduledRetrainWorkflow(args: { tenantId: string; model: string }): Promise<string> {
+  const job = await acts.createScheduledRetrainJob({ ...args, runId: workflowInfo().runId });
+  if (!job.input) return job.note;
+  await startChild('retrainWorkflow', {
+    workflowId: retrainWorkflowId(args.tenantId, args.model, job.input.jobId),
+    args: [job.input],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+  });
+  return job.note;
+}
