@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerRollout(program);
   registerReport(program);
   registerAudit(program);
+  registerAlerts(program);
   registerRetrain(program);
   registerMonitoring(program);
   registerSimulate(program);
