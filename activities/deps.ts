@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { ArtifactStore } from '../src/artifacts/store.js';
 import type { Logger } from '../src/log.js';
+import type { NotifyConfig } from '../src/notify/config.js';
 
 /** What every activity may use; injected so activities can be tested against a real database and a fake clock. */
 export interface ActivityDeps {
@@ -11,4 +12,6 @@ export interface ActivityDeps {
   rollupBucketMs: number;
   /** Where trained artifacts go and are verified from (retraining); absent on workers that do not retrain. */
   artifacts?: ArtifactStore;
+  /** Where alerts are sent (webhook sinks); absent → alerts are only stored. */
+  notify?: NotifyConfig;
 }

@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps.js';
 import { analysisActivities } from './analysis.js';
 import { monitoringActivities } from './monitoring.js';
+import { notificationActivities } from './notifications.js';
 import { retrainActivities } from './retrain.js';
 import { rolloutRecordActivities } from './rollout-records.js';
 import { routingActivities } from './routing.js';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...analysisActivities(deps),
     ...retrainActivities(deps),
     ...monitoringActivities(deps),
+    ...notificationActivities(deps),
   };
 }
 

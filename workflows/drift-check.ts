@@ -8,6 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { raiseAndNotify } from './alerting.js';
 import type { DriftCheckResult } from '../activities/monitoring.js';
 import { retrainWorkflowId } from '../src/retrain/types.js';
 
@@ -44,7 +45,7 @@ export async function driftCheckWorkflow(args: {
   const result = await acts.runDriftCheck({ ...args, checkId });
   setCurrentDetails(`**Drift check of ${args.model}**: ${result.summary}`);
   if (!result.drifted) return { ...result, retrain: null };
-  await acts.raiseAlert({
+  await raiseAndNotify({
     tenantId: args.tenantId,
     type: 'drift_detected',
     severity: 'critical',

@@ -13,6 +13,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { raiseAndNotify } from './alerting.js';
 import type { TrainedCandidate, ValidationOutcome } from '../activities/retrain.js';
 import { triggerNeedsHumanApproval, type RetrainInput, type RetrainStatus } from '../src/retrain/types.js';
 import type { RolloutStatus } from '../src/rollout/types.js';
@@ -164,7 +165,7 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainView>
     return view;
   }
   if (triggerNeedsHumanApproval(input.trigger))
-    await acts.raiseAlert({
+    await raiseAndNotify({
       tenantId: input.tenantId,
       type: 'promotion_pending',
       severity: 'warning',

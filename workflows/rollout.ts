@@ -15,6 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { raiseAndNotify } from './alerting.js';
 import type {
   ActorInput,
   AnalysisVerdict,
@@ -445,7 +446,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
         reason,
       });
     }
-    await acts.raiseAlert({
+    await raiseAndNotify({
       tenantId: input.tenantId,
       type: 'rollback_executed',
       severity: 'critical',
@@ -503,7 +504,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
         Date.now() < warnAt &&
         !(await condition(() => approved() || m.rejected !== null || m.abort !== null, warnAt - Date.now()))
       ) {
-        await acts.raiseAlert({
+        await raiseAndNotify({
           tenantId: input.tenantId,
           type: 'approval_expiring',
           severity: 'warning',
@@ -521,7 +522,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
       if (m.rejected) return finish('rejected', m.rejected.by, m.rejected.reason ?? 'rejected');
       if (m.abort) return finish('rejected', m.abort.by, m.abort.reason ?? 'withdrawn');
       if (!settled) {
-        await acts.raiseAlert({
+        await raiseAndNotify({
           tenantId: input.tenantId,
           type: 'approval_expired',
           severity: 'warning',
@@ -586,7 +587,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
         if (verdict.decision === 'invalid') {
           m.paused = true;
           m.pausedAt = Date.now();
-          await acts.raiseAlert({
+          await raiseAndNotify({
             tenantId: input.tenantId,
             type: 'srm_detected',
             severity: 'critical',
@@ -637,7 +638,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
       if (outcome === 'rollback')
         return rollBack('rolled_back', 'arena', `final decision: ${verdict.decision}; ${verdict.summary}`);
       if (outcome === 'ask') {
-        await acts.raiseAlert({
+        await raiseAndNotify({
           tenantId: input.tenantId,
           type: 'promotion_pending',
           severity: 'warning',
@@ -661,7 +662,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
   if (m.phase === 'promotion') {
     await transition('promoting', 'arena', m.decision);
     if (policy.promotion.requireApproval) {
-      await acts.raiseAlert({
+      await raiseAndNotify({
         tenantId: input.tenantId,
         type: 'promotion_pending',
         severity: 'warning',

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { join, resolve } from 'node:path';
 import { createActivities } from '../../activities/index.js';
 import { createLocalArtifactStore } from '../artifacts/local-store.js';
+import { loadNotifyConfig, type NotifyConfig } from '../notify/config.js';
 import type { Logger } from '../log.js';
 import { installWorkerRuntime } from './runtime.js';
 import { workflowsPath } from './workflows-path.js';
@@ -18,6 +19,8 @@ export interface CreateWorkerOptions {
   rollupBucketMs?: number;
   /** Directory of the content-addressed artifact store (default <ARENA_HOME>/artifacts). */
   artifactDir?: string;
+  /** Webhook sinks for alerts (default: the file named by ARENA_NOTIFY_CONFIG, if any). */
+  notify?: NotifyConfig;
   /** Overrides for tests (e.g. a prebuilt bundle shared across test files). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -36,6 +39,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
       log: opts.log,
       clock: opts.clock ?? (() => new Date()),
       rollupBucketMs: opts.rollupBucketMs ?? Number(process.env.ARENA_ROLLUP_BUCKET_SECONDS ?? 60) * 1000,
+      notify: opts.notify ?? loadNotifyConfig(process.env.ARENA_NOTIFY_CONFIG || undefined),
       artifacts: createLocalArtifactStore(
         opts.artifactDir ?? join(resolve(process.env.ARENA_HOME ?? '.arena'), 'artifacts'),
       ),

@@ -5,6 +5,7 @@ import * as rollupFunctions from './20261122000003_rollup_functions.js';
 import * as slimPredictionIndexes from './20261122000004_slim_prediction_indexes.js';
 import * as rollupStorage from './20261122000005_rollup_storage.js';
 import * as monitoring from './20261122000006_monitoring.js';
+import * as notificationDeliveries from './20261122000007_notification_deliveries.js';
 
 /**
  * Migrations are listed here rather than discovered on disk so they work the same under tsx, vitest and
@@ -18,6 +19,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261122000004_slim_prediction_indexes': slimPredictionIndexes,
   '20261122000005_rollup_storage': rollupStorage,
   '20261122000006_monitoring': monitoring,
+  '20261122000007_notification_deliveries': notificationDeliveries,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

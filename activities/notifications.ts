@@ -1,0 +1,116 @@
+import { Context } from '@temporalio/activity';
+import { getAlert } from '../src/alerts/alert-store.js';
+import type { NotifySink } from '../src/notify/config.js';
+import { jsonPayload, slackPayload } from '../src/notify/payload.js';
+import type { ActivityDeps } from './deps.js';
+
+export interface DeliveryOutcome {
+  sink: string;
+  status: 'delivered' | 'failed' | 'skipped';
+  attempts: number;
+  detail: string;
+}
+
+/** 4xx answers other than 408 (timeout) and 429 (slow down) will not change on a retry. */
+const permanent = (status: number): boolean =>
+  status >= 400 && status < 500 && status !== 408 && status !== 429;
+
+/**
+ * Sends a new alert to every sink whose severities include it. Each (alert, sink) is claimed in
+ * notification_deliveries, so a retried activity or a repeated alert never delivers twice; each delivery
+ * is retried with exponential backoff inside the activity (heartbeating), a permanent refusal is recorded
+ * as failed at once, and receivers get an Idempotency-Key to drop the rare duplicate of a crash mid-send.
+ */
+export function notificationActivities({ knex, notify, log }: ActivityDeps) {
+  return {
+    async notifyAlert(args: { tenantId: string; dedupeKey: string }): Promise<DeliveryOutcome[]> {
+      const sinks = notify?.sinks ?? [];
+      if (sinks.length === 0) return [];
+      const row = (await knex('alerts')
+        .where({ tenant_id: args.tenantId, dedupe_key: args.dedupeKey })
+        .first('id')) as { id: number | string } | undefined;
+      if (!row) return [];
+      const alert = await getAlert(knex, Number(row.id), args.tenantId);
+      const workflowId = typeof alert.details.workflowId === 'string' ? alert.details.workflowId : null;
+      const links = {
+        temporalUi:
+          notify?.temporalUi && workflowId
+            ? `${notify.temporalUi}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`
+            : undefined,
+      };
+      const out: DeliveryOutcome[] = [];
+      for (const sink of sinks) {
+        if (!sink.severities.includes(alert.severity)) continue;
+        out.push(await deliver(sink));
+      }
+      return out;
+
+      async function deliver(sink: NotifySink): Promise<DeliveryOutcome> {
+        await knex('notification_deliveries')
+          .insert({ tenant_id: args.tenantId, alert_id: alert.id, sink: sink.name })
+          .onConflict(['tenant_id', 'alert_id', 'sink'])
+          .ignore();
+        const claim = (await knex('notification_deliveries')
+          .where({ tenant_id: args.tenantId, alert_id: alert.id, sink: sink.name })
+          .first('status', 'attempts')) as { status: string; attempts: number };
+        if (claim.status !== 'pending')
+          return {
+            sink: sink.name,
+            status: 'skipped',
+            attempts: claim.attempts,
+            detail: `already ${claim.status}`,
+          };
+        const body = JSON.stringify(
+          sink.format === 'slack' ? slackPayload(alert, links) : jsonPayload(alert, links),
+        );
+        let attempts = claim.attempts;
+        let lastError = '';
+        for (let i = 0; i < sink.attempts; i++) {
+          if (i > 0) {
+            Context.current().heartbeat({ sink: sink.name, attempt: i });
+            await Context.current().sleep(Math.min(250 * 2 ** (i - 1), 10_000));
+          }
+          attempts++;
+          let status = 0;
+          try {
+            const res = await fetch(sink.url, {
+              method: 'POST',
+              headers: {
+                'content-type': 'application/json',
+                'idempotency-key': `${args.tenantId}:${alert.id}:${sink.name}`,
+                ...sink.headers,
+              },
+              body,
+              signal: AbortSignal.timeout(10_000),
+            });
+            status = res.status;
+            if (res.ok) {
+              await knex('notification_deliveries')
+                .where({ tenant_id: args.tenantId, alert_id: alert.id, sink: sink.name })
+                .update({
+                  status: 'delivered',
+                  attempts,
+                  http_status: status,
+                  delivered_at: knex.fn.now(),
+                  last_error: null,
+                });
+              return { sink: sink.name, status: 'delivered', attempts, detail: `HTTP ${status}` };
+            }
+            lastError = `HTTP ${status}: ${(await res.text()).slice(0, 200)}`;
+          } catch (err) {
+            lastError = (err as Error).message;
+          }
+          await knex('notification_deliveries')
+            .where({ tenant_id: args.tenantId, alert_id: alert.id, sink: sink.name })
+            .update({ attempts, http_status: status || null, last_error: lastError });
+          if (permanent(status)) break;
+        }
+        await knex('notification_deliveries')
+          .where({ tenant_id: args.tenantId, alert_id: alert.id, sink: sink.name })
+          .update({ status: 'failed' });
+        log.warn({ sink: sink.name, alert: alert.id, attempts, lastError }, 'notification not delivered');
+        return { sink: sink.name, status: 'failed', attempts, detail: lastError };
+      }
+    },
+  };
+}
