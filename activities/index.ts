@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps.js';
 import { analysisActivities } from './analysis.js';
+import { experimentActivities } from './experiments.js';
 import { monitoringActivities } from './monitoring.js';
 import { notificationActivities } from './notifications.js';
 import { retrainActivities } from './retrain.js';
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...retrainActivities(deps),
     ...monitoringActivities(deps),
     ...notificationActivities(deps),
+    ...experimentActivities(deps),
   };
 }
 

@@ -4,3 +4,4 @@ export { rolloutWorkflow } from './rollout.js';
 export { retrainWorkflow } from './retrain.js';
 export { driftCheckWorkflow } from './drift-check.js';
 export { scheduledRetrainWorkflow } from './scheduled-retrain.js';
+export { experimentWorkflow } from './experiment.js';

@@ -4,6 +4,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDev } from './commands/dev.js';
+import { registerExperiment } from './commands/experiment.js';
 import { registerGateway } from './commands/gateway.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerModel } from './commands/model.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerAudit(program);
   registerAlerts(program);
+  registerExperiment(program);
   registerRetrain(program);
   registerMonitoring(program);
   registerSimulate(program);
