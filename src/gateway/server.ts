@@ -8,8 +8,10 @@ import { z } from 'zod';
 import { createRecorder, type Recorder } from '../ingest/recorder.js';
 import type { Logger } from '../log.js';
 import { RegistryError } from '../registry/errors.js';
+import { UserFacingError } from '../user-error.js';
 import { createRouter, type Router } from '../routing/router.js';
 import { createGatewayMetrics } from './metrics.js';
+import { registerPeopleRoutes, type PeopleRoutesOptions } from './people-routes.js';
 import type { Role, TokenGrant, TokenStore } from './tokens.js';
 
 export interface GatewayOptions {
@@ -22,6 +24,11 @@ export interface GatewayOptions {
   /** Rollup bucket width (must match the workers' ARENA_ROLLUP_BUCKET_SECONDS). */
   bucketSeconds?: number;
   log?: Logger;
+  /**
+   * The people-facing endpoints (alerts, rollout status and actions, model health) need the database
+   * through knex and, for actions, Temporal; without `people` the gateway serves ingestion only.
+   */
+  people?: Omit<PeopleRoutesOptions, 'requireRole' | 'httpError'>;
 }
 
 declare module 'fastify' {
@@ -105,24 +112,35 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       request.grant = grant;
     };
 
-  app.setErrorHandler((err: FastifyError | HttpError | RegistryError, _request, reply: FastifyReply) => {
-    if (err instanceof HttpError)
-      return reply.code(err.statusCode).send({ error: err.message, ...(err.hint ? { hint: err.hint } : {}) });
-    if (err instanceof RegistryError) {
-      const status =
-        err.code === 'unknown_model' || err.code === 'not_found' ? 404 : err.code === 'conflict' ? 409 : 400;
-      return reply.code(status).send({ error: err.message, hint: err.hint, code: err.code });
-    }
-    const fe = err as FastifyError;
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return reply.code(413).send({
-        error: `body larger than ${options.bodyLimit ?? 5 * 1024 * 1024} bytes`,
-        hint: 'Send smaller batches.',
-      });
-    if (fe.statusCode && fe.statusCode < 500) return reply.code(fe.statusCode).send({ error: fe.message });
-    options.log?.error({ err: fe.message }, 'gateway: unexpected error');
-    return reply.code(500).send({ error: 'internal error' });
-  });
+  app.setErrorHandler(
+    (err: FastifyError | HttpError | RegistryError | UserFacingError, _request, reply: FastifyReply) => {
+      if (err instanceof HttpError)
+        return reply
+          .code(err.statusCode)
+          .send({ error: err.message, ...(err.hint ? { hint: err.hint } : {}) });
+      // Refused actions (an Update's validator, an alert already closed, an unknown id) are the caller's to fix.
+      if (err instanceof UserFacingError && !(err instanceof RegistryError))
+        return reply.code(/^No /.test(err.message) ? 404 : 409).send({ error: err.message, hint: err.hint });
+      if (err instanceof RegistryError) {
+        const status =
+          err.code === 'unknown_model' || err.code === 'not_found'
+            ? 404
+            : err.code === 'conflict'
+              ? 409
+              : 400;
+        return reply.code(status).send({ error: err.message, hint: err.hint, code: err.code });
+      }
+      const fe = err as FastifyError;
+      if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+        return reply.code(413).send({
+          error: `body larger than ${options.bodyLimit ?? 5 * 1024 * 1024} bytes`,
+          hint: 'Send smaller batches.',
+        });
+      if (fe.statusCode && fe.statusCode < 500) return reply.code(fe.statusCode).send({ error: fe.message });
+      options.log?.error({ err: fe.message }, 'gateway: unexpected error');
+      return reply.code(500).send({ error: 'internal error' });
+    },
+  );
 
   const records = (body: unknown): unknown[] => {
     const list = Array.isArray(body) ? body : (body as { records?: unknown } | null)?.records;
@@ -184,6 +202,13 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       return outcome;
     });
   }
+
+  if (options.people)
+    registerPeopleRoutes(app, {
+      ...options.people,
+      requireRole,
+      httpError: (status, message, hint) => new HttpError(status, message, hint),
+    });
 
   app.addHook('onClose', async () => {
     await Promise.all([...recorders.values()].map((r) => r.close()));

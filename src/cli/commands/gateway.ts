@@ -7,7 +7,9 @@ import { UserFacingError } from '../../user-error.js';
 export function registerGateway(program: Command): void {
   program
     .command('gateway')
-    .description('HTTP gateway: routing, prediction and feedback ingestion, /healthz, /metrics')
+    .description(
+      'HTTP gateway: routing, ingestion, alerts, rollout actions, model health, /healthz, /metrics',
+    )
     .option('--port <port>', 'port (default ARENA_GATEWAY_PORT or 8080)')
     .option('--host <host>', 'interface (default ARENA_GATEWAY_HOST or 127.0.0.1)')
     .action(async (opts: { port?: string; host?: string }) => {
@@ -30,12 +32,40 @@ export function registerGateway(program: Command): void {
       const port = opts.port !== undefined ? Number(opts.port) : env.ARENA_GATEWAY_PORT;
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UserFacingError(`--port=${JSON.stringify(opts.port)}: not a port number`, 'Use 0–65535.');
-      const { database } = await resolveEndpoints(env);
+      const endpoints = await resolveEndpoints(env);
+      const { createKnex } = await import('../../db/knex.js');
+      const { connectClient, temporalTargetFromEnv } = await import('../../temporal/connection.js');
+      const { Client } = await import('@temporalio/client');
+      const knex = createKnex(endpoints.database.url, { max: 4 });
+      const target = temporalTargetFromEnv(env, endpoints.temporal.address);
+      // Alerts and model health work without Temporal; rollout actions answer 503 until it is reachable.
+      const connection = await connectClient(target).catch((err: Error) => {
+        log.warn(
+          { err: err.message },
+          'no Temporal connection: rollout actions and alert approvals will answer 503',
+        );
+        return null;
+      });
       const app = await buildGateway({
-        databaseUrl: database.url,
+        databaseUrl: endpoints.database.url,
         tokens,
         log,
         bucketSeconds: env.ARENA_ROLLUP_BUCKET_SECONDS,
+        people: {
+          knex,
+          ...(connection
+            ? {
+                temporal: {
+                  client: new Client({ connection, namespace: target.namespace }),
+                  taskQueue: env.ARENA_TASK_QUEUE,
+                },
+              }
+            : {}),
+        },
+      });
+      app.addHook('onClose', async () => {
+        await knex.destroy();
+        await connection?.close();
       });
       const address = await app.listen({ port, host: opts.host ?? env.ARENA_GATEWAY_HOST });
       log.info({ address, tokens: tokens.size }, 'gateway listening; Ctrl-C to stop');

@@ -1,0 +1,151 @@
+import type { Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArenaClient } from '../../src/client/arena-client.js';
+import { buildGateway } from '../../src/gateway/server.js';
+import { TokenStore } from '../../src/gateway/tokens.js';
+import { registerVersion, setChampion } from '../../src/registry/registry.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
+import { eventually } from '../support/weather-model.js';
+
+const T = {
+  alice: 'alice-approver-token-0123456789',
+  olga: 'olga-operator-token-0123456789',
+  ivan: 'ivan-ingest-token-01234567890',
+  mallory: 'mallory-acme-approver-token-012',
+};
+
+describe('gateway: alerts, rollout actions and model health behind roles and tenants', () => {
+  let db: TestDatabase;
+  let temporal: TestTemporal;
+  let worker: Worker;
+  let running: Promise<void>;
+  let app: FastifyInstance;
+  let base: string;
+  const call = async (method: 'GET' | 'POST', path: string, token: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return {
+      status: res.status,
+      body: (await res.json()) as Record<string, unknown> & Array<Record<string, unknown>>,
+    };
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('gateway_people');
+    temporal = await connectTestTemporal();
+    worker = await temporal.worker(db.knex);
+    running = worker.run();
+    const tokens = new TokenStore([
+      { token: T.alice, name: 'alice', tenant: 'default', roles: ['approver'] },
+      { token: T.olga, name: 'olga', tenant: 'default', roles: ['operator'] },
+      { token: T.ivan, name: 'ivan', tenant: 'default', roles: ['ingest'] },
+      { token: T.mallory, name: 'mallory', tenant: 'acme', roles: ['approver', 'operator'] },
+    ]);
+    app = await buildGateway({
+      databaseUrl: db.url,
+      tokens,
+      people: { knex: db.knex, temporal: { client: temporal.client, taskQueue: temporal.taskQueue } },
+    });
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await app?.close();
+    worker?.shutdown();
+    await running;
+    await temporal?.close();
+    await db?.drop();
+  });
+
+  it('approves a rollout through its alert as the token’s person, and keeps tenants apart', async () => {
+    await registerVersion(db.knex, { model: 'fraud', version: '1.0.0', actor: 't' });
+    await registerVersion(db.knex, { model: 'fraud', version: '2.0.0', actor: 't' });
+    await setChampion(db.knex, { model: 'fraud', version: '1.0.0', actor: 't' });
+    const arena = new ArenaClient({
+      temporal: temporal.client,
+      knex: db.knex,
+      taskQueue: temporal.taskQueue,
+    });
+    const { rolloutId } = await arena.startRollout({
+      model: 'fraud',
+      challenger: '2.0.0',
+      proposedBy: 'dana',
+      policy: { stages: [{ mode: 'shadow', duration: '10m' }] },
+    });
+    await eventually(
+      'awaiting approval',
+      async () => (await arena.status(rolloutId)).state === 'awaiting_approval',
+    );
+    const [alert] = (await db
+      .knex('alerts')
+      .insert({
+        type: 'promotion_pending',
+        severity: 'warning',
+        model: 'fraud',
+        rollout_id: rolloutId,
+        title: 'fraud 2.0.0 awaits approval',
+        dedupe_key: `${rolloutId}:test`,
+      })
+      .returning('id')) as Array<{ id: number }>;
+    const id = Number(alert!.id);
+
+    expect((await call('GET', '/v1/alerts', T.ivan)).status).toBe(403);
+    expect((await call('GET', '/v1/alerts', T.mallory)).body).toEqual([]); // another tenant sees nothing
+    expect((await call('POST', `/v1/alerts/${id}/approve`, T.mallory, {})).status).toBe(404);
+    expect((await call('GET', `/v1/rollouts/${rolloutId}`, T.mallory)).status).toBe(404);
+
+    const listed = await call('GET', '/v1/alerts?severity=warning', T.olga);
+    expect(listed.body.map((a) => a.id)).toEqual([id]);
+    expect((await call('GET', '/v1/alerts/stats', T.olga)).body).toMatchObject({
+      unread: { warning: 1, critical: 0 },
+    });
+    expect((await call('GET', '/v1/alerts?severity=urgent', T.olga)).body).toMatchObject({
+      error: expect.stringContaining('severity="urgent"'),
+    });
+    expect((await call('POST', `/v1/alerts/${id}/approve`, T.olga, {})).status).toBe(403); // operators do not approve
+
+    const approved = await call('POST', `/v1/alerts/${id}/approve`, T.alice, {
+      comment: 'looks right',
+      by: 'someone-else',
+    });
+    expect(approved.status).toBe(400); // the actor is the token's, never a body field
+    const ok = await call('POST', `/v1/alerts/${id}/approve`, T.alice, { comment: 'looks right' });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect(ok.body).toMatchObject({
+      action: 'approve',
+      rolloutId,
+      alert: { status: 'actioned', actionedBy: 'alice' },
+    });
+    expect(await db.knex('approvals').where({ subject_id: rolloutId }).select('actor', 'comment')).toEqual([
+      { actor: 'alice', comment: 'looks right' },
+    ]);
+    const again = await call('POST', `/v1/alerts/${id}/approve`, T.alice, {});
+    expect(again.status).toBe(409);
+
+    await eventually(
+      'shadow',
+      async () => (await call('GET', `/v1/rollouts/${rolloutId}`, T.olga)).body.state === 'shadow',
+    );
+    expect((await call('POST', `/v1/rollouts/${rolloutId}/abort`, T.olga, {})).status).toBe(400);
+    expect((await call('POST', `/v1/rollouts/${rolloutId}/abort`, T.alice, { reason: 'x' })).status).toBe(
+      403,
+    );
+    const aborted = await call('POST', `/v1/rollouts/${rolloutId}/abort`, T.olga, {
+      reason: 'wrong threshold',
+    });
+    expect(aborted.status, JSON.stringify(aborted.body)).toBe(200);
+    await arena.result(rolloutId);
+
+    const health = await call('GET', '/v1/models/fraud/health', T.olga);
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ model: 'fraud', champion: { version: '1.0.0' } });
+    expect((await call('GET', '/v1/models/fraud/health', T.mallory)).status).toBe(404);
+  }, 60_000);
+});
