@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps.js';
 import { analysisActivities } from './analysis.js';
+import { backtestActivities } from './backtest.js';
 import { experimentActivities } from './experiments.js';
 import { monitoringActivities } from './monitoring.js';
 import { notificationActivities } from './notifications.js';
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...monitoringActivities(deps),
     ...notificationActivities(deps),
     ...experimentActivities(deps),
+    ...backtestActivities(deps),
   };
 }
 

@@ -5,3 +5,4 @@ export { retrainWorkflow } from './retrain.js';
 export { driftCheckWorkflow } from './drift-check.js';
 export { scheduledRetrainWorkflow } from './scheduled-retrain.js';
 export { experimentWorkflow } from './experiment.js';
+export { backtestWorkflow } from './backtest.js';

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
+import { registerBacktest } from './commands/backtest.js';
 import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDev } from './commands/dev.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerAlerts(program);
   registerExperiment(program);
+  registerBacktest(program);
   registerRetrain(program);
   registerMonitoring(program);
   registerSimulate(program);

@@ -28,6 +28,7 @@ export const monitoringPolicySchema = z
     schedules: z
       .object({
         driftCheck: duration('1h'),
+        backtest: duration('24h'),
         retrain: duration('7d'),
       })
       .prefault({}),

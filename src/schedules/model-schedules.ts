@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { parseMonitoringPolicy } from '../monitoring/policy.js';
 import { UnknownModelError } from '../registry/errors.js';
 
-export const SCHEDULE_KINDS = ['drift', 'retrain'] as const;
+export const SCHEDULE_KINDS = ['drift', 'backtest', 'retrain'] as const;
 export type ScheduleKind = (typeof SCHEDULE_KINDS)[number];
 
 export const scheduleId = (kind: ScheduleKind, tenantId: string, model: string): string =>
@@ -22,6 +22,7 @@ export interface ScheduleView {
 
 const WORKFLOW: Record<ScheduleKind, string> = {
   drift: 'driftCheckWorkflow',
+  backtest: 'backtestWorkflow',
   retrain: 'scheduledRetrainWorkflow',
 };
 
@@ -41,7 +42,14 @@ export async function createModelSchedules(
   const policy = parseMonitoringPolicy(row.metadata.monitoring, `monitoring policy of ${args.model}`);
   const every: Record<ScheduleKind, number> = {
     drift: policy.schedules.driftCheck,
+    backtest: policy.schedules.backtest,
     retrain: policy.schedules.retrain,
+  };
+  // The daily job backtests the last window only (T-1); `arena backtest` looks back the whole 90 days.
+  const extra: Record<ScheduleKind, Record<string, unknown>> = {
+    drift: {},
+    backtest: { lookbackDays: 7 },
+    retrain: {},
   };
   for (const kind of SCHEDULE_KINDS) {
     const id = scheduleId(kind, tenantId, args.model);
@@ -49,7 +57,7 @@ export async function createModelSchedules(
       type: 'startWorkflow' as const,
       workflowType: WORKFLOW[kind],
       taskQueue: temporal.taskQueue,
-      args: [{ tenantId, model: args.model }],
+      args: [{ tenantId, model: args.model, ...extra[kind] }],
       workflowId: `${id}-run`,
     };
     const handle = temporal.client.schedule.getHandle(id);
@@ -78,7 +86,7 @@ export async function createModelSchedules(
 }
 
 function view(id: string, d: ScheduleDescription): ScheduleView {
-  const m = /^arena-(drift|retrain)-([^-]+)-(.+)$/.exec(id);
+  const m = /^arena-(drift|backtest|retrain)-([^-]+)-(.+)$/.exec(id);
   const ms = Number(d.spec.intervals?.[0]?.every ?? 0);
   return {
     id,

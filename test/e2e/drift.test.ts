@@ -208,6 +208,7 @@ describe('drift monitoring on a real Temporal server with the example model', ()
     );
     expect(created.map((s) => [s.kind, s.every])).toEqual([
       ['drift', '3600s'],
+      ['backtest', '86400s'],
       ['retrain', '604800s'],
     ]);
     const id = scheduleId('drift', 'default', model);

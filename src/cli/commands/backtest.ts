@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { sparkline } from '../../backtest/windows.js';
+import { InvalidInputError } from '../../registry/errors.js';
+import type { backtestWorkflow } from '../../../workflows/backtest.js';
+import { emit } from '../output.js';
+import { withTemporal } from '../temporal.js';
+
+export function registerBacktest(program: Command): void {
+  program
+    .command('backtest <model> [version]')
+    .description('walk-forward backtest (7-day windows over the last 90 days by default) and its trend')
+    .option(
+      '--as-of <date>',
+      'last day of the look-back (default: yesterday, or the end of a fixed data set)',
+    )
+    .option('--lookback-days <n>', 'days to look back (default: the model’s configuration, 90)')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        model: string,
+        version: string | undefined,
+        o: { asOf?: string; lookbackDays?: string; json?: boolean },
+      ) => {
+        if (o.asOf && !/^\d{4}-\d{2}-\d{2}$/.test(o.asOf))
+          throw new InvalidInputError('--as-of', o.asOf, 'must be a date YYYY-MM-DD');
+        const lookbackDays = o.lookbackDays === undefined ? undefined : Number(o.lookbackDays);
+        if (lookbackDays !== undefined && !(Number.isInteger(lookbackDays) && lookbackDays > 0))
+          throw new InvalidInputError(
+            '--lookback-days',
+            o.lookbackDays,
+            'must be a positive whole number of days',
+          );
+        const out = await withTemporal(async ({ client, taskQueue }) =>
+          (
+            await client.workflow.start<typeof backtestWorkflow>('backtestWorkflow', {
+              taskQueue,
+              workflowId: `arena-backtest-${model}-${randomBytes(3).toString('hex')}`,
+              args: [
+                {
+                  tenantId: 'default',
+                  model,
+                  ...(version ? { version } : {}),
+                  ...(o.asOf ? { asOf: o.asOf } : {}),
+                  ...(lookbackDays ? { lookbackDays } : {}),
+                },
+              ],
+            })
+          ).result(),
+        );
+        emit(o.json, out, () =>
+          [
+            `${model} ${out.version}: ${out.windows.length} windows up to ${out.asOf}; MAE trend ${sparkline(out.windows.map((w) => w.mae))} ${out.trend}`,
+            ...out.windows.map(
+              (w) =>
+                `  ${w.windowStart}..${w.windowEnd}  n=${String(w.n).padStart(2)}  MAE ${w.mae.toFixed(3)}  MAPE ${Number.isFinite(w.mape) ? `${(w.mape * 100).toFixed(1)}%` : '—'}  bias ${w.bias >= 0 ? '+' : ''}${w.bias.toFixed(3)}`,
+            ),
+            `  ${out.degraded ? 'DEGRADED: ' : ''}${out.reason}`,
+            ...(out.retrainJob ? [`  retraining job ${out.retrainJob} started`] : []),
+          ].join('\n'),
+        );
+      },
+    );
+}
