@@ -12,6 +12,7 @@ import { prepareRollout, type PreparedRollout } from '../src/rollout/prepare.js'
 import { getRouting } from '../src/routing/store.js';
 import { fillCommand, parseTrainingConfig, type TrainingConfig } from '../src/retrain/training-config.js';
 import { triggerNeedsHumanApproval, type RetrainInput, type RetrainStatus } from '../src/retrain/types.js';
+import { HttpJobError, runHttpJob } from '../src/training/http-job.js';
 import { ProcessJobError, runProcessJob } from '../src/training/process-job.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -117,8 +118,32 @@ export function retrainActivities({ knex, artifacts }: ActivityDeps) {
       const dir = await mkdtemp(join(tmpdir(), `arena-train-${input.jobId}-`));
       try {
         const out = join(dir, 'artifact');
-        if (config.backend !== 'process')
-          fail('ConfigurationError', 'only the process backend runs here (see docs/retraining.md)');
+        if (config.backend === 'http') {
+          const h = config.http!;
+          const progress: Array<Record<string, unknown>> = [];
+          const beat = setInterval(() => ctx.heartbeat({ step: 'waiting for the training service' }), 1_000);
+          try {
+            const bytes = await runHttpJob({
+              url: h.url,
+              headers: h.headers,
+              body: { model: input.model, version, jobId: input.jobId },
+              pollIntervalMs: h.pollInterval,
+              timeoutMs: h.timeout,
+              signal: ctx.cancellationSignal,
+              onProgress: (e) => {
+                progress.push(e);
+                ctx.heartbeat(e);
+              },
+            });
+            return { ...(await store().put(bytes)), version, progress };
+          } catch (err) {
+            if (ctx.cancellationSignal.aborted) await ctx.cancelled;
+            if (err instanceof HttpJobError) fail('TrainingFailed', err.message);
+            throw err;
+          } finally {
+            clearInterval(beat);
+          }
+        }
         const p = config.process!;
         const progress: Array<Record<string, unknown>> = [];
         // The job's liveness is its progress lines: while it prints within `heartbeatTimeout` the activity

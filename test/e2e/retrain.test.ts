@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -282,4 +284,95 @@ describe('retraining on a real Temporal server with real child-process training'
     for (let i = 0; i < 50 && pids().length > 0; i++) await new Promise((r) => setTimeout(r, 200));
     expect(pids()).toEqual([]);
   }, 60_000);
+
+  it('the http backend: a training service trains, Arena polls, stores, validates; a failed service job fails the retrain', async () => {
+    const jobs = new Map<string, { polls: number; fail: boolean; model: string; version: string }>();
+    const server = createServer((req, res) => {
+      let data = '';
+      req.on('data', (c: Buffer) => (data += c.toString()));
+      req.on('end', () => {
+        const url = req.url ?? '/';
+        if (req.method === 'POST') {
+          const body = JSON.parse(data) as { model: string; version: string; jobId: string };
+          const id = `svc-${body.jobId}`;
+          jobs.set(id, {
+            polls: 0,
+            fail: body.model === 'rt-http-oom',
+            model: body.model,
+            version: body.version,
+          });
+          res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ jobId: id }));
+          return;
+        }
+        const artifact = /^\/artifacts\/(.+)$/.exec(url);
+        if (artifact) {
+          const j = jobs.get(artifact[1]!)!;
+          const a = trainWeatherModel(days, {
+            model: j.model,
+            version: j.version,
+            featureSet: 'seasonal+lags',
+            trainFrom: '2012-01-01',
+            trainTo: '2014-12-31',
+            holdoutFrom: '2015-01-01',
+            holdoutTo: '2015-12-31',
+          });
+          res.writeHead(200).end(JSON.stringify(a));
+          return;
+        }
+        const j = jobs.get(decodeURIComponent(url.slice(1)))!;
+        j.polls++;
+        const status = j.polls < 3 ? 'running' : j.fail ? 'failed' : 'succeeded';
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(
+            JSON.stringify({
+              status,
+              progress: { epoch: j.polls },
+              ...(status === 'failed' ? { error: 'out of GPU memory' } : {}),
+              ...(status === 'succeeded' ? { artifactUrl: `${base}/artifacts/${url.slice(1)}` } : {}),
+            }),
+          );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      for (const name of ['rt-http', 'rt-http-oom']) {
+        await model(name, { command: train('seasonal+lags', '2012-01-01', '2014-12-31') });
+        const row = (await db.knex('models').where({ name }).first('metadata')) as {
+          metadata: { training: Record<string, unknown> };
+        };
+        await db
+          .knex('models')
+          .where({ name })
+          .update({
+            metadata: JSON.stringify({
+              training: {
+                ...row.metadata.training,
+                backend: 'http',
+                http: { url: base, pollInterval: '200ms' },
+              },
+            }),
+          });
+      }
+      const ok = await start('rt-http', 'drift');
+      const bad = await start('rt-http-oom');
+      const okRow = await waitJob(ok.jobId, (r) => !['pending', 'running', 'validation'].includes(r.status));
+      expect(okRow.status, okRow.error ?? '').toBe('deploying');
+      expect(okRow.metrics!.improvement).toBeCloseTo(0.332, 2);
+      expect((await db.knex('retraining_jobs').where({ id: ok.jobId }).first('backend')).backend).toBe(
+        'http',
+      );
+      const badRow = await waitJob(bad.jobId, (r) =>
+        ['failed', 'completed', 'rolled_back'].includes(r.status),
+      );
+      expect(badRow).toMatchObject({ status: 'failed', candidate_version: null });
+      expect(badRow.error).toContain('training failed on the service: out of GPU memory');
+      await arena
+        .reject(`rt-http-retrain-${ok.jobId}`, { by: 'test', reason: 'end of test' })
+        .catch(() => undefined);
+    } finally {
+      server.close();
+    }
+  }, 90_000);
 });
