@@ -14,4 +14,6 @@ export interface ActivityDeps {
   artifacts?: ArtifactStore;
   /** Where alerts are sent (webhook sinks); absent → alerts are only stored. */
   notify?: NotifyConfig;
+  /** Where scheduled reports are written (default .arena/reports). */
+  reportDir?: string;
 }

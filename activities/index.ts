@@ -4,6 +4,7 @@ import { backtestActivities } from './backtest.js';
 import { experimentActivities } from './experiments.js';
 import { monitoringActivities } from './monitoring.js';
 import { notificationActivities } from './notifications.js';
+import { reportActivities } from './reports.js';
 import { retrainActivities } from './retrain.js';
 import { rolloutRecordActivities } from './rollout-records.js';
 import { routingActivities } from './routing.js';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...notificationActivities(deps),
     ...experimentActivities(deps),
     ...backtestActivities(deps),
+    ...reportActivities(deps),
   };
 }
 

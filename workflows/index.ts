@@ -6,3 +6,4 @@ export { driftCheckWorkflow } from './drift-check.js';
 export { scheduledRetrainWorkflow } from './scheduled-retrain.js';
 export { experimentWorkflow } from './experiment.js';
 export { backtestWorkflow } from './backtest.js';
+export { weeklyReportWorkflow } from './weekly-report.js';

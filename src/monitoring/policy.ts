@@ -30,6 +30,7 @@ export const monitoringPolicySchema = z
         driftCheck: duration('1h'),
         backtest: duration('24h'),
         retrain: duration('7d'),
+        report: duration('7d'),
       })
       .prefault({}),
   })

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { decisiveAnalysis, type RolloutReportData } from './rollout-report-data.js';
 
 /** Chart.js's UMD build, inlined so the page opens with no network at all (an e-mail attachment, an archive). */
-function chartJsSource(): string {
+export function chartJsSource(): string {
   // The package exports only its module entries; the UMD build sits beside the CommonJS one in dist/.
   const cjs = createRequire(import.meta.url).resolve('chart.js');
   return readFileSync(join(dirname(cjs), 'chart.umd.min.js'), 'utf8');

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { parseMonitoringPolicy } from '../monitoring/policy.js';
 import { UnknownModelError } from '../registry/errors.js';
 
-export const SCHEDULE_KINDS = ['drift', 'backtest', 'retrain'] as const;
+export const SCHEDULE_KINDS = ['drift', 'backtest', 'retrain', 'report'] as const;
 export type ScheduleKind = (typeof SCHEDULE_KINDS)[number];
 
 export const scheduleId = (kind: ScheduleKind, tenantId: string, model: string): string =>
@@ -24,6 +24,7 @@ const WORKFLOW: Record<ScheduleKind, string> = {
   drift: 'driftCheckWorkflow',
   backtest: 'backtestWorkflow',
   retrain: 'scheduledRetrainWorkflow',
+  report: 'weeklyReportWorkflow',
 };
 
 /**
@@ -44,12 +45,14 @@ export async function createModelSchedules(
     drift: policy.schedules.driftCheck,
     backtest: policy.schedules.backtest,
     retrain: policy.schedules.retrain,
+    report: policy.schedules.report,
   };
   // The daily job backtests the last window only (T-1); `arena backtest` looks back the whole 90 days.
   const extra: Record<ScheduleKind, Record<string, unknown>> = {
     drift: {},
     backtest: { lookbackDays: 7 },
     retrain: {},
+    report: {},
   };
   for (const kind of SCHEDULE_KINDS) {
     const id = scheduleId(kind, tenantId, args.model);
@@ -86,7 +89,7 @@ export async function createModelSchedules(
 }
 
 function view(id: string, d: ScheduleDescription): ScheduleView {
-  const m = /^arena-(drift|backtest|retrain)-([^-]+)-(.+)$/.exec(id);
+  const m = /^arena-(drift|backtest|retrain|report)-([^-]+)-(.+)$/.exec(id);
   const ms = Number(d.spec.intervals?.[0]?.every ?? 0);
   return {
     id,

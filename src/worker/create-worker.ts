@@ -40,6 +40,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
       clock: opts.clock ?? (() => new Date()),
       rollupBucketMs: opts.rollupBucketMs ?? Number(process.env.ARENA_ROLLUP_BUCKET_SECONDS ?? 60) * 1000,
       notify: opts.notify ?? loadNotifyConfig(process.env.ARENA_NOTIFY_CONFIG || undefined),
+      reportDir: join(resolve(process.env.ARENA_HOME ?? '.arena'), 'reports'),
       artifacts: createLocalArtifactStore(
         opts.artifactDir ?? join(resolve(process.env.ARENA_HOME ?? '.arena'), 'artifacts'),
       ),

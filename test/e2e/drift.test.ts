@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { resolve } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import {
 } from '../../src/schedules/model-schedules.js';
 import { startTraffic } from '../../src/simulate/traffic.js';
 import type { DriftCheckOutcome } from '../../workflows/drift-check.js';
+import { launchChromium } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 
@@ -197,6 +199,43 @@ describe('drift monitoring on a real Temporal server with the example model', ()
     await arena.reject(rolloutId, { by: 'test', reason: 'end of test' });
   }, 90_000);
 
+  it('the weekly report shows the week: drift per feature, the alert, the retrain; Chromium draws it offline', async () => {
+    const out = (await (
+      await temporal.client.workflow.start('weeklyReportWorkflow', {
+        taskQueue: temporal.taskQueue,
+        workflowId: `weekly-report-hot-${Date.now()}`,
+        args: [{ tenantId: 'default', model: 'hot' }],
+      })
+    ).result()) as { path: string; bytes: number };
+    expect(out.path).toMatch(/hot-week-\d{4}-\d{2}-\d{2}\.html$/);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.route('**/*', (route) =>
+        route.request().url().startsWith('file:') ? route.continue() : route.abort(),
+      );
+      await page.goto(`file://${out.path}`);
+      await page.waitForFunction(
+        () => (window as unknown as { __arenaChartsReady?: boolean }).__arenaChartsReady === true,
+      );
+      expect(errors).toEqual([]);
+      const text = await page.locator('body').innerText();
+      expect(text).toContain('drift_detected');
+      expect(text).toMatch(/drift\s+(deploying|rolled_back|completed)/);
+      const drawn = await page.evaluate(() =>
+        Array.from(document.querySelectorAll('canvas[data-chart]')).map(
+          (c) => (c as HTMLCanvasElement).toDataURL().length,
+        ),
+      );
+      expect(drawn).toHaveLength(3);
+      for (const length of drawn) expect(length).toBeGreaterThan(3000);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+
   it('schedules: created from the monitoring policy, listed, paused and resumed', async () => {
     // Schedules live in the shared namespace: a model name of this run's own.
     const model = `sched-${Date.now().toString(36)}`;
@@ -210,6 +249,7 @@ describe('drift monitoring on a real Temporal server with the example model', ()
       ['drift', '3600s'],
       ['backtest', '86400s'],
       ['retrain', '604800s'],
+      ['report', '604800s'],
     ]);
     const id = scheduleId('drift', 'default', model);
     try {

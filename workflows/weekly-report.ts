@@ -1,0 +1,17 @@
+import { proxyActivities, setCurrentDetails } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['UnknownModelError', 'RegistryError'] },
+});
+
+/** What the weekly report schedule starts: the model's performance report as an HTML file. */
+export async function weeklyReportWorkflow(args: {
+  tenantId: string;
+  model: string;
+}): Promise<{ path: string; bytes: number }> {
+  const out = await acts.writeModelReport(args);
+  setCurrentDetails(`**Weekly report of ${args.model}**: ${out.path}`);
+  return out;
+}
