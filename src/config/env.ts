@@ -33,8 +33,6 @@ const envSchema = z.object({
   ARENA_ROLLUP_BUCKET_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** YAML/JSON file listing the webhook sinks alerts are sent to (see docs/alerts-and-notifications.md). */
   ARENA_NOTIFY_CONFIG: z.string().min(1).optional(),
-  /** Base URL of the Temporal Web UI, for links in notifications (default: the local dev server's). */
-  ARENA_TEMPORAL_UI_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
