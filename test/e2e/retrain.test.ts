@@ -322,16 +322,14 @@ describe('retraining on a real Temporal server with real child-process training'
         const j = jobs.get(decodeURIComponent(url.slice(1)))!;
         j.polls++;
         const status = j.polls < 3 ? 'running' : j.fail ? 'failed' : 'succeeded';
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              status,
-              progress: { epoch: j.polls },
-              ...(status === 'failed' ? { error: 'out of GPU memory' } : {}),
-              ...(status === 'succeeded' ? { artifactUrl: `${base}/artifacts/${url.slice(1)}` } : {}),
-            }),
-          );
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            status,
+            progress: { epoch: j.polls },
+            ...(status === 'failed' ? { error: 'out of GPU memory' } : {}),
+            ...(status === 'succeeded' ? { artifactUrl: `${base}/artifacts/${url.slice(1)}` } : {}),
+          }),
+        );
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
