@@ -14,6 +14,11 @@ export interface ActivityDeps {
   artifacts?: ArtifactStore;
   /** Where alerts are sent (webhook sinks); absent → alerts are only stored. */
   notify?: NotifyConfig;
+  /**
+   * Prefix of the rollout workflow ids that workflows start (default "rollout"), as ArenaClient's
+   * workflowIdPrefix: deployments (or test runs) sharing a namespace keep their rollouts apart.
+   */
+  rolloutWorkflowPrefix?: string;
   /** Where scheduled reports are written (default .arena/reports). */
   reportDir?: string;
 }

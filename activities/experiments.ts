@@ -12,7 +12,7 @@ import type { ActivityDeps } from './deps.js';
  * The experiment's records: its row, every state change with the actor in the audit ledger, approvals,
  * and its measured results. Keys (experiment id + state, subject + actor) make retried writes no-ops.
  */
-export function experimentActivities({ knex }: ActivityDeps) {
+export function experimentActivities({ knex, rolloutWorkflowPrefix }: ActivityDeps) {
   return {
     async recordExperimentProposal(input: ExperimentInput): Promise<void> {
       // Every segment's model and challenger must exist before anyone is asked to approve.
@@ -142,13 +142,18 @@ export function experimentActivities({ knex }: ActivityDeps) {
     }): Promise<PreparedRollout> {
       const s = args.input.segments.find((x) => x.segment === args.segment)!;
       try {
-        return await prepareRollout(knex, args.input.tenantId, {
-          model: s.model,
-          challenger: s.challenger,
-          policy: (args.input.rolloutPolicy ?? {}) as PolicyInput,
-          proposedBy: args.by,
-          rolloutId: `${s.model}-exp-${args.input.experimentId}`,
-        });
+        return await prepareRollout(
+          knex,
+          args.input.tenantId,
+          {
+            model: s.model,
+            challenger: s.challenger,
+            policy: (args.input.rolloutPolicy ?? {}) as PolicyInput,
+            proposedBy: args.by,
+            rolloutId: `${s.model}-exp-${args.input.experimentId}`,
+          },
+          rolloutWorkflowPrefix,
+        );
       } catch (err) {
         if (err instanceof InvalidInputError || err instanceof RegistryError)
           throw ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });

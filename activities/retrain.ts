@@ -46,7 +46,7 @@ function fail(type: string, message: string, details?: unknown): never {
  * the candidate against the champion on a holdout, registering it with its lineage and preparing its
  * rollout. Every write is keyed by the job id, so a retried activity changes nothing the second time.
  */
-export function retrainActivities({ knex, artifacts }: ActivityDeps) {
+export function retrainActivities({ knex, artifacts, rolloutWorkflowPrefix }: ActivityDeps) {
   const store = (): NonNullable<ActivityDeps['artifacts']> => {
     if (!artifacts) fail('ConfigurationError', 'this worker has no artifact store configured');
     return artifacts;
@@ -316,13 +316,18 @@ export function retrainActivities({ knex, artifacts }: ActivityDeps) {
         ? { ...base, approval: { ...(base.approval ?? {}), required: false } }
         : { ...base, approval: { ...(base.approval ?? {}), required: true } };
       try {
-        return await prepareRollout(knex, input.tenantId, {
-          model: input.model,
-          challenger: args.version,
-          policy,
-          proposedBy: `retrain:${input.jobId}`,
-          rolloutId: `${input.model}-retrain-${input.jobId}`,
-        });
+        return await prepareRollout(
+          knex,
+          input.tenantId,
+          {
+            model: input.model,
+            challenger: args.version,
+            policy,
+            proposedBy: `retrain:${input.jobId}`,
+            rolloutId: `${input.model}-retrain-${input.jobId}`,
+          },
+          rolloutWorkflowPrefix,
+        );
       } catch (err) {
         if (err instanceof InvalidInputError) fail(err.name, err.message);
         throw err;

@@ -19,6 +19,8 @@ export interface CreateWorkerOptions {
   rollupBucketMs?: number;
   /** Directory of the content-addressed artifact store (default <ARENA_HOME>/artifacts). */
   artifactDir?: string;
+  /** Prefix of rollout workflow ids that workflows start (see ActivityDeps). */
+  rolloutWorkflowPrefix?: string;
   /** Webhook sinks for alerts (default: the file named by ARENA_NOTIFY_CONFIG, if any). */
   notify?: NotifyConfig;
   /** Overrides for tests (e.g. a prebuilt bundle shared across test files). */
@@ -40,6 +42,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
       clock: opts.clock ?? (() => new Date()),
       rollupBucketMs: opts.rollupBucketMs ?? Number(process.env.ARENA_ROLLUP_BUCKET_SECONDS ?? 60) * 1000,
       notify: opts.notify ?? loadNotifyConfig(process.env.ARENA_NOTIFY_CONFIG || undefined),
+      ...(opts.rolloutWorkflowPrefix ? { rolloutWorkflowPrefix: opts.rolloutWorkflowPrefix } : {}),
       reportDir: join(resolve(process.env.ARENA_HOME ?? '.arena'), 'reports'),
       artifacts: createLocalArtifactStore(
         opts.artifactDir ?? join(resolve(process.env.ARENA_HOME ?? '.arena'), 'artifacts'),

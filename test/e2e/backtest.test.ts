@@ -108,8 +108,9 @@ describe('walk-forward backtests and the degradation trigger (real server, real 
     });
     expect(job.trigger).toBe('degradation');
     const rolloutId = `bt-drop-retrain-${out.retrainJob}`;
-    expect(
-      await db.knex('alerts').where({ rollout_id: rolloutId, type: 'promotion_pending' }).first('id'),
-    ).toBeTruthy();
+    // Raised just after the rollout starts, a moment after the job says deploying.
+    await eventually('the promotion_pending alert', async () =>
+      db.knex('alerts').where({ rollout_id: rolloutId, type: 'promotion_pending' }).first('id'),
+    );
   }, 120_000);
 });

@@ -17,6 +17,7 @@ import {
 import { startTraffic } from '../../src/simulate/traffic.js';
 import type { DriftCheckOutcome } from '../../workflows/drift-check.js';
 import { launchChromium } from '../support/browser.js';
+import { eventually } from '../support/weather-model.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 
@@ -193,9 +194,9 @@ describe('drift monitoring on a real Temporal server with the example model', ()
     )
       await new Promise((r) => setTimeout(r, 200));
     expect((await arena.status(rolloutId)).state).toBe('awaiting_approval');
-    expect(
-      await db.knex('alerts').where({ rollout_id: rolloutId, type: 'promotion_pending' }).first(),
-    ).toBeTruthy();
+    await eventually('the promotion_pending alert', async () =>
+      db.knex('alerts').where({ rollout_id: rolloutId, type: 'promotion_pending' }).first(),
+    );
     await arena.reject(rolloutId, { by: 'test', reason: 'end of test' });
   }, 90_000);
 

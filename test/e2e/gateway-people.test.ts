@@ -72,6 +72,7 @@ describe('gateway: alerts, rollout actions and model health behind roles and ten
       temporal: temporal.client,
       knex: db.knex,
       taskQueue: temporal.taskQueue,
+      workflowIdPrefix: `rollout-${temporal.taskQueue.slice(-8)}`,
     });
     const { rolloutId } = await arena.startRollout({
       model: 'fraud',

@@ -92,6 +92,7 @@ describe('alert notifications to webhooks (real worker, a local receiver)', () =
       temporal: temporal.client,
       knex: db.knex,
       taskQueue: temporal.taskQueue,
+      workflowIdPrefix: `rollout-${temporal.taskQueue.slice(-8)}`,
     });
     const { rolloutId } = await arena.startRollout({
       model: 'pager',

@@ -16,6 +16,7 @@ import type { RetrainTrigger } from '../../src/retrain/types.js';
 import { startTraffic } from '../../src/simulate/traffic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
+import { eventually } from '../support/weather-model.js';
 
 const FAST: PolicyInput = {
   approval: { required: true, timeout: '60s' },
@@ -225,7 +226,9 @@ describe('retraining on a real Temporal server with real child-process training'
     )
       await new Promise((r) => setTimeout(r, 200));
     expect((await arena.status(rolloutId)).state).toBe('awaiting_approval');
-    const alert = await db.knex('alerts').where({ rollout_id: rolloutId, type: 'promotion_pending' }).first();
+    const alert = await eventually('the promotion_pending alert', async () =>
+      db.knex('alerts').where({ rollout_id: rolloutId, type: 'promotion_pending' }).first(),
+    );
     expect(alert).toMatchObject({ severity: 'warning', status: 'unread' });
     await arena.reject(rolloutId, { by: 'reviewer', reason: 'not now' });
     const done = await waitJob(jobId, (r) => ['completed', 'failed', 'rolled_back'].includes(r.status));

@@ -40,6 +40,9 @@ export async function connectTestTemporal(): Promise<TestTemporal> {
         ...(clock ? { clock } : {}),
         // Tests record with 1-second rollup buckets so stages of seconds have whole buckets to analyse.
         rollupBucketMs: 1000,
+        // Rollouts started by workflows (retraining, experiments) get ids of this run's own: the server is
+        // shared with earlier runs, whose rollouts of a same-named model may still be open.
+        rolloutWorkflowPrefix: `rollout-${taskQueue.slice(-8)}`,
         workerOptions: { workflowBundle: { code: inject('workflowBundleCode') } },
       }),
     async close() {
