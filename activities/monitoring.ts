@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { evaluateDrift, type DriftVerdict } from '../src/monitoring/drift.js';
 import { parseMonitoringPolicy, type MonitoringPolicy } from '../src/monitoring/policy.js';
+import { readVersionMetrics } from '../src/analysis/rollup-reader.js';
 import { getVersion } from '../src/registry/registry.js';
 import { createRetrainJob } from '../src/retrain/start-retrain.js';
 import type { RetrainInput } from '../src/retrain/types.js';
@@ -125,6 +126,59 @@ export function monitoringActivities({ knex, clock, artifacts }: ActivityDeps) {
           .onConflict(['tenant_id', 'check_id', 'feature', 'method'])
           .ignore();
       return { ...base, ...verdict };
+    },
+
+    /**
+     * Performance from feedback: the champion's accuracy (the `correct` metric, recorded for classifiers)
+     * over the policy's window, from rollups, against the floor. Regressors record no accuracy: skipped.
+     */
+    async runPerformanceCheck(args: { tenantId: string; model: string }): Promise<{
+      champion: string | null;
+      accuracy: number | null;
+      n: number;
+      floor: number;
+      degraded: boolean;
+      retrain: boolean;
+      reason: string;
+    }> {
+      const row = (await knex('models')
+        .where({ tenant_id: args.tenantId, name: args.model })
+        .first('metadata')) as { metadata: { monitoring?: unknown } } | undefined;
+      if (!row) return fail('UnknownModelError', `unknown model ${args.model}`);
+      const policy = parseMonitoringPolicy(
+        row.metadata.monitoring,
+        `monitoring policy of ${args.model}`,
+      ).performance;
+      const champion = (await getRouting(knex, args.model, args.tenantId)).champion;
+      const base = { champion, floor: policy.accuracyFloor, retrain: policy.retrain };
+      if (!champion) return { ...base, accuracy: null, n: 0, degraded: false, reason: 'no champion' };
+      const to = clock();
+      const s = (
+        await readVersionMetrics(knex, {
+          tenantId: args.tenantId,
+          model: args.model,
+          versions: [champion],
+          role: 'served',
+          from: new Date(to.getTime() - policy.window),
+          to,
+        })
+      )[champion]?.correct?.summary;
+      if (!s || s.n < policy.minSamples)
+        return {
+          ...base,
+          accuracy: s?.n ? s.mean : null,
+          n: s?.n ?? 0,
+          degraded: false,
+          reason: `accuracy not judged: ${s?.n ?? 0} labelled predictions, fewer than ${policy.minSamples}`,
+        };
+      const degraded = s.mean < policy.accuracyFloor;
+      return {
+        ...base,
+        accuracy: s.mean,
+        n: s.n,
+        degraded,
+        reason: `champion ${champion} accuracy ${(s.mean * 100).toFixed(1)}% over ${s.n} labelled predictions ${degraded ? 'below' : 'at or above'} the floor ${(policy.accuracyFloor * 100).toFixed(0)}%`,
+      };
     },
 
     /** The weekly retrain's job; null (with the reason) when one is already running. */

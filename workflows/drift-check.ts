@@ -30,6 +30,7 @@ const acts = proxyActivities<Activities>({
 
 export interface DriftCheckOutcome extends DriftCheckResult {
   retrain: { jobId: string | null; note: string } | null;
+  performance: Awaited<ReturnType<Activities['runPerformanceCheck']>>;
 }
 
 /**
@@ -42,8 +43,39 @@ export async function driftCheckWorkflow(args: {
 }): Promise<DriftCheckOutcome> {
   upsertSearchAttributes([{ key: defineSearchAttributeKey('ArenaModel', 'KEYWORD'), value: args.model }]);
   const checkId = workflowInfo().runId;
-  const result = await acts.runDriftCheck({ ...args, checkId });
-  setCurrentDetails(`**Drift check of ${args.model}**: ${result.summary}`);
+  const checked = await acts.runDriftCheck({ ...args, checkId });
+  // Accuracy from feedback is checked on the same hourly beat: it needs only rollups.
+  const performance = await acts.runPerformanceCheck(args);
+  const result = { ...checked, performance };
+  setCurrentDetails(`**Drift check of ${args.model}**: ${result.summary}\n\n${performance.reason}`);
+  if (!result.drifted && performance.degraded) {
+    await raiseAndNotify({
+      tenantId: args.tenantId,
+      type: 'performance_degradation',
+      severity: 'warning',
+      model: args.model,
+      rolloutId: null,
+      title: `${args.model}: ${performance.reason}`,
+      details: { checkId, performance },
+      dedupeKey: `performance:${checkId}`,
+    });
+    if (!performance.retrain)
+      return { ...result, retrain: { jobId: null, note: 'retraining on degradation is off' } };
+    const job = await acts.createDegradationRetrainJob({
+      tenantId: args.tenantId,
+      model: args.model,
+      runId: checkId,
+      reason: performance.reason,
+      evidence: performance,
+    });
+    if (job.input)
+      await startChild('retrainWorkflow', {
+        workflowId: retrainWorkflowId(args.tenantId, args.model, job.input.jobId),
+        args: [job.input],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    return { ...result, retrain: { jobId: job.input?.jobId ?? null, note: job.note } };
+  }
   if (!result.drifted) return { ...result, retrain: null };
   await raiseAndNotify({
     tenantId: args.tenantId,

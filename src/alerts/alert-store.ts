@@ -16,6 +16,7 @@ export const ALERT_TYPES: Record<string, AlertSeverity> = {
   approval_expiring: 'warning',
   approval_expired: 'warning',
   backtest_degradation: 'warning',
+  performance_degradation: 'warning',
   experiment_complete: 'info',
 };
 

@@ -25,6 +25,16 @@ export const monitoringPolicySchema = z
         retrain: z.boolean().default(true),
       })
       .prefault({}),
+    performance: z
+      .object({
+        /** A classifier's accuracy (the `correct` metric from feedback) below this is a degradation. */
+        accuracyFloor: z.number().gt(0).max(1).default(0.92),
+        window: duration('7d'),
+        minSamples: z.number().int().positive().default(200),
+        /** Start a retraining job (trigger degradation) when accuracy falls below the floor. */
+        retrain: z.boolean().default(true),
+      })
+      .prefault({}),
     schedules: z
       .object({
         driftCheck: duration('1h'),

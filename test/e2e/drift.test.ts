@@ -7,6 +7,7 @@ import { trainWeatherModel, type WeatherModelArtifact } from '../../examples/wea
 import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
 import { ArenaClient } from '../../src/client/arena-client.js';
 import { weatherReplay } from '../../src/demo/weather-replay.js';
+import { createRecorder } from '../../src/ingest/recorder.js';
 import { registerVersion, setChampion } from '../../src/registry/registry.js';
 import {
   createModelSchedules,
@@ -199,6 +200,45 @@ describe('drift monitoring on a real Temporal server with the example model', ()
     );
     await arena.reject(rolloutId, { by: 'test', reason: 'end of test' });
   }, 90_000);
+
+  it('a classifier whose accuracy from feedback falls below the floor raises performance_degradation', async () => {
+    const model = `spam-${Date.now().toString(36)}`;
+    await registerVersion(db.knex, { model, version: '1.0.0', actor: 'setup' });
+    await setChampion(db.knex, { model, version: '1.0.0', actor: 'setup' });
+    await db
+      .knex('models')
+      .where({ name: model })
+      .update({
+        metadata: JSON.stringify({ monitoring: { performance: { minSamples: 100 } } }),
+      });
+    const recorder = createRecorder({ databaseUrl: db.url, bucketSeconds: 1 });
+    // 400 labelled predictions, 80 % right: under the 92 % floor.
+    const predictions = Array.from({ length: 400 }, (_, i) => ({
+      requestId: `m-${i}`,
+      model,
+      version: '1.0.0',
+      role: 'served',
+      prediction: i % 5 === 0 ? 'ham' : 'spam',
+    }));
+    await recorder.recordPredictions(predictions, { durable: true });
+    await recorder.recordFeedbackBatch(
+      predictions.map((p) => ({ model, requestId: p.requestId, actual: 'spam' })),
+      { durable: true },
+    );
+    await recorder.close();
+    const out = await check(model);
+    expect(out.drifted).toBe(false);
+    expect(out.performance).toMatchObject({ champion: '1.0.0', n: 400, floor: 0.92, degraded: true });
+    expect(out.performance.accuracy).toBeCloseTo(0.8, 10);
+    expect(
+      await db.knex('alerts').where({ model, type: 'performance_degradation' }).first('severity', 'title'),
+    ).toEqual({
+      severity: 'warning',
+      title: `${model}: champion 1.0.0 accuracy 80.0% over 400 labelled predictions below the floor 92%`,
+    });
+    // No training configuration: the retrain is not started, and the outcome says why.
+    expect(out.retrain?.note).toMatch(/has no training configuration/);
+  }, 60_000);
 
   it('the weekly report shows the week: drift per feature, the alert, the retrain; Chromium draws it offline', async () => {
     const out = (await (

@@ -33,6 +33,7 @@ export function registerMonitoring(program: Command): void {
             (f) => `  ${f.drifted ? '!' : ' '} ${f.reason} (n ${f.current} vs ${f.reference})`,
           ),
           ...out.skipped.map((s) => `    ${s.feature}: not checked, ${s.reason}`),
+          `  ${out.performance.degraded ? '! ' : ''}${out.performance.reason}`,
           ...(out.retrain ? [`  ${out.retrain.note}`] : []),
         ].join('\n'),
       );
