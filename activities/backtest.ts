@@ -10,12 +10,11 @@ import {
   type DailyForecast,
 } from '../src/backtest/windows.js';
 import { getVersion } from '../src/registry/registry.js';
-import { createRetrainJob } from '../src/retrain/start-retrain.js';
+import { tryCreateRetrainJob } from '../src/retrain/start-retrain.js';
 import { fillCommand } from '../src/retrain/training-config.js';
 import type { RetrainInput } from '../src/retrain/types.js';
 import { getRouting } from '../src/routing/store.js';
 import { runProcessJob } from '../src/training/process-job.js';
-import { UserFacingError } from '../src/user-error.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface BacktestOutcome {
@@ -146,21 +145,15 @@ export function backtestActivities({ knex, clock, artifacts }: ActivityDeps) {
       reason: string;
       evidence: unknown;
     }): Promise<{ input: RetrainInput | null; note: string }> {
-      try {
-        const input = await createRetrainJob(knex, {
-          tenantId: args.tenantId,
-          model: args.model,
-          trigger: 'degradation',
-          reason: args.reason,
-          requestedBy: 'arena:backtest',
-          evidence: args.evidence,
-          jobId: `degr-${args.runId.slice(0, 13)}`,
-        });
-        return { input, note: `retraining job ${input.jobId} started` };
-      } catch (err) {
-        if (err instanceof UserFacingError) return { input: null, note: err.message };
-        throw err;
-      }
+      return tryCreateRetrainJob(knex, {
+        tenantId: args.tenantId,
+        model: args.model,
+        trigger: 'degradation',
+        reason: args.reason,
+        requestedBy: 'arena:backtest',
+        evidence: args.evidence,
+        jobId: `degr-${args.runId.slice(0, 13)}`,
+      });
     },
   };
 }

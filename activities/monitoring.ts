@@ -3,10 +3,9 @@ import { evaluateDrift, type DriftVerdict } from '../src/monitoring/drift.js';
 import { parseMonitoringPolicy, type MonitoringPolicy } from '../src/monitoring/policy.js';
 import { readVersionMetrics } from '../src/analysis/rollup-reader.js';
 import { getVersion } from '../src/registry/registry.js';
-import { createRetrainJob } from '../src/retrain/start-retrain.js';
+import { tryCreateRetrainJob } from '../src/retrain/start-retrain.js';
 import type { RetrainInput } from '../src/retrain/types.js';
 import { getRouting } from '../src/routing/store.js';
-import { UserFacingError } from '../src/user-error.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface DriftCheckResult extends DriftVerdict {
@@ -187,20 +186,14 @@ export function monitoringActivities({ knex, clock, artifacts }: ActivityDeps) {
       model: string;
       runId: string;
     }): Promise<{ input: RetrainInput | null; note: string }> {
-      try {
-        const input = await createRetrainJob(knex, {
-          tenantId: args.tenantId,
-          model: args.model,
-          trigger: 'schedule',
-          reason: 'scheduled retrain',
-          requestedBy: 'arena:schedule',
-          jobId: `sched-${args.runId.slice(0, 13)}`,
-        });
-        return { input, note: `retraining job ${input.jobId} started` };
-      } catch (err) {
-        if (err instanceof UserFacingError) return { input: null, note: err.message };
-        throw err;
-      }
+      return tryCreateRetrainJob(knex, {
+        tenantId: args.tenantId,
+        model: args.model,
+        trigger: 'schedule',
+        reason: 'scheduled retrain',
+        requestedBy: 'arena:schedule',
+        jobId: `sched-${args.runId.slice(0, 13)}`,
+      });
     },
 
     /** The retraining job a drift check starts; null (with the reason) when one is already running. */
@@ -211,21 +204,15 @@ export function monitoringActivities({ knex, clock, artifacts }: ActivityDeps) {
       reason: string;
       evidence: unknown;
     }): Promise<{ input: RetrainInput | null; note: string }> {
-      try {
-        const input = await createRetrainJob(knex, {
-          tenantId: args.tenantId,
-          model: args.model,
-          trigger: 'drift',
-          reason: args.reason,
-          requestedBy: 'arena:drift-check',
-          evidence: args.evidence,
-          jobId: `drift-${args.checkId}`,
-        });
-        return { input, note: `retraining job ${input.jobId} started` };
-      } catch (err) {
-        if (err instanceof UserFacingError) return { input: null, note: err.message };
-        throw err;
-      }
+      return tryCreateRetrainJob(knex, {
+        tenantId: args.tenantId,
+        model: args.model,
+        trigger: 'drift',
+        reason: args.reason,
+        requestedBy: 'arena:drift-check',
+        evidence: args.evidence,
+        jobId: `drift-${args.checkId}`,
+      });
     },
   };
 }

@@ -1,15 +1,13 @@
-import { defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
+import { defineSearchAttributeKey } from '@temporalio/common';
 import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
   defineQuery,
   defineUpdate,
-  ParentClosePolicy,
   proxyActivities,
   setCurrentDetails,
   setHandler,
-  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -21,6 +19,7 @@ import type {
   ExperimentStatus,
 } from '../src/experiments/types.js';
 import { raiseAndNotify } from './alerting.js';
+import { startRolloutChild } from './start-rollout.js';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -226,18 +225,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       const rollouts: Record<string, string> = {};
       for (const segment of adopted) {
         const prepared = await acts.prepareSegmentRollout({ input, segment, by: c.by });
-        await startChild('rolloutWorkflow', {
-          workflowId: prepared.workflowId,
-          args: [prepared.args],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          typedSearchAttributes: new TypedSearchAttributes(
-            Object.entries(prepared.searchAttributes).map(([name, value]) => ({
-              key: defineSearchAttributeKey(name, 'KEYWORD'),
-              value,
-            })),
-          ),
-          staticSummary: `${prepared.summary} (experiment ${input.experimentId})`,
-        });
+        await startRolloutChild(prepared, `${prepared.summary} (experiment ${input.experimentId})`);
         rollouts[segment] = prepared.args.rolloutId;
       }
       s.results = results;

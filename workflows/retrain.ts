@@ -1,19 +1,18 @@
-import { defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
+import { defineSearchAttributeKey } from '@temporalio/common';
 import {
   ActivityFailure,
   CancellationScope,
   ChildWorkflowFailure,
   defineQuery,
   isCancellation,
-  ParentClosePolicy,
   proxyActivities,
   setCurrentDetails,
   setHandler,
-  startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { raiseAndNotify } from './alerting.js';
+import { startRolloutChild } from './start-rollout.js';
 import type { TrainedCandidate, ValidationOutcome } from '../activities/retrain.js';
 import { triggerNeedsHumanApproval, type RetrainInput, type RetrainStatus } from '../src/retrain/types.js';
 import type { RolloutStatus } from '../src/rollout/types.js';
@@ -147,18 +146,7 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainView>
 
   let rollout;
   try {
-    rollout = await startChild('rolloutWorkflow', {
-      workflowId: prepared.workflowId,
-      args: [prepared.args],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: new TypedSearchAttributes(
-        Object.entries(prepared.searchAttributes).map(([name, value]) => ({
-          key: defineSearchAttributeKey(name, 'KEYWORD'),
-          value,
-        })),
-      ),
-      staticSummary: prepared.summary,
-    });
+    rollout = await startRolloutChild(prepared);
   } catch (err) {
     view.error = `could not start the rollout: ${messageOf(err)}`;
     await move('failed', { metrics: validation, candidateVersion: version, error: view.error });

@@ -99,3 +99,21 @@ export async function startRetrain(
   });
   return { jobId: input.jobId, workflowId };
 }
+
+/**
+ * For triggers (drift, degradation, schedules): the job, or — when the model cannot be retrained now
+ * (one is already running, no training configuration) — null with the reason, which the caller records
+ * instead of failing.
+ */
+export async function tryCreateRetrainJob(
+  knex: Knex,
+  req: RetrainRequest,
+): Promise<{ input: RetrainInput | null; note: string }> {
+  try {
+    const input = await createRetrainJob(knex, req);
+    return { input, note: `retraining job ${input.jobId} started` };
+  } catch (err) {
+    if (err instanceof UserFacingError) return { input: null, note: err.message };
+    throw err;
+  }
+}

@@ -1,10 +1,6 @@
 /// <reference lib="dom" />
-import { resolve } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadWeather } from '../../examples/weather-model/data.js';
-import { trainWeatherModel, type WeatherModelArtifact } from '../../examples/weather-model/model.js';
-import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
 import { ArenaClient } from '../../src/client/arena-client.js';
 import { weatherReplay } from '../../src/demo/weather-replay.js';
 import { createRecorder } from '../../src/ingest/recorder.js';
@@ -18,17 +14,9 @@ import {
 import { startTraffic } from '../../src/simulate/traffic.js';
 import type { DriftCheckOutcome } from '../../workflows/drift-check.js';
 import { launchChromium } from '../support/browser.js';
-import { eventually } from '../support/weather-model.js';
+import { eventually, setUpWeatherModel, weatherDays } from '../support/weather-model.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
-
-const node = (script: string, ...args: string[]): string[] => [
-  process.execPath,
-  '--import',
-  'tsx',
-  script,
-  ...args,
-];
 
 describe('drift monitoring on a real Temporal server with the example model', () => {
   let db: TestDatabase;
@@ -36,18 +24,6 @@ describe('drift monitoring on a real Temporal server with the example model', ()
   let worker: Worker;
   let running: Promise<void>;
   let arena: ArenaClient;
-  const { days } = loadWeather();
-  const store = createLocalArtifactStore(resolve('.arena/artifacts'));
-  const champion: WeatherModelArtifact = trainWeatherModel(days, {
-    model: 'seattle',
-    version: '1.0.0',
-    featureSet: 'seasonal',
-    trainFrom: '2012-01-01',
-    trainTo: '2013-12-31',
-    holdoutFrom: '2015-01-01',
-    holdoutTo: '2015-12-31',
-  });
-
   beforeAll(async () => {
     db = await createTestDatabase('drift');
     temporal = await connectTestTemporal();
@@ -64,64 +40,14 @@ describe('drift monitoring on a real Temporal server with the example model', ()
 
   /** The seasonal champion serving 2015 replayed for a few seconds, temperatures shifted by `shiftTempC`. */
   async function serve(model: string, shiftTempC: number): Promise<void> {
-    const { uri, digest } = await store.put(JSON.stringify(champion));
-    await registerVersion(db.knex, {
-      model,
-      version: '1.0.0',
-      actor: 'setup',
-      artifactUri: uri,
-      artifactDigest: digest,
+    const champion = await setUpWeatherModel(db.knex, model, {
+      monitoring: { drift: { recentWindow: '10m', minSamples: 200 } },
     });
-    await setChampion(db.knex, { model, version: '1.0.0', actor: 'setup' });
-    await db
-      .knex('models')
-      .where({ name: model })
-      .update({
-        metadata: JSON.stringify({
-          monitoring: { drift: { recentWindow: '10m', minSamples: 200 } },
-          training: {
-            process: {
-              command: node(
-                'examples/weather-model/train.ts',
-                '--model',
-                '{model}',
-                '--version',
-                '{version}',
-                '--features',
-                'seasonal+lags',
-                '--train-from',
-                '2012-01-01',
-                '--train-to',
-                '2014-12-31',
-                '--holdout-from',
-                '2015-01-01',
-                '--holdout-to',
-                '2015-12-31',
-                '--out',
-                '{out}',
-              ),
-            },
-            validate: {
-              command: node(
-                'examples/weather-model/evaluate.ts',
-                '--candidate',
-                '{candidate}',
-                '--champion',
-                '{champion}',
-                '--from',
-                '2015-01-01',
-                '--to',
-                '2015-12-31',
-              ),
-            },
-          },
-        }),
-      });
     const traffic = await startTraffic({
       databaseUrl: db.url,
       model,
       workload: weatherReplay({
-        days,
+        days: weatherDays,
         from: '2015-01-01',
         to: '2015-12-31',
         artifacts: { '1.0.0': champion },
