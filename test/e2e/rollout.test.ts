@@ -12,6 +12,7 @@ import type { RolloutStatus } from '../../src/rollout/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { startTraffic, type VersionProfile } from '../../src/simulate/traffic.js';
+import { eventually } from '../support/weather-model.js';
 
 /** The default lifecycle with seconds instead of days. */
 const FAST: PolicyInput = {
@@ -435,9 +436,11 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
       const paused = await waitFor(rolloutId, (s) => s.paused);
       expect(paused.lastAnalysis?.decision).toBe('invalid');
       expect(paused.lastAnalysis?.summary).toMatch(/sample-ratio mismatch/);
-      expect(
-        await db.knex('alerts').where({ rollout_id: rolloutId, type: 'srm_detected' }).first(),
-      ).toMatchObject({ severity: 'critical' });
+      // The workflow shows itself paused as it decides; the alert's activity completes a moment later.
+      const alert = await eventually('the srm_detected alert', async () =>
+        db.knex('alerts').where({ rollout_id: rolloutId, type: 'srm_detected' }).first(),
+      );
+      expect(alert).toMatchObject({ severity: 'critical' });
       // Invalid data never promotes: the rollout stays put until a person acts.
       await arena.abort(rolloutId, { by: 'ops', reason: 'fix the logging first' });
       expect((await arena.result(rolloutId)).state).toBe('aborted');
