@@ -11,6 +11,7 @@ import { parseVersion } from '../src/registry/version.js';
 import { prepareRollout, type PreparedRollout } from '../src/rollout/prepare.js';
 import { getRouting } from '../src/routing/store.js';
 import { fillCommand, parseTrainingConfig, type TrainingConfig } from '../src/retrain/training-config.js';
+import { resolveTrainingWindow, type TrainingWindow } from '../src/retrain/training-window.js';
 import { triggerNeedsHumanApproval, type RetrainInput, type RetrainStatus } from '../src/retrain/types.js';
 import { HttpJobError, runHttpJob } from '../src/training/http-job.js';
 import { ProcessJobError, runProcessJob } from '../src/training/process-job.js';
@@ -21,6 +22,8 @@ export interface TrainedCandidate {
   digest: string;
   version: string;
   progress: Array<Record<string, unknown>>;
+  /** The dates it was trained and is validated on, when the configuration has a window. */
+  window: TrainingWindow | null;
 }
 
 export interface ValidationOutcome {
@@ -30,7 +33,10 @@ export interface ValidationOutcome {
   champion: { mae: number; n: number; accuracy?: number };
   /** (champion − candidate) / champion on MAE: positive = the candidate is better. */
   improvement: number;
-  /** SHA-256 over the holdout data's digest, both artifacts' digests and both results: what was compared. */
+  /**
+   * SHA-256 over the holdout data's digest, the digest of both models' forecasts of every holdout row (when
+   * the validation command reports one), both artifacts' digests and both results: what was compared.
+   */
   validationHash: string;
 }
 
@@ -62,6 +68,21 @@ export function retrainActivities({ knex, artifacts, rolloutWorkflowPrefix }: Ac
       );
     try {
       return parseTrainingConfig(row.metadata.training, `models.metadata.training of ${model}`);
+    } catch (err) {
+      fail('ConfigurationError', (err as Error).message);
+    }
+  };
+  /** Anchored on the job's creation, so every attempt (and the validation) uses the same dates. */
+  const jobWindow = async (input: RetrainInput, config: TrainingConfig): Promise<TrainingWindow | null> => {
+    if (!config.window) return null;
+    const job = (await knex('retraining_jobs').where({ id: input.jobId }).first('created_at')) as
+      { created_at: Date } | undefined;
+    if (!job) fail('UnknownJobError', `no retraining job ${input.jobId}`);
+    return resolveTrainingWindow(config.window, job.created_at);
+  };
+  const fill = (command: string[], values: Record<string, string>): string[] => {
+    try {
+      return fillCommand(command, values);
     } catch (err) {
       fail('ConfigurationError', (err as Error).message);
     }
@@ -114,6 +135,7 @@ export function retrainActivities({ knex, artifacts, rolloutWorkflowPrefix }: Ac
     async runTraining(input: RetrainInput): Promise<TrainedCandidate> {
       const config = await loadConfig(input.tenantId, input.model);
       const version = await candidateVersion(input);
+      const window = await jobWindow(input, config);
       const ctx = Context.current();
       const dir = await mkdtemp(join(tmpdir(), `arena-train-${input.jobId}-`));
       try {
@@ -126,7 +148,7 @@ export function retrainActivities({ knex, artifacts, rolloutWorkflowPrefix }: Ac
             const bytes = await runHttpJob({
               url: h.url,
               headers: h.headers,
-              body: { model: input.model, version, jobId: input.jobId },
+              body: { model: input.model, version, jobId: input.jobId, params: window ? { window } : {} },
               pollIntervalMs: h.pollInterval,
               timeoutMs: h.timeout,
               signal: ctx.cancellationSignal,
@@ -135,7 +157,7 @@ export function retrainActivities({ knex, artifacts, rolloutWorkflowPrefix }: Ac
                 ctx.heartbeat(e);
               },
             });
-            return { ...(await store().put(bytes)), version, progress };
+            return { ...(await store().put(bytes)), version, progress, window };
           } catch (err) {
             if (ctx.cancellationSignal.aborted) await ctx.cancelled;
             if (err instanceof HttpJobError) fail('TrainingFailed', err.message);
@@ -162,7 +184,13 @@ export function retrainActivities({ knex, artifacts, rolloutWorkflowPrefix }: Ac
         let result;
         try {
           result = await runProcessJob({
-            command: fillCommand(p.command, { model: input.model, version, out, jobId: input.jobId }),
+            command: fill(p.command, {
+              model: input.model,
+              version,
+              out,
+              jobId: input.jobId,
+              ...(window ?? {}),
+            }),
             cwd: p.cwd,
             env: { ...process.env, ...p.env },
             signal: hangGuard.signal,
@@ -193,7 +221,7 @@ export function retrainActivities({ knex, artifacts, rolloutWorkflowPrefix }: Ac
           fail('TrainingFailed', `training finished but wrote no artifact at ${path}`),
         );
         const stored = await store().put(bytes);
-        return { ...stored, version, progress };
+        return { ...stored, version, progress, window };
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -214,15 +242,17 @@ export function retrainActivities({ knex, artifacts, rolloutWorkflowPrefix }: Ac
       try {
         // Both artifacts come from the content-addressed store and must still match their digests.
         const files = { candidate: join(dir, 'candidate'), champion: join(dir, 'champion') };
-        await writeFile(files.candidate, await store().get(candidate.uri, candidate.digest));
-        await writeFile(
-          files.champion,
-          await store().get(champion.artifactUri, champion.artifactDigest),
-        ).catch((err: Error) => fail('ArtifactRefused', err.message));
+        const fetchVerified = (uri: string, digest: string): Promise<Uint8Array> =>
+          store()
+            .get(uri, digest)
+            .catch((err: Error) => fail('ArtifactRefused', err.message));
+        await writeFile(files.candidate, await fetchVerified(candidate.uri, candidate.digest));
+        await writeFile(files.champion, await fetchVerified(champion.artifactUri, champion.artifactDigest));
+        const command = fill(config.validate.command, { ...files, ...(candidate.window ?? {}) });
         let out;
         try {
           out = await runProcessJob({
-            command: fillCommand(config.validate.command, files),
+            command,
             cwd: config.validate.cwd,
             timeoutMs: 10 * 60_000,
           });
@@ -234,6 +264,7 @@ export function retrainActivities({ knex, artifacts, rolloutWorkflowPrefix }: Ac
               candidate?: ValidationOutcome['candidate'];
               champion?: ValidationOutcome['champion'];
               holdoutSha256?: string;
+              forecastsSha256?: string;
             }
           | undefined;
         if (!result?.candidate || !result.champion || typeof result.candidate.mae !== 'number')
@@ -253,6 +284,7 @@ export function retrainActivities({ knex, artifacts, rolloutWorkflowPrefix }: Ac
           .update(
             JSON.stringify([
               result.holdoutSha256 ?? null,
+              result.forecastsSha256 ?? null,
               candidate.digest,
               champion.artifactDigest,
               result.candidate,
@@ -295,6 +327,10 @@ export function retrainActivities({ knex, artifacts, rolloutWorkflowPrefix }: Ac
           trigger: input.trigger,
           reason: input.reason,
           requestedBy: input.requestedBy,
+          ...(candidate.window ? { window: candidate.window } : {}),
+          dataSha256: trainingDataDigest(candidate.progress),
+          validationHash: validation.validationHash,
+          holdout: validation.candidate,
           progress: candidate.progress.filter((e) => e.event === 'done'),
         },
         metrics: {
@@ -334,6 +370,14 @@ export function retrainActivities({ knex, artifacts, rolloutWorkflowPrefix }: Ac
       }
     },
   };
+
+  /** The digest of the rows it was trained on, as the training job reported it (its last report wins). */
+  function trainingDataDigest(progress: TrainedCandidate['progress']): string | null {
+    const reported = progress
+      .map((e) => e.trainingDataSha256 ?? e.dataSha256)
+      .filter((d): d is string => typeof d === 'string');
+    return reported.at(-1) ?? null;
+  }
 
   /** The champion's next minor version, marked with the job: `1.3.0+retrain.<job>` (stable for the job). */
   async function candidateVersion(input: RetrainInput): Promise<string> {

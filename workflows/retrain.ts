@@ -40,13 +40,15 @@ const acts = proxyActivities<Activities>({
 });
 
 /**
- * Training is long and silent work in another process: it heartbeats, so a hung job (no heartbeat) fails
- * within the heartbeat timeout instead of waiting for the whole start-to-close budget; a failed job is not
- * retried (its own failure is non-retryable), a crashed worker is (attempts 2).
+ * Training is long work in another process. The activity heartbeats while the job shows progress, so a
+ * dead worker is noticed within the heartbeat timeout and the job retried elsewhere (attempts 2); a failed
+ * or hung job is not retried (its failure is non-retryable). The heartbeat timeout also bounds how long a
+ * cancellation takes to reach the activity: the worker sends heartbeats at most every 80 % of it.
  */
 const training = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '20 seconds',
+  // A backstop above the longest `timeout` a training configuration may set (12 h); the job's own is tighter.
+  startToCloseTimeout: '13 hours',
+  heartbeatTimeout: '10 seconds',
   cancellationType: 'WAIT_CANCELLATION_COMPLETED',
   retry: { maximumAttempts: 2, nonRetryableErrorTypes: BAD_DATA },
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../policy/duration.js';
 import { InvalidInputError } from '../registry/errors.js';
+import { trainingWindowSchema } from './training-window.js';
 
 const duration = (fallback: string) =>
   z
@@ -9,16 +10,23 @@ const duration = (fallback: string) =>
     .refine((t) => parseDuration(t) !== undefined, 'must be a duration like 30s, 5m or 2h')
     .transform((t) => parseDuration(t)!);
 
+/** The retrain workflow's backstop for the training activity is 13 h; a job's own limit must fit inside it. */
+const MAX_TRAINING_MS = 12 * 3_600_000;
+const trainingTimeout = duration('30m').refine((ms) => ms <= MAX_TRAINING_MS, 'must be at most 12h');
+
 const argv = z.array(z.string().min(1)).min(1, 'needs the program and its arguments');
 
 /**
  * How Arena retrains one model, kept in `models.metadata.training`. Commands are argv arrays (never a shell)
  * whose `{placeholders}` Arena fills: training gets {model} {version} {out} {jobId}; validation gets
- * {candidate} {champion} (paths of the two artifacts, both verified against their digests first).
+ * {candidate} {champion} (paths of the two artifacts, both verified against their digests first); both get
+ * {trainFrom} {trainTo} {holdoutFrom} {holdoutTo} when a `window` is configured.
  */
 export const trainingConfigSchema = z
   .object({
     backend: z.enum(['process', 'http']).default('process'),
+    /** The dates the job trains and validates on (fixed, or relative to the job's creation). */
+    window: trainingWindowSchema.optional(),
     process: z
       .object({
         command: argv,
@@ -27,16 +35,19 @@ export const trainingConfigSchema = z
         env: z.record(z.string(), z.string()).default({}),
         /** A job that prints no progress line for longer than this is considered hung and killed. */
         heartbeatTimeout: duration('30s'),
-        timeout: duration('30m'),
+        timeout: trainingTimeout,
       })
       .optional(),
     http: z
       .object({
-        /** POST {url} { model, version, jobId } → { jobId }; GET {url}/{jobId} → { status, artifact?, error? }. */
+        /**
+         * POST {url} { model, version, jobId, params: { window? } } → { jobId };
+         * GET {url}/{jobId} → { status, artifactUrl?, error?, progress? }.
+         */
         url: z.string().url(),
         headers: z.record(z.string(), z.string()).default({}),
         pollInterval: duration('2s'),
-        timeout: duration('30m'),
+        timeout: trainingTimeout,
       })
       .optional(),
     validate: z.object({

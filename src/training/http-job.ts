@@ -13,7 +13,7 @@ export class HttpJobError extends Error {
 }
 
 /**
- * A training job on a training service: POST {url} { model, version, jobId } → { jobId }, then
+ * A training job on a training service: POST {url} { model, version, jobId, params } → { jobId }, then
  * GET {url}/{jobId} → { status: queued|running|succeeded|failed, artifactUrl?, error?, progress? } until it
  * ends, then the artifact's bytes from artifactUrl. The submission carries Idempotency-Key = Arena's job id,
  * so a retried activity finds the same remote job instead of starting a second one. Cancelling through
@@ -22,7 +22,8 @@ export class HttpJobError extends Error {
 export async function runHttpJob(opts: {
   url: string;
   headers: Record<string, string>;
-  body: { model: string; version: string; jobId: string };
+  /** `params` carries what the service needs to know about the job (the training window, when configured). */
+  body: { model: string; version: string; jobId: string; params: Record<string, unknown> };
   pollIntervalMs: number;
   timeoutMs: number;
   signal: AbortSignal;

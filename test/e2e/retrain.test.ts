@@ -1,10 +1,13 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadWeather } from '../../examples/weather-model/data.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { stringify as toYaml } from 'yaml';
+import { loadWeather, sha256OfDays, sliceDays } from '../../examples/weather-model/data.js';
 import { trainWeatherModel } from '../../examples/weather-model/model.js';
 import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
 import { ArenaClient } from '../../src/client/arena-client.js';
@@ -14,6 +17,7 @@ import { startRetrain } from '../../src/retrain/start-retrain.js';
 import type { TrainingConfigInput } from '../../src/retrain/training-config.js';
 import type { RetrainTrigger } from '../../src/retrain/types.js';
 import { startTraffic } from '../../src/simulate/traffic.js';
+import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { eventually } from '../support/weather-model.js';
@@ -36,8 +40,8 @@ const FAST: PolicyInput = {
   watch: { duration: '1s', rollbackOnRelativeDegradation: 0.5 },
 };
 
-const HOLDOUT = ['--holdout-from', '2015-01-01', '--holdout-to', '2015-12-31'];
-const train = (features: string, from: string, to: string): string[] => [
+/** The real train command; its dates come from the job's window, as a configuration would write them. */
+const train = (features: string): string[] => [
   process.execPath,
   '--import',
   'tsx',
@@ -49,10 +53,13 @@ const train = (features: string, from: string, to: string): string[] => [
   '--features',
   features,
   '--train-from',
-  from,
+  '{trainFrom}',
   '--train-to',
-  to,
-  ...HOLDOUT,
+  '{trainTo}',
+  '--holdout-from',
+  '{holdoutFrom}',
+  '--holdout-to',
+  '{holdoutTo}',
   '--out',
   '{out}',
 ];
@@ -66,10 +73,11 @@ const VALIDATE = [
   '--champion',
   '{champion}',
   '--from',
-  '2015-01-01',
+  '{holdoutFrom}',
   '--to',
-  '2015-12-31',
+  '{holdoutTo}',
 ];
+const LAST_3_YEARS = { trainFrom: '2012-01-01', trainTo: '2014-12-31' };
 
 interface JobRow {
   status: string;
@@ -104,7 +112,12 @@ describe('retraining on a real Temporal server with real child-process training'
   /** A model whose champion is the seasonal forecaster (2012–2013), retrained as `training` says. */
   async function model(
     name: string,
-    training: { command: string[]; env?: Record<string, string>; heartbeatTimeout?: string },
+    training: {
+      command: string[];
+      train?: { trainFrom: string; trainTo: string };
+      env?: Record<string, string>;
+      heartbeatTimeout?: string;
+    },
   ) {
     const artifact = trainWeatherModel(days, {
       model: name,
@@ -126,6 +139,7 @@ describe('retraining on a real Temporal server with real child-process training'
     await setChampion(db.knex, { model: name, version: '1.0.0', actor: 'setup' });
     const config: TrainingConfigInput = {
       backend: 'process',
+      window: { ...(training.train ?? LAST_3_YEARS), holdoutFrom: '2015-01-01', holdoutTo: '2015-12-31' },
       process: {
         command: training.command,
         env: training.env ?? {},
@@ -163,7 +177,7 @@ describe('retraining on a real Temporal server with real child-process training'
     );
 
   it('manual: trains a better model, validates it, registers it with lineage and promotes it', async () => {
-    await model('rt-manual', { command: train('seasonal+lags', '2012-01-01', '2014-12-31') });
+    await model('rt-manual', { command: train('seasonal+lags') });
     const { jobId } = await start('rt-manual');
     const deploying = await waitJob(
       jobId,
@@ -176,8 +190,19 @@ describe('retraining on a real Temporal server with real child-process training'
     expect(deploying.metrics!.improvement).toBeCloseTo(0.332, 2);
     const v = await getVersion(db.knex, 'rt-manual', version);
     expect(v).toMatchObject({ status: expect.any(String), parentVersion: '1.0.0' });
-    expect(v.training).toMatchObject({ jobId, trigger: 'manual', requestedBy: 'tester' });
-    expect(v.metrics).toMatchObject({ validationHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const trainedOn = sha256OfDays(sliceDays(days, '2012-01-01', '2014-12-31'));
+    expect(v.training).toMatchObject({
+      jobId,
+      trigger: 'manual',
+      requestedBy: 'tester',
+      window: { ...LAST_3_YEARS, holdoutFrom: '2015-01-01', holdoutTo: '2015-12-31' },
+      dataSha256: trainedOn,
+      validationHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      holdout: { n: 365 },
+    });
+    expect(v.metrics).toMatchObject({
+      validationHash: (v.training as { validationHash: string }).validationHash,
+    });
     expect(v.artifactUri).toBe(`arena-artifact://sha256/${v.artifactDigest}`);
 
     // The auto-approved rollout runs on traffic where the candidate is the better forecaster.
@@ -211,7 +236,7 @@ describe('retraining on a real Temporal server with real child-process training'
   }, 150_000);
 
   it('drift: the candidate’s rollout waits for a person, and an alert says so', async () => {
-    await model('rt-drift', { command: train('seasonal+lags', '2012-01-01', '2014-12-31') });
+    await model('rt-drift', { command: train('seasonal+lags') });
     const { jobId } = await start('rt-drift', 'drift');
     const row = await waitJob(
       jobId,
@@ -236,13 +261,16 @@ describe('retraining on a real Temporal server with real child-process training'
   }, 90_000);
 
   it('a failing, a hung and a worse training job end failed with nothing registered', async () => {
-    await model('rt-fails', { command: train('deep', '2012-01-01', '2014-12-31') });
+    await model('rt-fails', { command: train('deep') });
     await model('rt-hangs', {
-      command: train('seasonal+lags', '2012-01-01', '2014-12-31'),
+      command: train('seasonal+lags'),
       env: { ARENA_EXAMPLE_TRAIN_FAULT: 'hang' },
       heartbeatTimeout: '3s',
     });
-    await model('rt-worse', { command: train('seasonal', '2012-01-01', '2012-04-30') });
+    await model('rt-worse', {
+      command: train('seasonal'),
+      train: { trainFrom: '2012-01-01', trainTo: '2012-04-30' },
+    });
     const jobs = await Promise.all(['rt-fails', 'rt-hangs', 'rt-worse'].map((m) => start(m)));
     const [fails, hangs, worse] = await Promise.all(
       jobs.map((j) => waitJob(j.jobId, (r) => ['failed', 'completed', 'rolled_back'].includes(r.status))),
@@ -259,7 +287,7 @@ describe('retraining on a real Temporal server with real child-process training'
 
   it('cancelling a retrain kills its training process', async () => {
     await model('rt-cancel-me', {
-      command: train('seasonal+lags', '2012-01-01', '2014-12-31'),
+      command: train('seasonal+lags'),
       env: { ARENA_EXAMPLE_TRAIN_FAULT: 'hang' },
       heartbeatTimeout: '5m',
     });
@@ -289,20 +317,29 @@ describe('retraining on a real Temporal server with real child-process training'
   }, 60_000);
 
   it('the http backend: a training service trains, Arena polls, stores, validates; a failed service job fails the retrain', async () => {
-    const jobs = new Map<string, { polls: number; fail: boolean; model: string; version: string }>();
+    const jobs = new Map<
+      string,
+      { polls: number; fail: boolean; model: string; version: string; params: unknown }
+    >();
     const server = createServer((req, res) => {
       let data = '';
       req.on('data', (c: Buffer) => (data += c.toString()));
       req.on('end', () => {
         const url = req.url ?? '/';
         if (req.method === 'POST') {
-          const body = JSON.parse(data) as { model: string; version: string; jobId: string };
+          const body = JSON.parse(data) as {
+            model: string;
+            version: string;
+            jobId: string;
+            params: unknown;
+          };
           const id = `svc-${body.jobId}`;
           jobs.set(id, {
             polls: 0,
             fail: body.model === 'rt-http-oom',
             model: body.model,
             version: body.version,
+            params: body.params,
           });
           res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ jobId: id }));
           return;
@@ -339,7 +376,7 @@ describe('retraining on a real Temporal server with real child-process training'
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       for (const name of ['rt-http', 'rt-http-oom']) {
-        await model(name, { command: train('seasonal+lags', '2012-01-01', '2014-12-31') });
+        await model(name, { command: train('seasonal+lags') });
         const row = (await db.knex('models').where({ name }).first('metadata')) as {
           metadata: { training: Record<string, unknown> };
         };
@@ -361,6 +398,9 @@ describe('retraining on a real Temporal server with real child-process training'
       const okRow = await waitJob(ok.jobId, (r) => !['pending', 'running', 'validation'].includes(r.status));
       expect(okRow.status, okRow.error ?? '').toBe('deploying');
       expect(okRow.metrics!.improvement).toBeCloseTo(0.332, 2);
+      expect(jobs.get(`svc-${ok.jobId}`)!.params).toEqual({
+        window: { ...LAST_3_YEARS, holdoutFrom: '2015-01-01', holdoutTo: '2015-12-31' },
+      });
       expect((await db.knex('retraining_jobs').where({ id: ok.jobId }).first('backend')).backend).toBe(
         'http',
       );
@@ -374,6 +414,70 @@ describe('retraining on a real Temporal server with real child-process training'
         .catch(() => undefined);
     } finally {
       server.close();
+    }
+  }, 90_000);
+  it('the CLI: configure, start, refuse a second job, status, cancel, list', async () => {
+    await model('rt-cli', { command: train('seasonal+lags') });
+    const env = {
+      DATABASE_URL: db.url,
+      TEMPORAL_ADDRESS: inject('stack').temporalAddress,
+      ARENA_TASK_QUEUE: temporal.taskQueue,
+    };
+    const dir = await mkdtemp(join(tmpdir(), 'arena-retrain-cli-'));
+    try {
+      const good = join(dir, 'training.yaml');
+      const bad = join(dir, 'bad.yaml');
+      const config = {
+        window: { ...LAST_3_YEARS, holdoutFrom: '2015-01-01', holdoutTo: '2015-12-31' },
+        process: {
+          command: train('seasonal+lags'),
+          env: { ARENA_EXAMPLE_TRAIN_FAULT: 'hang' },
+          heartbeatTimeout: '5m',
+        },
+        validate: { command: VALIDATE },
+      };
+      await writeFile(good, toYaml(config));
+      await writeFile(bad, toYaml({ ...config, process: { ...config.process, heartbeatTimeout: 'soon' } }));
+
+      const [refused, badLimit] = await Promise.all([
+        runCli(['retrain', 'configure', 'rt-cli', '--config', bad], env),
+        runCli(['retrain', 'list', '--limit', 'lots'], env),
+      ]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(`${bad}.process.heartbeatTimeout="soon"`);
+      expect(badLimit.code).not.toBe(0);
+      expect(badLimit.stderr).toContain('--limit="lots"');
+
+      const started = await runCli(['retrain', 'rt-cli', '--config', good, '--by', 'alice', '--json'], env);
+      expect(started.code, started.stderr).toBe(0);
+      const { jobId } = JSON.parse(started.stdout) as { jobId: string };
+      const stored = (await db.knex('models').where({ name: 'rt-cli' }).first('metadata')) as {
+        metadata: { training: unknown };
+      };
+      expect(stored.metadata.training).toEqual(config);
+      await waitJob(jobId, (r) => r.status === 'running');
+      const second = await runCli(['retrain', 'rt-cli'], env);
+      expect(second.code).not.toBe(0);
+      expect(second.stderr).toContain(`A retraining job of rt-cli is already running (${jobId})`);
+
+      const status = await runCli(['retrain', 'status', jobId, '--json'], env);
+      expect(JSON.parse(status.stdout)).toMatchObject({
+        jobId,
+        model: 'rt-cli',
+        trigger: 'manual',
+        status: 'running',
+        backend: 'process',
+      });
+      expect((await runCli(['retrain', 'cancel', jobId], env)).code).toBe(0);
+      await waitJob(jobId, (r) => r.status === 'failed', 30_000);
+      const list = await runCli(['retrain', 'list', '--model', 'rt-cli', '--json'], env);
+      expect(JSON.parse(list.stdout)).toEqual([
+        expect.objectContaining({ jobId, status: 'failed', error: 'cancelled', candidate: null }),
+      ]);
+      const text = await runCli(['retrain', 'list', '--model', 'rt-cli'], env);
+      expect(text.stdout).toMatch(new RegExp(`${jobId}  rt-cli  manual +failed +- .*s\\n +cancelled`));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }, 90_000);
 });

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { Knex } from 'knex';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { InvalidInputError, UnknownModelError } from '../../registry/errors.js';
 import { startRetrain } from '../../retrain/start-retrain.js';
 import { parseTrainingConfig } from '../../retrain/training-config.js';
@@ -50,26 +52,66 @@ function jobLine(j: ReturnType<typeof jobJson>): string {
   return `${j.jobId}  ${j.model}  ${j.trigger.padEnd(11)} ${j.status.padEnd(11)} ${j.candidate ?? '-'}${figures}  ${j.seconds ?? '-'}s${j.error ? `\n    ${j.error}` : ''}`;
 }
 
+/** Reads, validates and stores a training configuration (as written: defaults apply when it is used). */
+async function saveTrainingConfig(knex: Knex, model: string, file: string) {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new InvalidInputError('--config', file, `cannot be read (${(err as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) as unknown;
+  } catch (err) {
+    throw new InvalidInputError('--config', file, `is not YAML or JSON (${(err as Error).message})`);
+  }
+  const config = parseTrainingConfig(raw, file);
+  const updated = await knex('models')
+    .where({ tenant_id: 'default', name: model })
+    .update({
+      metadata: knex.raw(`metadata || jsonb_build_object('training', ?::jsonb)`, [JSON.stringify(raw)]),
+    });
+  if (updated === 0) throw new UnknownModelError(model);
+  return config;
+}
+
 export function registerRetrain(program: Command): void {
   const retrain = program
     .command('retrain')
     .description('retrain a model: train, validate against the champion, register, roll out')
-    .argument('[model]', 'the model to retrain now')
+    .usage('MODEL [options] | <command>');
+
+  // `arena retrain MODEL …` is this default subcommand: options on `retrain` itself would be taken from
+  // anywhere on the line, also from `retrain list --json`, where they belong to the subcommand.
+  retrain
+    .command('start', { isDefault: true })
+    .description('start a retraining job now (the default: arena retrain MODEL)')
+    .argument('[model]', 'the model to retrain')
     .option('--trigger <trigger>', 'manual, schedule, drift or degradation', 'manual')
     .option('--reason <text>', 'why (kept with the job)')
     .option('--by <who>', 'who asks')
+    .option('--config <file>', 'set the training configuration first (as arena retrain configure)')
     .option('--wait', 'wait until the job ends (its rollout included)')
     .option('--json', 'machine-readable output')
     .action(
       async (
         model: string | undefined,
-        opts: { trigger: string; reason?: string; by?: string; wait?: boolean; json?: boolean },
+        opts: {
+          trigger: string;
+          reason?: string;
+          by?: string;
+          config?: string;
+          wait?: boolean;
+          json?: boolean;
+        },
       ) => {
         if (!model) {
           retrain.help();
           return;
         }
         const out = await withTemporal(async ({ client, knex, taskQueue }) => {
+          if (opts.config) await saveTrainingConfig(knex, model, opts.config);
           const started = await startRetrain(
             knex,
             { client, taskQueue },
@@ -81,14 +123,20 @@ export function registerRetrain(program: Command): void {
             },
           );
           if (!opts.wait) return started;
-          const view = (await client.workflow.getHandle(started.workflowId).result()) as { status: string };
-          return { ...started, status: view.status };
+          const view = (await client.workflow.getHandle(started.workflowId).result()) as {
+            status: string;
+            error: string | null;
+            candidate: string | null;
+          };
+          return { ...started, status: view.status, candidate: view.candidate, error: view.error };
         });
         emit(opts.json, out, () =>
-          [
-            `Retraining job ${out.jobId} started for ${model}.`,
-            `Follow it: arena retrain status ${out.jobId}`,
-          ].join('\n'),
+          'status' in out
+            ? `Retraining job ${out.jobId} of ${model} ended ${out.status}${out.candidate ? ` (candidate ${out.candidate})` : ''}${out.error ? `: ${out.error}` : ''}.`
+            : [
+                `Retraining job ${out.jobId} started for ${model}.`,
+                `Follow it: arena retrain status ${out.jobId}`,
+              ].join('\n'),
         );
       },
     );
@@ -99,23 +147,7 @@ export function registerRetrain(program: Command): void {
     .requiredOption('--config <file>', 'the training configuration')
     .option('--json', 'machine-readable output')
     .action(async (model: string, opts: { config: string; json?: boolean }) => {
-      let text: string;
-      try {
-        text = await readFile(opts.config, 'utf8');
-      } catch (err) {
-        throw new InvalidInputError('--config', opts.config, `cannot be read (${(err as Error).message})`);
-      }
-      const config = parseTrainingConfig(parseYaml(text) as unknown, opts.config);
-      await withKnex(async (knex) => {
-        const updated = await knex('models')
-          .where({ tenant_id: 'default', name: model })
-          .update({
-            metadata: knex.raw(`metadata || jsonb_build_object('training', ?::jsonb)`, [
-              JSON.stringify(parseYaml(text)),
-            ]),
-          });
-        if (updated === 0) throw new UnknownModelError(model);
-      });
+      const config = await withKnex((knex) => saveTrainingConfig(knex, model, opts.config));
       emit(
         opts.json,
         { model, training: config },
@@ -130,10 +162,10 @@ export function registerRetrain(program: Command): void {
     .option('--limit <n>', 'most recent first', '50')
     .option('--json', 'machine-readable output')
     .action(async (opts: { model?: string; limit: string; json?: boolean }) => {
+      const limit = z.coerce.number().int().min(1).max(10_000).safeParse(opts.limit);
+      if (!limit.success) throw new InvalidInputError('--limit', opts.limit, 'must be a whole number ≥ 1');
       const rows = await withKnex(async (knex) => {
-        const q = knex('retraining_jobs')
-          .orderBy('created_at', 'desc')
-          .limit(Number(opts.limit) || 50);
+        const q = knex('retraining_jobs').orderBy('created_at', 'desc').limit(limit.data);
         if (opts.model) void q.where({ model: opts.model });
         return ((await q) as JobRow[]).map(jobJson);
       });
@@ -142,6 +174,7 @@ export function registerRetrain(program: Command): void {
 
   retrain
     .command('status <jobId>')
+    .description('one job: trigger, status, candidate, validation figures, error, duration')
     .option('--json', 'machine-readable output')
     .action(async (jobId: string, opts: { json?: boolean }) => {
       const job = await withKnex(async (knex) => {
