@@ -23,10 +23,17 @@ export function seattleWeatherPath(): string {
   return join(dirname(entry), '..', 'data', 'seattle-weather.csv');
 }
 
+/** True for an ISO date YYYY-MM-DD that exists (Date.parse alone would accept 2015-02-30). */
+export function isCalendarDate(d: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) return false;
+  const t = Date.parse(`${d}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
+}
+
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'must be a real calendar date');
+  .refine(isCalendarDate, 'must be a real calendar date');
 const finite = z.coerce
   .number({ message: 'must be a finite number' })
   .refine(Number.isFinite, 'must be a finite number');
@@ -45,18 +52,23 @@ export class WeatherDataError extends Error {
 
 /** Strict parse: the header is checked, every row validated, dates sorted and unique. */
 export function parseWeatherCsv(text: string, source: string): WeatherDay[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines[0]?.trim() !== HEADER)
+  // Line numbers are those of the file, blank lines included, so an error points at the right line.
+  const lines = text
+    .split(/\r?\n/)
+    .map((content, i) => ({ content, lineNo: i + 1 }))
+    .filter((l) => l.content.trim() !== '');
+  const header = lines[0];
+  if (header?.content.trim() !== HEADER)
     throw new WeatherDataError(
-      `${source}:1: header must be "${HEADER}", got ${JSON.stringify(lines[0] ?? '')}`,
+      `${source}:${header?.lineNo ?? 1}: header must be "${HEADER}", got ${JSON.stringify(header?.content ?? '')}`,
     );
   const columns = HEADER.split(',');
-  const days: WeatherDay[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const cells = lines[i]!.split(',');
+  const rows: Array<{ day: WeatherDay; lineNo: number }> = [];
+  for (const { content, lineNo } of lines.slice(1)) {
+    const cells = content.split(',');
     if (cells.length !== columns.length)
       throw new WeatherDataError(
-        `${source}:${i + 1}: expected ${columns.length} columns, got ${cells.length}`,
+        `${source}:${lineNo}: expected ${columns.length} columns (${HEADER}), got ${cells.length}: ${JSON.stringify(content)}`,
       );
     const parsed = rowSchema.safeParse(Object.fromEntries(columns.map((c, k) => [c, cells[k]!.trim()])));
     if (!parsed.success) {
@@ -64,24 +76,31 @@ export function parseWeatherCsv(text: string, source: string): WeatherDay[] {
       const column = String(issue.path[0]);
       const value = cells[columns.indexOf(column)];
       throw new WeatherDataError(
-        `${source}:${i + 1}: column ${column}=${JSON.stringify(value)}: ${issue.message}`,
+        `${source}:${lineNo}: column ${column}=${JSON.stringify(value)}: ${issue.message}`,
       );
     }
     const r = parsed.data;
-    days.push({
-      date: r.date,
-      precipitation: r.precipitation,
-      tempMax: r.temp_max,
-      tempMin: r.temp_min,
-      wind: r.wind,
-      weather: r.weather,
+    rows.push({
+      day: {
+        date: r.date,
+        precipitation: r.precipitation,
+        tempMax: r.temp_max,
+        tempMin: r.temp_min,
+        wind: r.wind,
+        weather: r.weather,
+      },
+      lineNo,
     });
   }
-  days.sort((a, b) => a.date.localeCompare(b.date));
-  for (let i = 1; i < days.length; i++)
-    if (days[i]!.date === days[i - 1]!.date)
-      throw new WeatherDataError(`${source}: date ${days[i]!.date} appears twice`);
-  return days;
+  rows.sort((a, b) => a.day.date.localeCompare(b.day.date));
+  for (let i = 1; i < rows.length; i++)
+    if (rows[i]!.day.date === rows[i - 1]!.day.date) {
+      const [first, second] = [rows[i - 1]!.lineNo, rows[i]!.lineNo].sort((a, b) => a - b);
+      throw new WeatherDataError(
+        `${source}:${second}: column date=${JSON.stringify(rows[i]!.day.date)}: appears twice (also on line ${first})`,
+      );
+    }
+  return rows.map((r) => r.day);
 }
 
 export function loadWeather(path = seattleWeatherPath()): {

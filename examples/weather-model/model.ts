@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { sha256OfDays, sliceDays, type WeatherDay } from './data.js';
+import { isCalendarDate, sha256OfDays, sliceDays, type WeatherDay } from './data.js';
 import {
   FEATURE_SETS,
   featureVector,
@@ -173,6 +173,9 @@ export function trainWeatherModel(days: WeatherDay[], opts: TrainOptions): Weath
     throw new TrainingError(
       `featureSet=${JSON.stringify(opts.featureSet)}: use one of ${FEATURE_SETS.join(', ')}`,
     );
+  for (const key of ['trainFrom', 'trainTo', 'holdoutFrom', 'holdoutTo'] as const)
+    if (!isCalendarDate(opts[key]))
+      throw new TrainingError(`${key}=${JSON.stringify(opts[key])}: must be a real date YYYY-MM-DD`);
   if (opts.trainFrom > opts.trainTo)
     throw new TrainingError(`training window ${opts.trainFrom}..${opts.trainTo} ends before it starts`);
   if (opts.holdoutFrom > opts.holdoutTo)
@@ -182,6 +185,8 @@ export function trainWeatherModel(days: WeatherDay[], opts: TrainOptions): Weath
       `holdout ${opts.holdoutFrom}..${opts.holdoutTo} overlaps training ${opts.trainFrom}..${opts.trainTo}; a holdout must be unseen`,
     );
   const ridge = opts.ridge ?? 1;
+  if (!Number.isFinite(ridge) || ridge < 0)
+    throw new TrainingError(`ridge=${ridge}: must be a finite number ≥ 0`);
   const rows: Array<{ x: Record<string, number>; y: number; index: number }> = [];
   days.forEach((d, i) => {
     if (d.date < opts.trainFrom || d.date > opts.trainTo) return;

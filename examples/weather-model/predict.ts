@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { loadWeather } from './data.js';
+import { z } from 'zod';
+import { isCalendarDate, loadWeather } from './data.js';
 import { forecast, weatherModelArtifactSchema, type WeatherModelArtifact } from './model.js';
 
 /** Reads and validates an artifact; with a digest, refuses bytes that do not hash to it. */
@@ -19,7 +20,13 @@ export async function loadArtifact(path: string, expectedDigest?: string): Promi
         `artifact ${path}: sha256 ${actual} does not match the expected ${expectedDigest}; refusing to serve it`,
       );
   }
-  const parsed = weatherModelArtifactSchema.safeParse(JSON.parse(bytes.toString('utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new Error(`artifact ${path}: not JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const parsed = weatherModelArtifactSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(`artifact ${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
@@ -27,14 +34,35 @@ export async function loadArtifact(path: string, expectedDigest?: string): Promi
   return parsed.data;
 }
 
+const optionsSchema = z.object({
+  artifact: z.string().min(1, '--artifact is required'),
+  date: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, '--date must be a date YYYY-MM-DD')
+    .refine(isCalendarDate, '--date must be a real calendar date'),
+  data: z.string().optional(),
+  digest: z
+    .string()
+    .regex(
+      /^(sha256:)?[0-9a-f]{64}$/,
+      '--digest must be 64 lowercase hex digits, optionally prefixed sha256:',
+    )
+    .optional(),
+});
+
 async function main(): Promise<void> {
-  const o = new Command('predict')
+  const program = new Command('predict')
     .requiredOption('--artifact <file>')
     .requiredOption('--date <date>')
     .option('--data <csv>')
     .option('--digest <sha256>')
-    .parse(process.argv)
-    .opts<{ artifact: string; date: string; data?: string; digest?: string }>();
+    .parse(process.argv);
+  const parsed = optionsSchema.safeParse(program.opts());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${issue.message} (got ${JSON.stringify(program.opts()[String(issue.path[0])])})`);
+  }
+  const o = parsed.data;
   const artifact = await loadArtifact(o.artifact, o.digest);
   const { days } = loadWeather(o.data);
   const index = days.findIndex((d) => d.date === o.date);

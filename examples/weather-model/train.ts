@@ -9,16 +9,21 @@
  * Test hook: ARENA_EXAMPLE_TRAIN_FAULT=fail exits 1 after loading the data; =hang stops making progress
  * (so tests can exercise failed and hung training jobs with the real command).
  */
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
-import { loadWeather } from './data.js';
+import { isCalendarDate, loadWeather } from './data.js';
 import { FEATURE_SETS } from './features.js';
 import { trainWeatherModel } from './model.js';
 
-const date = (flag: string) => z.string().regex(/^\d{4}-\d{2}-\d{2}$/, `${flag} must be a date YYYY-MM-DD`);
+const date = (flag: string) =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, `${flag} must be a date YYYY-MM-DD`)
+    .refine(isCalendarDate, `${flag} must be a real calendar date`);
 const optionsSchema = z.object({
   model: z.string().min(1, '--model is required'),
   version: z.string().min(1, '--version is required'),
@@ -33,6 +38,15 @@ const optionsSchema = z.object({
   ridge: z.coerce.number().nonnegative('--ridge must be ≥ 0').optional(),
 });
 const faultSchema = z.enum(['fail', 'hang']).optional();
+
+/** The test hook, refused by name and value when misspelt rather than silently ignored. */
+function injectedFault(): 'fail' | 'hang' | undefined {
+  const raw = process.env.ARENA_EXAMPLE_TRAIN_FAULT;
+  const parsed = faultSchema.safeParse(raw || undefined);
+  if (!parsed.success)
+    throw new Error(`ARENA_EXAMPLE_TRAIN_FAULT must be fail or hang (got ${JSON.stringify(raw)})`);
+  return parsed.data;
+}
 
 const emit = (event: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -60,7 +74,7 @@ async function main(): Promise<void> {
     throw new Error(`${issue.message} (got ${JSON.stringify(program.opts()[key])})`);
   }
   const o = parsed.data;
-  const fault = faultSchema.parse(process.env.ARENA_EXAMPLE_TRAIN_FAULT || undefined);
+  const fault = injectedFault();
 
   emit({ event: 'progress', step: 'load', data: o.data ?? 'vega-datasets/data/seattle-weather.csv' });
   const { days, sha256 } = loadWeather(o.data);
@@ -88,7 +102,7 @@ async function main(): Promise<void> {
   emit({
     event: 'done',
     artifact: o.out,
-    digest: stored?.digest ?? (await import('node:crypto')).createHash('sha256').update(text).digest('hex'),
+    digest: stored?.digest ?? createHash('sha256').update(text).digest('hex'),
     ...(stored ? { uri: stored.uri } : {}),
     trainingDataSha256: artifact.trainingDataSha256,
     holdout: artifact.holdout,

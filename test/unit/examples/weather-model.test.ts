@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,7 @@ import {
   trainWeatherModel,
   weatherModelArtifactSchema,
 } from '../../../examples/weather-model/model.js';
+import { loadArtifact } from '../../../examples/weather-model/predict.js';
 
 const run = promisify(execFile);
 const { days } = loadWeather();
@@ -69,7 +70,17 @@ describe('the example weather forecaster', () => {
     expect(() => parseWeatherCsv('a,b\n', 'x.csv')).toThrow(/x\.csv:1: header must be/);
     expect(() =>
       parseWeatherCsv(`${header}\n2012-01-01,0,1,1,1,sun\n2012-01-01,0,1,1,1,sun\n`, 'x.csv'),
-    ).toThrow(/appears twice/);
+    ).toThrow('x.csv:3: column date="2012-01-01": appears twice (also on line 2)');
+    // Blank lines still count, so the number is the one an editor shows.
+    expect(() =>
+      parseWeatherCsv(`${header}\n\n2012-01-01,0,1,1,1,sun\n\n2012-01-02,0,1,x,1,sun\n`, 'x.csv'),
+    ).toThrow('x.csv:5: column temp_min="x"');
+    expect(() => parseWeatherCsv(`${header}\n2015-02-30,0,1,1,1,sun\n`, 'x.csv')).toThrow(
+      'x.csv:2: column date="2015-02-30": must be a real calendar date',
+    );
+    expect(() => parseWeatherCsv(`${header}\n2012-01-01,0,1,1\n`, 'x.csv')).toThrow(
+      /x\.csv:2: expected 6 columns .* got 4/,
+    );
   });
 
   it('never reads the forecast day itself (no leakage)', () => {
@@ -138,6 +149,33 @@ describe('the example weather forecaster', () => {
         ...HOLDOUT,
       }),
     ).toThrow(/has 20 usable days; at least 60/);
+    expect(() =>
+      trainWeatherModel(days, {
+        model: 'w',
+        version: '1',
+        featureSet: 'seasonal',
+        trainFrom: '2012-01-01',
+        trainTo: '2014-02-30',
+        ...HOLDOUT,
+      }),
+    ).toThrow('trainTo="2014-02-30": must be a real date');
+  });
+
+  it('loadArtifact validates the artifact and refuses one whose bytes do not match the digest', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'arena-artifact-'));
+    const path = join(dir, 'm.json');
+    const text = `${JSON.stringify(challenger())}\n`;
+    await writeFile(path, text);
+    const digest = createHash('sha256').update(text).digest('hex');
+    expect(await loadArtifact(path, `sha256:${digest}`)).toEqual(JSON.parse(text));
+    await writeFile(path, text.replace('"version":"1.1.0"', '"version":"6.6.6"'));
+    await expect(loadArtifact(path, digest)).rejects.toThrow(
+      `does not match the expected ${digest}; refusing to serve it`,
+    );
+    await writeFile(path, JSON.stringify({ ...challenger(), coefficients: 'none' }));
+    await expect(loadArtifact(path)).rejects.toThrow(`artifact ${path}: coefficients:`);
+    await writeFile(path, '{not json');
+    await expect(loadArtifact(path)).rejects.toThrow(`artifact ${path}: not JSON`);
   });
 
   it('train.ts runs as a child process: JSON-lines progress, an artifact in the store, clear failures', async () => {
@@ -188,5 +226,34 @@ describe('the example weather forecaster', () => {
       env: { ...process.env, ARENA_EXAMPLE_TRAIN_FAULT: 'fail' },
     }).catch((e: { code: number; stderr: string }) => e);
     expect((failed as { stderr: string }).stderr).toContain('injected training failure');
+
+    const predicted = await run('npx', [
+      'tsx',
+      'examples/weather-model/predict.ts',
+      '--artifact',
+      join(dir, 'm.json'),
+      '--date',
+      '2015-06-01',
+      '--digest',
+      done.digest!,
+    ]);
+    const i = days.findIndex((d) => d.date === '2015-06-01');
+    expect(JSON.parse(predicted.stdout)).toEqual({
+      date: '2015-06-01',
+      forecast: forecast(challenger(), days, i),
+      actual: days[i]!.tempMax,
+    });
+    const badDate = await run('npx', [
+      'tsx',
+      'examples/weather-model/predict.ts',
+      '--artifact',
+      join(dir, 'm.json'),
+      '--date',
+      '2015-02-30',
+    ]).catch((e: { code: number; stderr: string }) => e);
+    expect(badDate).toMatchObject({ code: 1 });
+    expect((badDate as { stderr: string }).stderr).toContain(
+      '--date must be a real calendar date (got "2015-02-30")',
+    );
   }, 60_000);
 });
