@@ -154,17 +154,26 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
     };
   };
 
+  // Not carried across continue-as-new: a new run starts with no search attributes of its own to compare.
+  let upsertedSearchKey: string | undefined;
   const showProgress = (): void => {
     const st = status();
     const stageLabel = st.stage
       ? `${st.stage.index + 1}/${policy.stages.length} ${st.stage.mode}${st.stage.mode === 'canary' ? ` ${st.stage.weightBp / 100}%` : ''}`
       : '-';
-    upsertSearchAttributes([
-      { key: SA_MODEL, value: input.model },
-      { key: SA_VERSION, value: input.challenger },
-      { key: SA_STATE, value: m.state },
-      { key: SA_STAGE, value: stageLabel },
-    ]);
+    // An upsert is a history event and a visibility write on the server; done on every analysis of a
+    // thousand rollouts it was a large share of the server's work, yet the values change only at
+    // transitions. Histories recorded before the patch upserted every time and replay that way.
+    const searchKey = `${m.state}\u0000${stageLabel}`;
+    if (searchKey !== upsertedSearchKey || !patched('search-attributes-on-change')) {
+      upsertedSearchKey = searchKey;
+      upsertSearchAttributes([
+        { key: SA_MODEL, value: input.model },
+        { key: SA_VERSION, value: input.challenger },
+        { key: SA_STATE, value: m.state },
+        { key: SA_STAGE, value: stageLabel },
+      ]);
+    }
     const a = m.lastAnalysis;
     setCurrentDetails(
       [

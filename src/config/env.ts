@@ -33,6 +33,13 @@ const envSchema = z.object({
   ARENA_ROLLUP_BUCKET_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** YAML/JSON file listing the webhook sinks alerts are sent to (see docs/alerts-and-notifications.md). */
   ARENA_NOTIFY_CONFIG: z.string().min(1).optional(),
+  /**
+   * Workflow tasks one worker runs at once. A rollout's workflow task stays open while its local analysis
+   * reads Postgres, so this bounds analyses in flight (see docs/operations.md, "Sizing a worker").
+   */
+  ARENA_WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(10_000).default(200),
+  /** Local activities (the per-interval analyses) one worker runs at once. */
+  ARENA_WORKER_LOCAL_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).default(200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -36,6 +36,8 @@ export interface WorkerProcessOptions {
   /** Rollup bucket width the worker's analyses assume (1 s for stages of seconds). */
   rollupBucketSeconds?: number;
   env?: Record<string, string>;
+  /** Extra node flags, e.g. ['--cpu-prof'] to profile the worker (NODE_OPTIONS refuses those). */
+  nodeArgs?: string[];
   readyTimeoutMs?: number;
 }
 
@@ -52,7 +54,15 @@ function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined
 export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess {
   const child: ChildProcessWithoutNullStreams = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--task-queue', options.taskQueue],
+    [
+      ...(options.nodeArgs ?? []),
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'worker',
+      '--task-queue',
+      options.taskQueue,
+    ],
     {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -26,9 +26,19 @@ export function registerWorker(program: Command): void {
         knex,
         log,
         rollupBucketMs: env.ARENA_ROLLUP_BUCKET_SECONDS * 1000,
+        slots: {
+          workflowTasks: env.ARENA_WORKER_WORKFLOW_TASK_SLOTS,
+          localActivities: env.ARENA_WORKER_LOCAL_ACTIVITY_SLOTS,
+        },
       });
       log.info(
-        { address: target.address, namespace: target.namespace, taskQueue },
+        {
+          address: target.address,
+          namespace: target.namespace,
+          taskQueue,
+          workflowTaskSlots: env.ARENA_WORKER_WORKFLOW_TASK_SLOTS,
+          localActivitySlots: env.ARENA_WORKER_LOCAL_ACTIVITY_SLOTS,
+        },
         'worker started; Ctrl-C to stop',
       );
       // Worker.run() resolves after SIGINT/SIGTERM once in-flight tasks finish (the SDK installs the handlers).

@@ -16,6 +16,20 @@ describe('loadEnv', () => {
     expect(load).toThrow('ARENA_TEMPORAL_PORT="99999"');
   });
 
+  it('sizes the worker from ARENA_WORKER_*_SLOTS and refuses nonsense', () => {
+    expect(loadEnv({})).toMatchObject({
+      ARENA_WORKER_WORKFLOW_TASK_SLOTS: 200,
+      ARENA_WORKER_LOCAL_ACTIVITY_SLOTS: 200,
+    });
+    expect(loadEnv({ ARENA_WORKER_WORKFLOW_TASK_SLOTS: '64' }).ARENA_WORKER_WORKFLOW_TASK_SLOTS).toBe(64);
+    expect(() => loadEnv({ ARENA_WORKER_WORKFLOW_TASK_SLOTS: '1' })).toThrow(
+      'ARENA_WORKER_WORKFLOW_TASK_SLOTS="1"',
+    );
+    expect(() => loadEnv({ ARENA_WORKER_LOCAL_ACTIVITY_SLOTS: 'lots' })).toThrow(
+      'ARENA_WORKER_LOCAL_ACTIVITY_SLOTS="lots"',
+    );
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadEnv({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
   });
