@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import getPort from 'get-port';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { readVersionMetrics } from '../src/analysis/rollup-reader.js';
-import { buildGateway } from '../src/gateway/server.js';
-import { TokenStore } from '../src/gateway/tokens.js';
 import { createRecorder } from '../src/ingest/recorder.js';
 import { registerVersion } from '../src/registry/registry.js';
 import { createBenchDatabase, type BenchDatabase } from './bench-database.js';
@@ -90,6 +89,57 @@ async function perRowInsert(pool: pg.Pool, table: string, start: number, n: numb
     );
   }
   return n / ((performance.now() - t0) / 1000);
+}
+
+/** `arena gateway` in a child process on a free port; resolves once /healthz answers. */
+async function startGatewayProcess(
+  databaseUrl: string,
+  tokens: Array<{ token: string; name: string; tenant: string; roles: string[] }>,
+): Promise<{ base: string; stop(): Promise<void> }> {
+  const port = await getPort({ host: '127.0.0.1' });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'gateway', '--port', String(port)],
+    {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        ARENA_GATEWAY_TOKENS: JSON.stringify(tokens),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let stderr = '';
+  proc.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
+  });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`arena gateway exited with ${proc.exitCode}:\n${stderr}`);
+    const ok = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`arena gateway did not answer /healthz within 60 s:\n${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    base,
+    async stop() {
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /**
@@ -202,13 +252,13 @@ export async function runIngestBench(): Promise<BenchResult[]> {
       ),
     );
 
-    // 2. The gateway over loopback HTTP, load from a second process, batches of 500.
+    // 2. The gateway over loopback HTTP, load from a second process, batches of 500. The gateway runs as
+    // `arena gateway` in a process of its own, as it is deployed.
     const token = 'bench-ingest-token-0123456789';
-    const app = await buildGateway({
-      databaseUrl: db.url,
-      tokens: new TokenStore([{ token, name: 'bench', tenant: 'default', roles: ['ingest'] }]),
-    });
-    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const gateway = await startGatewayProcess(db.url, [
+      { token, name: 'bench', tenant: 'default', roles: ['ingest'] },
+    ]);
+    const base = gateway.base;
     await settle(db);
     try {
       const batched = await child('./gateway-load-child.ts', [
@@ -238,7 +288,7 @@ export async function runIngestBench(): Promise<BenchResult[]> {
         ),
       );
     } finally {
-      await app.close();
+      await gateway.stop();
     }
 
     // 3. Peak RSS of a recorder process ingesting the rest up to TOTAL_N as fast as it can.
