@@ -193,16 +193,11 @@ function summarise(gate: GateResult): string {
  * The analysis a rollout runs every interval: figures from rollups only (cost independent of traffic),
  * compared within each stage and combined across stages by inverse-variance weights, judged by the
  * sequential gate (src/stats/gate.ts). Guardrails on metrics nobody records are skipped and said so.
- * Idempotent: the verdict of (rollout, seq) is stored once and returned again on a retry.
+ * Idempotent: the verdict of (rollout, seq) is stored once, and a retry returns the stored one.
  */
 export function analysisActivities({ knex, rollupBucketMs }: ActivityDeps) {
   return {
     async analyzeRollout(input: AnalyzeInput): Promise<AnalysisVerdict> {
-      const stored = await knex('analyses')
-        .where({ rollout_id: input.rolloutId, seq: input.seq })
-        .first('result');
-      if (stored) return stored.result as AnalysisVerdict;
-
       const periods =
         input.mode === 'watch' && input.policy.watch.holdback === 0
           ? [await selfBaselinePeriod(knex, rollupBucketMs, input)]
@@ -255,7 +250,9 @@ export function analysisActivities({ knex, rollupBucketMs }: ActivityDeps) {
           : undefined,
         details: gate,
       };
-      await knex('analyses')
+      // Idempotent without a read first (a round trip per analysis, thousands a minute with many rollouts):
+      // a retry whose verdict is already stored gets that one back, so the workflow sees what was recorded.
+      const inserted = await knex('analyses')
         .insert({
           tenant_id: input.tenantId,
           rollout_id: input.rolloutId,
@@ -265,8 +262,13 @@ export function analysisActivities({ knex, rollupBucketMs }: ActivityDeps) {
           result: JSON.stringify(verdict),
         })
         .onConflict(['rollout_id', 'seq'])
-        .ignore();
-      return verdict;
+        .ignore()
+        .returning('seq');
+      if (inserted.length > 0) return verdict;
+      const stored = await knex('analyses')
+        .where({ rollout_id: input.rolloutId, seq: input.seq })
+        .first('result');
+      return stored.result as AnalysisVerdict;
     },
   };
 }
