@@ -57,8 +57,25 @@ export async function createRetrainJob(knex: Knex, req: RetrainRequest): Promise
     if (existing) return;
     const active = (await trx('retraining_jobs')
       .where({ tenant_id: tenantId, model: req.model })
-      .whereIn('status', ['pending', 'running', 'validation'])
-      .first('id')) as { id: string } | undefined;
+      .whereIn('status', ['pending', 'running', 'validation', 'deploying'])
+      .orderBy('created_at', 'desc')
+      .first('id', 'status', 'candidate_version')) as
+      { id: string; status: string; candidate_version: string | null } | undefined;
+    // A job that is deploying holds the model's one active rollout: a second candidate trained now could not
+    // start its own rollout, so the job would fail after its whole training run. Refuse it up front instead.
+    if (active?.status === 'deploying') {
+      const rollout = (await trx('rollouts')
+        .where({ tenant_id: tenantId, model: req.model, challenger: active.candidate_version ?? '' })
+        .orderBy('created_at', 'desc')
+        .first('id')) as { id: string } | undefined;
+      const ref = rollout?.id ?? 'ROLLOUT';
+      throw new UserFacingError(
+        `A retraining job of ${req.model} (${active.id}) is deploying candidate ${active.candidate_version ?? '?'}` +
+          (rollout ? ` through rollout ${rollout.id}` : ''),
+        `A model has one active rollout at a time: wait for it (arena rollout status ${ref}) or end it ` +
+          `(arena rollout abort ${ref} --by YOU --reason TEXT), then retrain.`,
+      );
+    }
     if (active)
       throw new UserFacingError(
         `A retraining job of ${req.model} is already running (${active.id})`,
