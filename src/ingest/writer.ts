@@ -39,11 +39,16 @@ async function beginAs(
   tenantId: string,
   enforceTenant: boolean | undefined,
 ): Promise<void> {
-  await client.query('begin');
-  if (enforceTenant) {
-    await client.query(`set local role ${TENANT_ROLE}`);
-    await client.query(`select set_config('arena.tenant_id', $1, true)`, [tenantId]);
+  if (!enforceTenant) {
+    await client.query('begin');
+    return;
   }
+  // One round trip instead of three: every batch through the gateway starts this way, and each round trip
+  // wakes a Postgres backend. Without parameters a query may hold several statements; the tenant id is
+  // quoted by the driver.
+  await client.query(
+    `begin; set local role ${TENANT_ROLE}; select set_config('arena.tenant_id', ${client.escapeLiteral(tenantId)}, true)`,
+  );
 }
 
 export interface WriteResult {
@@ -236,6 +241,25 @@ async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; release
   };
 }
 
+/** Staging tables known to exist on a pooled connection (a destroyed connection takes its entry along). */
+const stagingTables = new WeakMap<pg.PoolClient, Set<string>>();
+/** A staging table created in the current transaction: known to exist only if that transaction commits. */
+const pendingStaging = new WeakMap<pg.PoolClient, string>();
+
+async function commit(client: pg.PoolClient): Promise<void> {
+  await client.query('commit');
+  const created = pendingStaging.get(client);
+  if (created) {
+    pendingStaging.delete(client);
+    (stagingTables.get(client) ?? stagingTables.set(client, new Set()).get(client)!).add(created);
+  }
+}
+
+async function rollback(client: pg.PoolClient): Promise<void> {
+  pendingStaging.delete(client);
+  await client.query('rollback');
+}
+
 /** COPY into a temporary table, then INSERT … ON CONFLICT DO NOTHING: returns the records actually stored. */
 async function insertViaStaging(
   client: pg.PoolClient,
@@ -247,9 +271,14 @@ async function insertViaStaging(
   // writes that showed in the gateway's throughput). One per role: a table the owner created is not the
   // tenant role's to use, and a pool may serve both.
   const staging = asTenant ? 'arena_staging_tenant' : 'arena_staging_owner';
-  await client.query(
-    `create temp table if not exists ${staging} (like predictions including defaults) on commit delete rows`,
-  );
+  // Asked once per connection: `if not exists` still costs a round trip per batch. A connection's table is
+  // only known to exist once the transaction that created it has committed (see writePredictions).
+  if (!stagingTables.get(client)?.has(staging)) {
+    await client.query(
+      `create temp table if not exists ${staging} (like predictions including defaults) on commit delete rows`,
+    );
+    pendingStaging.set(client, staging);
+  }
   await copyInto(client, staging, predictionCsv(tenantId, batch));
   const { rows } = await client.query<{
     model: string;
@@ -301,7 +330,7 @@ export async function writePredictions(
       } catch (err) {
         acc = undefined;
         if ((err as { code?: string }).code !== '23505') throw err;
-        await client.query('rollback');
+        await rollback(client);
         await beginAs(client, tenantId, enforceTenant);
       }
     }
@@ -333,14 +362,14 @@ export async function writePredictions(
     );
     const deltas = acc.entries();
     await upsertRollups(client, tenantId, deltas);
-    await client.query('commit');
+    await commit(client);
     return {
       inserted: inserted.length,
       duplicates: batch.length - inserted.length,
       rollupRows: deltas.length,
     };
   } catch (err) {
-    await client.query('rollback').catch(() => undefined);
+    await rollback(client).catch(() => undefined);
     release(err);
     throw err;
   } finally {
@@ -389,10 +418,10 @@ export async function writeFeedback(
     );
     const deltas = acc.entries();
     await upsertRollups(client, tenantId, deltas);
-    await client.query('commit');
+    await commit(client);
     return { inserted: rows.length, duplicates: batch.length - rows.length, rollupRows: deltas.length };
   } catch (err) {
-    await client.query('rollback').catch(() => undefined);
+    await rollback(client).catch(() => undefined);
     release(err);
     throw err;
   } finally {

@@ -340,6 +340,40 @@ describe('recorder and incremental rollups on real Postgres', () => {
     }
   });
 
+  it('a tenant write Postgres refuses after staging does not break the writes after it', async () => {
+    // One connection at a time: the first write's staging table was rolled back with it, and the writes
+    // after it must not count on that table (the failed connection is replaced; see checkOut in writer.ts).
+    const single = new pg.Pool({ connectionString: db.url, max: 1 });
+    try {
+      await registerVersion(db.knex, { tenantId: 'stg', model: 'demand', version: '1.0.0', actor: 't' });
+      const record = (requestId: string, latencyMs: number): Prediction => {
+        const p = parsePrediction(
+          { requestId, model: 'demand', version: '1.0.0', prediction: 3, at: '2026-10-08T00:00:00Z' },
+          0,
+        );
+        if (!('requestId' in p)) throw new Error(p.reason);
+        return { ...p, latencyMs };
+      };
+      const options = { bucketMs: 60_000, enforceTenant: true };
+      // Past validation on purpose: Postgres' own check refuses the row during the insert from staging.
+      await expect(writePredictions(single, 'stg', [record('stg-bad', -1)], options)).rejects.toMatchObject({
+        code: '23514',
+      });
+      expect(await writePredictions(single, 'stg', [record('stg-1', 5)], options)).toMatchObject({
+        inserted: 1,
+      });
+      expect(await writePredictions(single, 'stg', [record('stg-2', 5)], options)).toMatchObject({
+        inserted: 1,
+      });
+      expect(await db.knex('predictions').where({ tenant_id: 'stg' }).pluck('request_id')).toEqual([
+        'stg-1',
+        'stg-2',
+      ]);
+    } finally {
+      await single.end();
+    }
+  });
+
   it('writes under row-level security as the tenant when enforceTenant is set', async () => {
     await registerVersion(db.knex, { tenantId: 'acme', model: 'demand', version: '1.0.0', actor: 't' });
     const recorder = createRecorder({ pool, tenantId: 'acme', enforceTenant: true, flushIntervalMs: 5 });
