@@ -27,7 +27,7 @@ export interface CreateWorkerOptions {
    * Concurrency slots. The SDK's defaults (40 workflow tasks) capped a worker at about 40 ÷ task latency:
    * a rollout's task stays open while its local analysis runs, and with a thousand rollouts on two cores
    * that latency reached 200 ms, so analyses queued for seconds (bench: rollouts, lag p99 12–13 s with 40
-   * slots, 1.4–2.8 s with 200 in five runs of six; docs/operations.md). Defaults:
+   * slots, 1.4–2.8 s with 200 in six runs of seven; docs/operations.md). Defaults:
    * ARENA_WORKER_WORKFLOW_TASK_SLOTS and ARENA_WORKER_LOCAL_ACTIVITY_SLOTS.
    */
   slots?: { workflowTasks?: number; localActivities?: number };
