@@ -129,36 +129,18 @@ describe('the example weather forecaster', () => {
   });
 
   it('refuses a holdout that overlaps the training window, and too little data', () => {
-    expect(() =>
+    const trainUntil = (trainTo: string) => () =>
       trainWeatherModel(days, {
         model: 'w',
         version: '1',
         featureSet: 'seasonal',
         trainFrom: '2012-01-01',
-        trainTo: '2015-06-30',
+        trainTo,
         ...HOLDOUT,
-      }),
-    ).toThrow(/overlaps training/);
-    expect(() =>
-      trainWeatherModel(days, {
-        model: 'w',
-        version: '1',
-        featureSet: 'seasonal',
-        trainFrom: '2012-01-01',
-        trainTo: '2012-01-20',
-        ...HOLDOUT,
-      }),
-    ).toThrow(/has 20 usable days; at least 60/);
-    expect(() =>
-      trainWeatherModel(days, {
-        model: 'w',
-        version: '1',
-        featureSet: 'seasonal',
-        trainFrom: '2012-01-01',
-        trainTo: '2014-02-30',
-        ...HOLDOUT,
-      }),
-    ).toThrow('trainTo="2014-02-30": must be a real date');
+      });
+    expect(trainUntil('2015-06-30')).toThrow(/overlaps training/);
+    expect(trainUntil('2012-01-20')).toThrow(/has 20 usable days; at least 60/);
+    expect(trainUntil('2014-02-30')).toThrow('trainTo="2014-02-30": must be a real date');
   });
 
   it('loadArtifact validates the artifact and refuses one whose bytes do not match the digest', async () => {
