@@ -15,6 +15,7 @@ import {
   type SrmInput,
 } from '../src/stats/gate.js';
 import type { ActivityDeps } from './deps.js';
+import { createStageWatch } from './stage-watch.js';
 
 export interface AnalysisWindow {
   /** Stage index; `policy.stages.length` for the post-promotion watch window. */
@@ -195,80 +196,82 @@ function summarise(gate: GateResult): string {
  * sequential gate (src/stats/gate.ts). Guardrails on metrics nobody records are skipped and said so.
  * Idempotent: the verdict of (rollout, seq) is stored once, and a retry returns the stored one.
  */
-export function analysisActivities({ knex, rollupBucketMs }: ActivityDeps) {
-  return {
-    async analyzeRollout(input: AnalyzeInput): Promise<AnalysisVerdict> {
-      const periods =
-        input.mode === 'watch' && input.policy.watch.holdback === 0
-          ? [await selfBaselinePeriod(knex, rollupBucketMs, input)]
-          : await Promise.all(input.windows.map((w) => readPeriod(knex, rollupBucketMs, input, w)));
-      const { metrics, srm, recorded } = buildEvidence(periods, input.policy);
+export function analysisActivities({ knex, rollupBucketMs, clock }: ActivityDeps) {
+  async function analyzeRollout(input: AnalyzeInput): Promise<AnalysisVerdict> {
+    const periods =
+      input.mode === 'watch' && input.policy.watch.holdback === 0
+        ? [await selfBaselinePeriod(knex, rollupBucketMs, input)]
+        : await Promise.all(input.windows.map((w) => readPeriod(knex, rollupBucketMs, input, w)));
+    const { metrics, srm, recorded } = buildEvidence(periods, input.policy);
 
-      const skipped: string[] = [];
-      const guardrails: GatePolicy['guardrails'] = input.policy.guardrails
-        .filter((g: Guardrail) => {
-          if (recorded.has(g.metric)) return true;
-          skipped.push(g.metric);
-          return false;
-        })
-        .map((g) => ({ ...g, metric: g.quantile !== undefined ? `${g.metric}@q${g.quantile}` : g.metric }));
-      const primaryMetric =
-        input.mode === 'watch'
-          ? input.policy.primaryMetric.map((p) => ({
-              ...p,
-              minImprovement: 0,
-              rollbackRelativeDegradation: input.policy.watch.rollbackOnRelativeDegradation,
-            }))
-          : input.policy.primaryMetric;
-      const gate: GateResult = evaluateGate(
-        { metrics, ...(srm.length ? { srm } : {}) },
-        { primaryMetric, guardrails, analysis: input.policy.analysis },
-      );
-      const first = gate.metrics[0];
-      const n = (side: 'champion' | 'challenger'): number =>
-        periods.reduce((sum, p) => sum + (p[side].figures.error?.summary.n ?? 0), 0);
-      const verdict: AnalysisVerdict = {
+    const skipped: string[] = [];
+    const guardrails: GatePolicy['guardrails'] = input.policy.guardrails
+      .filter((g: Guardrail) => {
+        if (recorded.has(g.metric)) return true;
+        skipped.push(g.metric);
+        return false;
+      })
+      .map((g) => ({ ...g, metric: g.quantile !== undefined ? `${g.metric}@q${g.quantile}` : g.metric }));
+    const primaryMetric =
+      input.mode === 'watch'
+        ? input.policy.primaryMetric.map((p) => ({
+            ...p,
+            minImprovement: 0,
+            rollbackRelativeDegradation: input.policy.watch.rollbackOnRelativeDegradation,
+          }))
+        : input.policy.primaryMetric;
+    const gate: GateResult = evaluateGate(
+      { metrics, ...(srm.length ? { srm } : {}) },
+      { primaryMetric, guardrails, analysis: input.policy.analysis },
+    );
+    const first = gate.metrics[0];
+    const n = (side: 'champion' | 'challenger'): number =>
+      periods.reduce((sum, p) => sum + (p[side].figures.error?.summary.n ?? 0), 0);
+    const verdict: AnalysisVerdict = {
+      seq: input.seq,
+      at: new Date().toISOString(),
+      stageIndex: input.stageIndex,
+      mode: input.mode,
+      decision: gate.decision,
+      action: gate.action,
+      reasons: [
+        ...gate.reasons,
+        ...(skipped.length ? [`not recorded, so not checked: ${skipped.join(', ')}`] : []),
+      ],
+      summary: summarise(gate),
+      samples: { champion: n('champion'), challenger: n('challenger') },
+      primary: first
+        ? {
+            metric: first.metric,
+            estimate: first.improvement.estimate,
+            ci: first.improvement.interval,
+            pValue: first.pValue,
+          }
+        : undefined,
+      details: gate,
+    };
+    // Idempotent without a read first (a round trip per analysis, thousands a minute with many rollouts):
+    // a retry whose verdict is already stored gets that one back, so the workflow sees what was recorded.
+    const inserted = await knex('analyses')
+      .insert({
+        tenant_id: input.tenantId,
+        rollout_id: input.rolloutId,
         seq: input.seq,
-        at: new Date().toISOString(),
-        stageIndex: input.stageIndex,
-        mode: input.mode,
-        decision: gate.decision,
-        action: gate.action,
-        reasons: [
-          ...gate.reasons,
-          ...(skipped.length ? [`not recorded, so not checked: ${skipped.join(', ')}`] : []),
-        ],
-        summary: summarise(gate),
-        samples: { champion: n('champion'), challenger: n('challenger') },
-        primary: first
-          ? {
-              metric: first.metric,
-              estimate: first.improvement.estimate,
-              ci: first.improvement.interval,
-              pValue: first.pValue,
-            }
-          : undefined,
-        details: gate,
-      };
-      // Idempotent without a read first (a round trip per analysis, thousands a minute with many rollouts):
-      // a retry whose verdict is already stored gets that one back, so the workflow sees what was recorded.
-      const inserted = await knex('analyses')
-        .insert({
-          tenant_id: input.tenantId,
-          rollout_id: input.rolloutId,
-          seq: input.seq,
-          stage_index: input.stageIndex,
-          decision: verdict.decision,
-          result: JSON.stringify(verdict),
-        })
-        .onConflict(['rollout_id', 'seq'])
-        .ignore()
-        .returning('seq');
-      if (inserted.length > 0) return verdict;
-      const stored = await knex('analyses')
-        .where({ rollout_id: input.rolloutId, seq: input.seq })
-        .first('result');
-      return stored.result as AnalysisVerdict;
-    },
+        stage_index: input.stageIndex,
+        decision: verdict.decision,
+        result: JSON.stringify(verdict),
+      })
+      .onConflict(['rollout_id', 'seq'])
+      .ignore()
+      .returning('seq');
+    if (inserted.length > 0) return verdict;
+    const stored = await knex('analyses')
+      .where({ rollout_id: input.rolloutId, seq: input.seq })
+      .first('result');
+    return stored.result as AnalysisVerdict;
+  }
+  return {
+    analyzeRollout,
+    watchStage: createStageWatch({ analyze: analyzeRollout, now: () => clock().getTime() }),
   };
 }

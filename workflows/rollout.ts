@@ -1,11 +1,14 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import {
+  ActivityCancellationType,
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
   continueAsNew,
   defineQuery,
   defineUpdate,
+  isCancellation,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -15,6 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import type { WatchWindow } from '../activities/stage-watch.js';
 import { raiseAndNotify } from './alerting.js';
 import type {
   ActorInput,
@@ -60,6 +64,20 @@ const localActs = proxyLocalActivities<Pick<Activities, 'analyzeRollout'>>({
     nonRetryableErrorTypes: BAD_DATA,
   },
 });
+
+/**
+ * Histories from before 'stage-watcher' ran one timer and one local analysis per interval; since then a
+ * watching activity loops through the intervals and hands a verdict back only when the workflow has
+ * something to do (activities/stage-watch.ts), or at least this often so the workflow's own status and
+ * the Web UI's details stay current. Between hand-backs the freshest analysis is in the analyses table
+ * (ArenaClient.status merges it) and in the pending activity's heartbeat.
+ */
+const WATCH_HANDBACK_MS = 60_000;
+/**
+ * A dead worker's watch is retried after this long; heartbeats are sent at most every 0.8 × this, so it is
+ * also how long a cancelled watch can take to learn it was cancelled (it only analyses meanwhile).
+ */
+const WATCH_HEARTBEAT_TIMEOUT_MS = 20_000;
 
 export const approveUpdate = defineUpdate<RolloutStatus, [ApproveInput]>('approve');
 export const rejectUpdate = defineUpdate<RolloutStatus, [ActorInput]>('reject');
@@ -421,6 +439,73 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
     return verdict;
   };
 
+  /**
+   * Analyses every interval until the watch hands a verdict back (see WATCH_HANDBACK_MS), or returns null
+   * as soon as `stop()` holds (pause, abort, promote-now): the watch is then cancelled without waiting for
+   * it, and the seqs reserved for it are skipped, so a late analysis of the cancelled watch can never
+   * collide with a later one.
+   */
+  const watch = async (
+    mode: AnalysisVerdict['mode'],
+    windows: WatchWindow[],
+    deadline: number,
+    stop: () => boolean,
+  ): Promise<AnalysisVerdict | null> => {
+    const interval = policy.analysis.interval;
+    const maxAnalyses = Math.max(1, Math.floor(WATCH_HANDBACK_MS / interval));
+    const firstSeq = m.analysisSeq + 1;
+    const { watchStage } = proxyActivities<Pick<Activities, 'watchStage'>>({
+      startToCloseTimeout: maxAnalyses * interval + 5 * 60_000,
+      heartbeatTimeout: WATCH_HEARTBEAT_TIMEOUT_MS,
+      cancellationType: ActivityCancellationType.TRY_CANCEL,
+      retry: {
+        initialInterval: '500 milliseconds',
+        backoffCoefficient: 2,
+        maximumInterval: '30 seconds',
+        nonRetryableErrorTypes: BAD_DATA,
+      },
+    });
+    const watching = new CancellationScope();
+    const stopping = new CancellationScope();
+    const result = watching.run(() =>
+      watchStage({
+        tenantId: input.tenantId,
+        rolloutId,
+        stageIndex: m.stageIndex,
+        mode,
+        model: input.model,
+        champion: mode === 'watch' ? m.previousChampion : input.champion,
+        challenger: input.challenger,
+        windows,
+        policy,
+        firstSeq,
+        maxAnalyses,
+        intervalMs: interval,
+        deadline,
+        lastDecision: m.lastAnalysis?.decision ?? null,
+      }),
+    );
+    const stopped = stopping.run(() => condition(stop));
+    try {
+      const first = await Promise.race([result, stopped.then(() => null)]);
+      if (first === null) {
+        watching.cancel();
+        await result.catch((err: unknown) => {
+          if (!isCancellation(err)) throw err;
+        });
+        m.analysisSeq = firstSeq + maxAnalyses - 1;
+        return null;
+      }
+      m.analysisSeq = first.verdict.seq;
+      m.lastAnalysis = first.verdict;
+      showProgress();
+      return first.verdict;
+    } finally {
+      stopping.cancel();
+      stopped.catch(() => undefined);
+    }
+  };
+
   const rollBack = async (
     finalState: 'rolled_back' | 'aborted',
     actor: string,
@@ -578,19 +663,46 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
       }
       for (;;) {
         const deadline = m.stageStartedAt + stage.duration + m.extensionMs;
-        await condition(
-          () => interrupted() || m.paused,
-          Math.max(1, Math.min(policy.analysis.interval, deadline - Date.now())),
-        );
-        if (m.abort) return rollBack('aborted', m.abort.by, m.abort.reason ?? 'aborted');
-        if (m.promoteNow) break;
-        if (m.paused) {
-          await condition(() => !m.paused || interrupted());
-          continue;
+        let verdict: AnalysisVerdict;
+        if (patched('stage-watcher')) {
+          const watched =
+            interrupted() || m.paused
+              ? null
+              : await watch(
+                  stage.mode,
+                  [
+                    {
+                      index: m.stageIndex,
+                      from: new Date(m.stageStartedAt).toISOString(),
+                      to: null,
+                      mode: stage.mode,
+                    },
+                  ],
+                  deadline,
+                  () => interrupted() || m.paused,
+                );
+          if (m.abort) return rollBack('aborted', m.abort.by, m.abort.reason ?? 'aborted');
+          if (m.promoteNow) break;
+          if (m.paused || !watched) {
+            await condition(() => !m.paused || interrupted());
+            continue;
+          }
+          verdict = watched;
+        } else {
+          await condition(
+            () => interrupted() || m.paused,
+            Math.max(1, Math.min(policy.analysis.interval, deadline - Date.now())),
+          );
+          if (m.abort) return rollBack('aborted', m.abort.by, m.abort.reason ?? 'aborted');
+          if (m.promoteNow) break;
+          if (m.paused) {
+            await condition(() => !m.paused || interrupted());
+            continue;
+          }
+          verdict = await analyse(stage.mode, [
+            { index: m.stageIndex, from: m.stageStartedAt, to: Date.now() },
+          ]);
         }
-        const verdict = await analyse(stage.mode, [
-          { index: m.stageIndex, from: m.stageStartedAt, to: Date.now() },
-        ]);
         if (verdict.decision === 'fail')
           return rollBack('rolled_back', 'arena', verdict.summary || 'the gate failed');
         if (verdict.decision === 'invalid') {
@@ -719,22 +831,57 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
 
   if (m.phase === 'watching') {
     while (m.watchStartedAt !== null && Date.now() < m.watchStartedAt + policy.watch.duration) {
-      await condition(
-        () => m.paused,
-        Math.max(
-          1,
-          Math.min(policy.analysis.interval, m.watchStartedAt + policy.watch.duration - Date.now()),
-        ),
-      );
-      if (m.paused) {
-        await condition(() => !m.paused);
-        continue;
-      }
       const lastStage = m.stageWindows[m.stageWindows.length - 1];
-      const verdict = await analyse('watch', [
-        ...(lastStage ? [lastStage] : []),
-        { index: policy.stages.length, from: m.watchStartedAt, to: Date.now() },
-      ]);
+      let verdict: AnalysisVerdict;
+      if (patched('stage-watcher')) {
+        const iso = (t: number): string => new Date(t).toISOString();
+        const watched = m.paused
+          ? null
+          : await watch(
+              'watch',
+              [
+                ...(lastStage
+                  ? [
+                      {
+                        index: lastStage.index,
+                        from: iso(lastStage.from),
+                        to: iso(lastStage.to),
+                        mode: policy.stages[lastStage.index]?.mode ?? 'canary',
+                      },
+                    ]
+                  : []),
+                {
+                  index: policy.stages.length,
+                  from: iso(m.watchStartedAt),
+                  to: null,
+                  mode: 'canary' as const,
+                },
+              ],
+              m.watchStartedAt + policy.watch.duration,
+              () => m.paused,
+            );
+        if (m.paused || !watched) {
+          await condition(() => !m.paused);
+          continue;
+        }
+        verdict = watched;
+      } else {
+        await condition(
+          () => m.paused,
+          Math.max(
+            1,
+            Math.min(policy.analysis.interval, m.watchStartedAt + policy.watch.duration - Date.now()),
+          ),
+        );
+        if (m.paused) {
+          await condition(() => !m.paused);
+          continue;
+        }
+        verdict = await analyse('watch', [
+          ...(lastStage ? [lastStage] : []),
+          { index: policy.stages.length, from: m.watchStartedAt, to: Date.now() },
+        ]);
+      }
       if (verdict.decision === 'fail')
         return rollBack('rolled_back', 'arena', `breach during watch: ${verdict.summary}`);
       await maybeContinueAsNew();

@@ -136,11 +136,23 @@ export class ArenaClient {
   /** Live status from the workflow (query); for a finished rollout whose history is gone, from Postgres. */
   async status(rolloutId: string): Promise<RolloutStatus> {
     const handle = await this.handle(rolloutId);
+    let live: RolloutStatus;
     try {
-      return await handle.query<RolloutStatus>('status');
+      live = await handle.query<RolloutStatus>('status');
     } catch {
       return this.statusFromDatabase(rolloutId);
     }
+    // The workflow hears from its stage watch only when there is something to act on (or once a minute);
+    // every analysis in between is in the analyses table, so the freshest one comes from there.
+    const latest = await this.options
+      .knex('analyses')
+      .where({ tenant_id: this.tenantId, rollout_id: rolloutId })
+      .orderBy('seq', 'desc')
+      .first('result');
+    const stored = (latest?.result as RolloutStatus['lastAnalysis']) ?? null;
+    if (stored && (live.lastAnalysis === null || stored.seq > live.lastAnalysis.seq))
+      live.lastAnalysis = stored;
+    return live;
   }
 
   private async statusFromDatabase(rolloutId: string): Promise<RolloutStatus> {

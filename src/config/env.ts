@@ -40,6 +40,11 @@ const envSchema = z.object({
   ARENA_WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(10_000).default(200),
   /** Local activities (the per-interval analyses) one worker runs at once. */
   ARENA_WORKER_LOCAL_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).default(200),
+  /**
+   * Activities one worker runs at once. Each rollout stage holds one for its whole watch (a loop that
+   * sleeps between analyses, activities/stage-watch.ts), so this bounds the rollouts a worker watches.
+   */
+  ARENA_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(100_000).default(2_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -28,14 +28,16 @@ export interface CreateWorkerOptions {
    * a rollout's task stays open while its local analysis runs, and with a thousand rollouts on two cores
    * that latency reached 200 ms, so analyses queued for seconds (bench: rollouts, lag p99 12–13 s with 40
    * slots, 1.4–2.8 s with 200 in six runs of seven; docs/operations.md). Defaults:
-   * ARENA_WORKER_WORKFLOW_TASK_SLOTS and ARENA_WORKER_LOCAL_ACTIVITY_SLOTS.
+   * ARENA_WORKER_WORKFLOW_TASK_SLOTS and ARENA_WORKER_LOCAL_ACTIVITY_SLOTS. Activities: every rollout in a
+   * stage holds one slot for its stage watch, which mostly sleeps, so the SDK's 100 would cap a worker at
+   * 100 watched rollouts (ARENA_WORKER_ACTIVITY_SLOTS, default 2,000).
    */
-  slots?: { workflowTasks?: number; localActivities?: number };
+  slots?: { workflowTasks?: number; localActivities?: number; activities?: number };
   /** Overrides for tests (e.g. a prebuilt bundle shared across test files). */
   workerOptions?: Partial<WorkerOptions>;
 }
 
-const DEFAULT_SLOTS = { workflowTasks: 200, localActivities: 200 };
+const DEFAULT_SLOTS = { workflowTasks: 200, localActivities: 200, activities: 2_000 };
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   installWorkerRuntime();
@@ -60,6 +62,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     }),
     maxConcurrentWorkflowTaskExecutions: opts.slots?.workflowTasks ?? DEFAULT_SLOTS.workflowTasks,
     maxConcurrentLocalActivityExecutions: opts.slots?.localActivities ?? DEFAULT_SLOTS.localActivities,
+    maxConcurrentActivityTaskExecutions: opts.slots?.activities ?? DEFAULT_SLOTS.activities,
     ...opts.workerOptions,
   });
 }

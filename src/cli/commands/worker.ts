@@ -29,6 +29,7 @@ export function registerWorker(program: Command): void {
         slots: {
           workflowTasks: env.ARENA_WORKER_WORKFLOW_TASK_SLOTS,
           localActivities: env.ARENA_WORKER_LOCAL_ACTIVITY_SLOTS,
+          activities: env.ARENA_WORKER_ACTIVITY_SLOTS,
         },
       });
       log.info(
@@ -38,6 +39,7 @@ export function registerWorker(program: Command): void {
           taskQueue,
           workflowTaskSlots: env.ARENA_WORKER_WORKFLOW_TASK_SLOTS,
           localActivitySlots: env.ARENA_WORKER_LOCAL_ACTIVITY_SLOTS,
+          activitySlots: env.ARENA_WORKER_ACTIVITY_SLOTS,
         },
         'worker started; Ctrl-C to stop',
       );

@@ -20,7 +20,9 @@ describe('loadEnv', () => {
     expect(loadEnv({})).toMatchObject({
       ARENA_WORKER_WORKFLOW_TASK_SLOTS: 200,
       ARENA_WORKER_LOCAL_ACTIVITY_SLOTS: 200,
+      ARENA_WORKER_ACTIVITY_SLOTS: 2000,
     });
+    expect(() => loadEnv({ ARENA_WORKER_ACTIVITY_SLOTS: '0' })).toThrow('ARENA_WORKER_ACTIVITY_SLOTS="0"');
     expect(loadEnv({ ARENA_WORKER_WORKFLOW_TASK_SLOTS: '64' }).ARENA_WORKER_WORKFLOW_TASK_SLOTS).toBe(64);
     expect(() => loadEnv({ ARENA_WORKER_WORKFLOW_TASK_SLOTS: '1' })).toThrow(
       'ARENA_WORKER_WORKFLOW_TASK_SLOTS="1"',

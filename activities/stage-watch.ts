@@ -1,0 +1,79 @@
+import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import type { AnalysisVerdict } from '../src/rollout/types.js';
+import type { AnalysisWindow, AnalyzeInput } from './analysis.js';
+
+/** A window whose `to` is null ends at the moment of each analysis (the stage still running). */
+export type WatchWindow = Omit<AnalysisWindow, 'to'> & { to: string | null };
+
+export interface WatchInput extends Omit<AnalyzeInput, 'seq' | 'windows'> {
+  windows: WatchWindow[];
+  /** Seq of the first analysis; the workflow reserves `firstSeq … firstSeq + maxAnalyses - 1`. */
+  firstSeq: number;
+  maxAnalyses: number;
+  intervalMs: number;
+  /** Epoch ms: the analysis that runs at or after it is the stage's last one and is handed back. */
+  deadline: number;
+  /** The decision the workflow last saw: a different one is handed back so its status follows. */
+  lastDecision: AnalysisVerdict['decision'] | null;
+}
+
+export interface WatchResult {
+  verdict: AnalysisVerdict;
+  /** Why the watch ended, for the workflow's reading and for tests. */
+  reason: 'act' | 'deadline' | 'changed' | 'batch';
+}
+
+interface WatchProgress {
+  lastSeq: number;
+}
+
+/** Heartbeats at most this far apart while sleeping, so a long interval never trips the heartbeat timeout. */
+const HEARTBEAT_EVERY_MS = 5_000;
+
+/**
+ * Runs a rollout's per-interval analysis in a loop for the workflow, handing a verdict back only when
+ * the workflow has something to do (a failure or sample-ratio mismatch, the stage's end, a new decision)
+ * or after `maxAnalyses`. The workflow-driven loop cost every interval of every rollout a timer, a
+ * workflow task and a marker on the Temporal server; with a thousand rollouts at a 5 s interval that
+ * saturated a 2-core machine and analyses ran seconds late (docs/operations.md). This is Temporal's
+ * "frequent polling" pattern (a loop inside a heartbeating activity): the server sees a heartbeat now
+ * and then instead. A retry after a crash resumes from the last heartbeated seq; each analysis is
+ * idempotent per (rollout, seq), so one run twice returns what was stored the first time.
+ */
+export function createStageWatch(deps: {
+  analyze: (input: AnalyzeInput) => Promise<AnalysisVerdict>;
+  now: () => number;
+}) {
+  return async function watchStage(input: WatchInput): Promise<WatchResult> {
+    const { windows, firstSeq, maxAnalyses, intervalMs, deadline, lastDecision, ...base } = input;
+    const progress = activityInfo().heartbeatDetails as WatchProgress | undefined;
+    let seq = progress?.lastSeq !== undefined ? progress.lastSeq + 1 : firstSeq;
+    const lastSeq = firstSeq + maxAnalyses - 1;
+    let next = deps.now() + Math.max(1, Math.min(intervalMs, deadline - deps.now()));
+    for (;;) {
+      // Sleep in short slices with heartbeats: cancellation (pause, abort, promote-now) arrives with a
+      // heartbeat's response, and a dead worker is noticed by the heartbeat timeout.
+      for (let wait = next - deps.now(); wait > 0; wait = next - deps.now()) {
+        heartbeat({ lastSeq: seq - 1 } satisfies WatchProgress);
+        await sleep(Math.min(wait, HEARTBEAT_EVERY_MS));
+      }
+      cancellationSignal().throwIfAborted();
+      const at = new Date(deps.now()).toISOString();
+      const verdict = await deps.analyze({
+        ...base,
+        seq,
+        windows: windows.map((w) => ({ ...w, to: w.to ?? at })),
+      });
+      heartbeat({ lastSeq: seq } satisfies WatchProgress);
+      if (verdict.action === 'rollback' || verdict.decision === 'fail' || verdict.decision === 'invalid')
+        return { verdict, reason: 'act' };
+      if (deps.now() >= deadline) return { verdict, reason: 'deadline' };
+      if (verdict.decision !== lastDecision) return { verdict, reason: 'changed' };
+      if (seq >= lastSeq) return { verdict, reason: 'batch' };
+      seq++;
+      next = Math.min(next + intervalMs, deadline);
+      // A slow analysis (or a paused process) does not make the loop fire a burst to catch up.
+      if (next < deps.now()) next = deps.now() + Math.max(1, Math.min(intervalMs, deadline - deps.now()));
+    }
+  };
+}
