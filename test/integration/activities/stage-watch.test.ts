@@ -1,0 +1,185 @@
+import { CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analysisActivities } from '../../../activities/analysis.js';
+import type { WatchInput, WatchResult } from '../../../activities/stage-watch.js';
+import { createRecorder } from '../../../src/ingest/recorder.js';
+import { createLogger } from '../../../src/log.js';
+import { DEFAULT_POLICY, parsePolicy } from '../../../src/policy/policy.js';
+import { registerVersion } from '../../../src/registry/registry.js';
+import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+
+/**
+ * The stage watch loops through a stage's analysis intervals inside one activity: these runs use real
+ * rollups in a real Postgres, with intervals of tens of milliseconds.
+ */
+describe('watchStage (real Postgres, rollups written by the recorder)', () => {
+  let db: TestDatabase;
+  let acts: ReturnType<typeof analysisActivities>;
+  // Whole rollup buckets (1 s): analysis windows count only buckets that lie inside them.
+  const from = new Date(Math.floor(Date.now() / 1000) * 1000 - 120_000);
+
+  beforeAll(async () => {
+    db = await createTestDatabase('stage_watch');
+    acts = analysisActivities({
+      knex: db.knex,
+      clock: () => new Date(),
+      log: createLogger('silent'),
+      rollupBucketMs: 1000,
+    });
+    for (const model of ['healthy', 'failing']) {
+      for (const version of ['1.0.0', '1.1.0'])
+        await registerVersion(db.knex, { model, version, actor: 't' });
+      for (const id of [`${model}-1`, `${model}-2`, `${model}-3`, `${model}-4`, `${model}-5`])
+        await db.knex('rollouts').insert({
+          id,
+          model,
+          champion: '1.0.0',
+          challenger: '1.1.0',
+          state: 'canary',
+          policy: JSON.stringify(DEFAULT_POLICY),
+          proposed_by: 't',
+          workflow_id: `wf-${id}`,
+        });
+    }
+    const recorder = createRecorder({ databaseUrl: db.url, bucketSeconds: 1 });
+    for (const model of ['healthy', 'failing']) {
+      const records = Array.from({ length: 2000 }, (_, i) => {
+        const challenger = i % 2 === 1;
+        return {
+          requestId: `${model}-q${i}`,
+          model,
+          version: challenger ? '1.1.0' : '1.0.0',
+          prediction: 10,
+          latencyMs: 20 + (i % 7),
+          // The failing model's challenger errs on every request.
+          error: model === 'failing' && challenger,
+          at: new Date(from.getTime() + i * 30).toISOString(),
+        };
+      });
+      const outcome = await recorder.recordPredictions(records, { durable: true });
+      expect(outcome.rejected).toEqual([]);
+    }
+    await recorder.close();
+  });
+  afterAll(async () => db?.drop());
+
+  const policy = parsePolicy({
+    stages: [{ mode: 'canary', weight: 50, duration: '1h' }],
+    analysis: { interval: '1s', minSamples: 100 },
+    guardrails: [{ metric: 'error', max: 0.001, rollbackAbove: 0.01 }],
+  });
+  const input = (rolloutId: string, over: Partial<WatchInput> = {}): WatchInput => ({
+    tenantId: 'default',
+    rolloutId,
+    stageIndex: 0,
+    mode: 'canary',
+    model: rolloutId.split('-')[0]!,
+    champion: '1.0.0',
+    challenger: '1.1.0',
+    windows: [{ index: 0, from: from.toISOString(), to: null, mode: 'canary' }],
+    policy,
+    firstSeq: 1,
+    maxAnalyses: 4,
+    intervalMs: 30,
+    deadline: Date.now() + 3_600_000,
+    lastDecision: null,
+    ...over,
+  });
+  const seqs = async (rolloutId: string): Promise<number[]> =>
+    (await db.knex('analyses').where({ rollout_id: rolloutId }).orderBy('seq').select('seq')).map(
+      (r: { seq: number }) => r.seq,
+    );
+
+  it('hands back the first verdict whose decision the workflow has not seen', async () => {
+    const out = (await new MockActivityEnvironment().run(acts.watchStage, input('healthy-1'))) as WatchResult;
+    expect(out.reason).toBe('changed');
+    expect(out.verdict.seq).toBe(1);
+    expect(out.verdict.samples).toEqual({ champion: 1000, challenger: 1000 });
+    expect(await seqs('healthy-1')).toEqual([1]);
+  });
+
+  it('keeps analysing while nothing changes, and hands back after its batch with every seq stored', async () => {
+    const first = (await new MockActivityEnvironment().run(
+      acts.watchStage,
+      input('healthy-2'),
+    )) as WatchResult;
+    const heartbeats: unknown[] = [];
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', (d: unknown) => heartbeats.push(d));
+    const out = (await env.run(
+      acts.watchStage,
+      input('healthy-2', { firstSeq: 2, lastDecision: first.verdict.decision }),
+    )) as WatchResult;
+    expect(out.reason).toBe('batch');
+    expect(out.verdict.seq).toBe(5);
+    expect(await seqs('healthy-2')).toEqual([1, 2, 3, 4, 5]);
+    // The progress a retry resumes from is heartbeated after each analysis.
+    expect(heartbeats).toContainEqual({ lastSeq: 5 });
+  });
+
+  it('hands a failing guardrail back at once', async () => {
+    const out = (await new MockActivityEnvironment().run(
+      acts.watchStage,
+      input('failing-1', { lastDecision: 'fail' }),
+    )) as WatchResult;
+    expect(out.reason).toBe('act');
+    expect(out.verdict.decision).toBe('fail');
+    expect(out.verdict.summary).toMatch(/error/);
+    expect(await seqs('failing-1')).toEqual([1]);
+  });
+
+  it('hands back the analysis made at the stage deadline', async () => {
+    const first = (await new MockActivityEnvironment().run(
+      acts.watchStage,
+      input('healthy-3'),
+    )) as WatchResult;
+    const deadline = Date.now() + 100;
+    const out = (await new MockActivityEnvironment().run(
+      acts.watchStage,
+      input('healthy-3', { firstSeq: 2, maxAnalyses: 1000, lastDecision: first.verdict.decision, deadline }),
+    )) as WatchResult;
+    expect(out.reason).toBe('deadline');
+    expect(Date.parse(out.verdict.at)).toBeGreaterThanOrEqual(deadline);
+    expect(out.verdict.seq).toBeLessThan(1000);
+  });
+
+  it('resumes after the last heartbeated seq when retried', async () => {
+    const first = (await new MockActivityEnvironment().run(
+      acts.watchStage,
+      input('healthy-4'),
+    )) as WatchResult;
+    // A previous attempt got as far as seq 3 (stored seq 1 here; 2 and 3 stand for its lost work).
+    const retry = new MockActivityEnvironment({ heartbeatDetails: { lastSeq: 3 }, attempt: 2 });
+    const out = (await retry.run(
+      acts.watchStage,
+      input('healthy-4', { firstSeq: 2, maxAnalyses: 4, lastDecision: first.verdict.decision }),
+    )) as WatchResult;
+    expect(out.reason).toBe('batch');
+    expect(await seqs('healthy-4')).toEqual([1, 4, 5]);
+  });
+
+  it('stops when cancelled, between analyses', async () => {
+    const first = (await new MockActivityEnvironment().run(
+      acts.watchStage,
+      input('healthy-5'),
+    )) as WatchResult;
+    const env = new MockActivityEnvironment();
+    const running = env.run(
+      acts.watchStage,
+      input('healthy-5', {
+        firstSeq: 2,
+        maxAnalyses: 10_000,
+        intervalMs: 50,
+        lastDecision: first.verdict.decision,
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 400));
+    env.cancel();
+    await expect(running).rejects.toBeInstanceOf(CancelledFailure);
+    const stored = await seqs('healthy-5');
+    expect(stored.length).toBeGreaterThan(2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await seqs('healthy-5')).toEqual(stored);
+  });
+});
