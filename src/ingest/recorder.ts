@@ -262,7 +262,9 @@ export function createRecorder(options: RecorderOptions): Recorder {
     writes.add(write);
     void write.finally(() => {
       writes.delete(write);
-      pump(false);
+      // Group commit: whatever queued behind this write while a durable caller waits goes out now, as one
+      // batch, instead of waiting for a full batch or the flush timer.
+      pump(durableWaiters.length > 0);
     });
   };
 
@@ -328,7 +330,10 @@ export function createRecorder(options: RecorderOptions): Recorder {
     }
     stats.rejected += rejected.length;
     stats.buffered = buffered();
-    pump(false);
+    // A durable caller waits for its records: send them now if a write slot is free (the gateway's 200
+    // means stored, and the flush timer would add up to flushIntervalMs to every request). Under load the
+    // slots are busy and records gather into the next batch (see startWrite).
+    pump(Boolean(options.durable));
     if (options.durable) await untilDone('predictions', nextSeq.predictions);
     return { accepted, rejected };
   };
@@ -361,7 +366,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
     }
     stats.rejected += rejected.length;
     stats.buffered = buffered();
-    pump(false);
+    pump(Boolean(options.durable));
     if (options.durable) await untilDone('feedback', nextSeq.feedback);
     return { accepted, rejected };
   };

@@ -241,45 +241,28 @@ async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; release
   };
 }
 
-/** Staging tables known to exist on a pooled connection (a destroyed connection takes its entry along). */
-const stagingTables = new WeakMap<pg.PoolClient, Set<string>>();
-/** A staging table created in the current transaction: known to exist only if that transaction commits. */
-const pendingStaging = new WeakMap<pg.PoolClient, string>();
-
 async function commit(client: pg.PoolClient): Promise<void> {
   await client.query('commit');
-  const created = pendingStaging.get(client);
-  if (created) {
-    pendingStaging.delete(client);
-    (stagingTables.get(client) ?? stagingTables.set(client, new Set()).get(client)!).add(created);
-  }
 }
 
 async function rollback(client: pg.PoolClient): Promise<void> {
-  pendingStaging.delete(client);
   await client.query('rollback');
 }
 
-/** COPY into a temporary table, then INSERT … ON CONFLICT DO NOTHING: returns the records actually stored. */
-async function insertViaStaging(
+/**
+ * One INSERT … SELECT FROM unnest(column arrays) … ON CONFLICT DO NOTHING: returns the records actually
+ * stored. This is the path where COPY cannot be used (row-level security) or fails (a duplicate key). It
+ * replaced COPY into a temporary staging table followed by INSERT … SELECT, which took three round trips
+ * and truncated the staging table at every commit; measured on the gateway, that cost more per batch than
+ * the rows themselves (docs/ingestion.md).
+ */
+async function insertViaArrays(
   client: pg.PoolClient,
   tenantId: string,
   batch: Prediction[],
-  asTenant: boolean,
 ): Promise<Prediction[]> {
-  // Created once per pooled connection and emptied at every commit (re-creating it per batch costs catalog
-  // writes that showed in the gateway's throughput). One per role: a table the owner created is not the
-  // tenant role's to use, and a pool may serve both.
-  const staging = asTenant ? 'arena_staging_tenant' : 'arena_staging_owner';
-  // Asked once per connection: `if not exists` still costs a round trip per batch. A connection's table is
-  // only known to exist once the transaction that created it has committed (see writePredictions).
-  if (!stagingTables.get(client)?.has(staging)) {
-    await client.query(
-      `create temp table if not exists ${staging} (like predictions including defaults) on commit delete rows`,
-    );
-    pendingStaging.set(client, staging);
-  }
-  await copyInto(client, staging, predictionCsv(tenantId, batch));
+  const col = <T>(f: (p: Prediction) => T): T[] => batch.map(f);
+  const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
   const { rows } = await client.query<{
     model: string;
     request_id: string;
@@ -287,23 +270,46 @@ async function insertViaStaging(
     role: 'served' | 'shadow';
   }>(
     `insert into predictions (${PREDICTION_COLUMNS.join(', ')})
-     select distinct on (tenant_id, model, request_id, version, role) ${PREDICTION_COLUMNS.join(', ')}
-       from ${staging}
-      order by tenant_id, model, request_id, version, role, ctid
+     select $1, r.request_id, r.unit_id, r.model, r.version, r.role, r.rollout_id, r.value, r.prediction,
+            r.latency_ms, r.error, r.error_code, r.metrics, r.features_hash, r.features, r.at
+       from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[],
+                   $9::jsonb[], $10::float8[], $11::bool[], $12::text[], $13::jsonb[], $14::text[], $15::jsonb[],
+                   $16::timestamptz[])
+            with ordinality as r(request_id, unit_id, model, version, role, rollout_id, value, prediction,
+                                 latency_ms, error, error_code, metrics, features_hash, features, at, ord)
+      order by r.ord
      on conflict (tenant_id, model, request_id, version, role) do nothing
      returning model, request_id, version, role`,
+    [
+      tenantId,
+      col((p) => p.requestId),
+      col((p) => p.unitId),
+      col((p) => p.model),
+      col((p) => p.version),
+      col((p) => p.role),
+      col((p) => p.rolloutId),
+      col((p) => p.value),
+      col((p) => json(p.prediction)),
+      col((p) => p.latencyMs),
+      col((p) => p.error),
+      col((p) => p.errorCode),
+      col((p) => json(p.metrics)),
+      col((p) => p.featuresHash),
+      col((p) => json(p.features)),
+      col((p) => p.at.toISOString()),
+    ],
   );
   const fresh = new Set(
     rows.map((r) => key({ model: r.model, requestId: r.request_id, version: r.version, role: r.role })),
   );
-  // The first occurrence of a key in the batch is the one stored.
+  // The first occurrence of a key in the batch is the one stored (rows are inserted in batch order).
   return batch.filter((p) => fresh.delete(key(p)));
 }
 
 /**
  * Stores a batch of predictions and updates their rollups in one transaction. Fast path: COPY straight into
- * predictions. If any row is already stored (a retried batch), the transaction is redone through a staging
- * table with ON CONFLICT DO NOTHING, and only the rows actually inserted are counted in the rollups.
+ * predictions. If any row is already stored (a retried batch), the transaction is redone with one
+ * INSERT … ON CONFLICT DO NOTHING, and only the rows actually inserted are counted in the rollups.
  */
 export async function writePredictions(
   pool: pg.Pool,
@@ -317,7 +323,7 @@ export async function writePredictions(
   try {
     let inserted: Prediction[] | undefined;
     await beginAs(client, tenantId, enforceTenant);
-    // PostgreSQL refuses COPY into a table under row-level security, so the tenant path always stages.
+    // PostgreSQL refuses COPY into a table under row-level security, so the tenant path always inserts.
     let acc: RollupAccumulator | undefined;
     if (!enforceTenant) {
       try {
@@ -334,7 +340,7 @@ export async function writePredictions(
         await beginAs(client, tenantId, enforceTenant);
       }
     }
-    inserted ??= await insertViaStaging(client, tenantId, batch, Boolean(enforceTenant));
+    inserted ??= await insertViaArrays(client, tenantId, batch);
     if (!acc) {
       acc = new RollupAccumulator(bucketMs);
       for (const p of inserted) acc.addPrediction(p);

@@ -340,9 +340,9 @@ describe('recorder and incremental rollups on real Postgres', () => {
     }
   });
 
-  it('a tenant write Postgres refuses after staging does not break the writes after it', async () => {
-    // One connection at a time: the first write's staging table was rolled back with it, and the writes
-    // after it must not count on that table (the failed connection is replaced; see checkOut in writer.ts).
+  it('a tenant write Postgres refuses does not break the writes after it', async () => {
+    // One connection at a time: the failed write's connection is replaced (see checkOut in writer.ts) and
+    // the writes after it go through as usual.
     const single = new pg.Pool({ connectionString: db.url, max: 1 });
     try {
       await registerVersion(db.knex, { tenantId: 'stg', model: 'demand', version: '1.0.0', actor: 't' });
@@ -355,7 +355,7 @@ describe('recorder and incremental rollups on real Postgres', () => {
         return { ...p, latencyMs };
       };
       const options = { bucketMs: 60_000, enforceTenant: true };
-      // Past validation on purpose: Postgres' own check refuses the row during the insert from staging.
+      // Past validation on purpose: Postgres' own check refuses the row during the insert.
       await expect(writePredictions(single, 'stg', [record('stg-bad', -1)], options)).rejects.toMatchObject({
         code: '23514',
       });
@@ -372,6 +372,73 @@ describe('recorder and incremental rollups on real Postgres', () => {
     } finally {
       await single.end();
     }
+  });
+
+  it('under row-level security, stores the first of repeated keys once and skips what is already stored', async () => {
+    await registerVersion(db.knex, { tenantId: 'rep', model: 'demand', version: '1.0.0', actor: 't' });
+    const at = '2026-10-09T00:00:00Z';
+    const record = (
+      requestId: string,
+      prediction: number,
+      extra: Record<string, unknown> = {},
+    ): Prediction => {
+      const p = parsePrediction(
+        { requestId, model: 'demand', version: '1.0.0', prediction, at, ...extra },
+        0,
+      );
+      if (!('requestId' in p)) throw new Error(p.reason);
+      return p;
+    };
+    const options = { bucketMs: 60_000, enforceTenant: true };
+    expect(await writePredictions(pool, 'rep', [record('rep-0', 1)], options)).toMatchObject({ inserted: 1 });
+    const out = await writePredictions(
+      pool,
+      'rep',
+      [
+        record('rep-1', 10, { unitId: 'u-1', latencyMs: 12.5, metrics: { revenue: 3 }, featuresHash: 'h1' }),
+        record('rep-0', 99),
+        record('rep-1', 20),
+        record('rep-2', 30, { role: 'shadow', error: true, errorCode: 'E1' }),
+      ],
+      options,
+    );
+    expect(out).toMatchObject({ inserted: 2, duplicates: 2 });
+    const rows = await db
+      .knex('predictions')
+      .where({ tenant_id: 'rep' })
+      .orderBy('request_id')
+      .select(
+        'request_id',
+        'unit_id',
+        'role',
+        'prediction',
+        'latency_ms',
+        'error',
+        'error_code',
+        'metrics',
+        'features_hash',
+      );
+    expect(rows).toEqual([
+      expect.objectContaining({ request_id: 'rep-0', prediction: 1 }),
+      {
+        request_id: 'rep-1',
+        unit_id: 'u-1',
+        role: 'served',
+        prediction: 10,
+        latency_ms: 12.5,
+        error: false,
+        error_code: null,
+        metrics: { revenue: 3 },
+        features_hash: 'h1',
+      },
+      expect.objectContaining({ request_id: 'rep-2', role: 'shadow', error: true, error_code: 'E1' }),
+    ]);
+    const served = await db
+      .knex('metric_rollups')
+      .where({ tenant_id: 'rep', metric: 'error', role: 'served' })
+      .sum({ n: 'count' })
+      .first();
+    expect(Number(served!.n)).toBe(2);
   });
 
   it('writes under row-level security as the tenant when enforceTenant is set', async () => {
