@@ -143,7 +143,10 @@ export class ArenaClient {
       return this.statusFromDatabase(rolloutId);
     }
     // The workflow hears from its stage watch only when there is something to act on (or once a minute);
-    // every analysis in between is in the analyses table, so the freshest one comes from there.
+    // every analysis in between is in the analyses table, so the freshest one comes from there. Only while
+    // a watch runs: a watch cancelled by pause or abort may store an analysis or two before it hears of it
+    // (docs/rollouts.md), and those are not the rollout's current state.
+    if (live.paused || !['shadow', 'canary', 'watching'].includes(live.state)) return live;
     const latest = await this.options
       .knex('analyses')
       .where({ tenant_id: this.tenantId, rollout_id: rolloutId })

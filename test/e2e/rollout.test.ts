@@ -272,11 +272,16 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
         },
         proposedBy: 'dana',
       });
-      await waitFor(rolloutId, (s) => s.state === 'canary');
+      await waitFor(rolloutId, (s) => s.state === 'canary' && (s.lastAnalysis?.seq ?? 0) >= 2);
       const paused = await arena.pause(rolloutId, { by: 'ops', reason: 'investigating' });
       expect(paused.paused).toBe(true);
       await expect(arena.pause(rolloutId, { by: 'ops' })).rejects.toThrow(/already paused/);
+      // The cancelled stage watch may go on storing analyses until a heartbeat's response tells it of the
+      // pause; the watch after the resume must never reuse their seqs (it would get their stale verdicts
+      // back). Checked below from the history: each cancelled watch's reserved block is skipped.
+      await new Promise((r) => setTimeout(r, 1_500));
       expect((await arena.resume(rolloutId, { by: 'ops' })).paused).toBe(false);
+      await new Promise((r) => setTimeout(r, 1_000));
       await expect(arena.abort(rolloutId, { by: 'ops', reason: '' })).rejects.toThrow(/reason is required/);
       await arena.abort(rolloutId, { by: 'ops', reason: 'customer complaint' });
       const final = await arena.result(rolloutId);
@@ -288,6 +293,39 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
         weightBp: 0,
       });
       await replayAndMaybeRecord(rolloutId, 'rollout-paused-aborted');
+
+      const row = await db.knex('rollouts').where({ id: rolloutId }).first('workflow_id', 'run_id');
+      const history = await temporal.client.workflow.getHandle(row.workflow_id, row.run_id).fetchHistory();
+      const watches: Array<{ eventId: number; firstSeq: number; maxAnalyses: number; cancelled: boolean }> =
+        [];
+      for (const e of history.events ?? []) {
+        const scheduled = e.activityTaskScheduledEventAttributes;
+        if (scheduled?.activityType?.name === 'watchStage') {
+          const arg = JSON.parse(new TextDecoder().decode(scheduled.input!.payloads![0]!.data!)) as {
+            firstSeq: number;
+            maxAnalyses: number;
+          };
+          watches.push({ eventId: Number(e.eventId), ...arg, cancelled: false });
+        }
+        const cancel = e.activityTaskCancelRequestedEventAttributes;
+        if (cancel) {
+          const w = watches.find((x) => x.eventId === Number(cancel.scheduledEventId));
+          if (w) w.cancelled = true;
+        }
+      }
+      expect(watches.filter((w) => w.cancelled).length).toBeGreaterThanOrEqual(2);
+      for (let i = 1; i < watches.length; i++) {
+        const prev = watches[i - 1]!;
+        if (prev.cancelled)
+          expect(watches[i]!.firstSeq).toBeGreaterThanOrEqual(prev.firstSeq + prev.maxAnalyses);
+      }
+      // Every stored analysis belongs to the block of one watch, so none was made twice under one seq.
+      const seqs = (await db.knex('analyses').where({ rollout_id: rolloutId }).pluck('seq')) as number[];
+      for (const seq of seqs)
+        expect(
+          watches.some((w) => seq >= w.firstSeq && seq < w.firstSeq + w.maxAnalyses),
+          `seq ${seq}`,
+        ).toBe(true);
     } finally {
       await traffic.stop();
     }
