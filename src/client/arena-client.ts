@@ -144,7 +144,7 @@ export class ArenaClient {
     }
     // The workflow hears from its stage watch only when there is something to act on (or once a minute);
     // every analysis in between is in the analyses table, so the freshest one comes from there. Only while
-    // a watch runs: a watch cancelled by pause or abort may store an analysis or two before it hears of it
+    // a watch runs: a watch cancelled by pause or abort may go on storing analyses until it hears of it
     // (docs/rollouts.md), and those are not the rollout's current state.
     if (live.paused || !['shadow', 'canary', 'watching'].includes(live.state)) return live;
     const latest = await this.options
