@@ -25,6 +25,11 @@ export interface WatchResult {
 
 interface WatchProgress {
   lastSeq: number;
+  /**
+   * The latest verdict in brief: the Temporal Web UI shows a pending activity's last heartbeat, so the
+   * rollout's current estimate is visible there between hand-backs.
+   */
+  latest?: Pick<AnalysisVerdict, 'seq' | 'at' | 'decision' | 'summary' | 'samples' | 'primary'>;
 }
 
 /** Heartbeats at most this far apart while sleeping, so a long interval never trips the heartbeat timeout. */
@@ -48,13 +53,14 @@ export function createStageWatch(deps: {
     const { windows, firstSeq, maxAnalyses, intervalMs, deadline, lastDecision, ...base } = input;
     const progress = activityInfo().heartbeatDetails as WatchProgress | undefined;
     let seq = progress?.lastSeq !== undefined ? progress.lastSeq + 1 : firstSeq;
+    let latest = progress?.latest;
     const lastSeq = firstSeq + maxAnalyses - 1;
     let next = deps.now() + Math.max(1, Math.min(intervalMs, deadline - deps.now()));
     for (;;) {
       // Sleep in short slices with heartbeats: cancellation (pause, abort, promote-now) arrives with a
       // heartbeat's response, and a dead worker is noticed by the heartbeat timeout.
       for (let wait = next - deps.now(); wait > 0; wait = next - deps.now()) {
-        heartbeat({ lastSeq: seq - 1 } satisfies WatchProgress);
+        heartbeat({ lastSeq: seq - 1, ...(latest ? { latest } : {}) } satisfies WatchProgress);
         await sleep(Math.min(wait, HEARTBEAT_EVERY_MS));
       }
       cancellationSignal().throwIfAborted();
@@ -64,7 +70,9 @@ export function createStageWatch(deps: {
         seq,
         windows: windows.map((w) => ({ ...w, to: w.to ?? at })),
       });
-      heartbeat({ lastSeq: seq } satisfies WatchProgress);
+      const { decision, summary, samples, primary } = verdict;
+      latest = { seq, at: verdict.at, decision, summary, samples, ...(primary ? { primary } : {}) };
+      heartbeat({ lastSeq: seq, latest } satisfies WatchProgress);
       if (verdict.action === 'rollback' || verdict.decision === 'fail' || verdict.decision === 'invalid')
         return { verdict, reason: 'act' };
       if (deps.now() >= deadline) return { verdict, reason: 'deadline' };

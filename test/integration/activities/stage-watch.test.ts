@@ -115,7 +115,16 @@ describe('watchStage (real Postgres, rollups written by the recorder)', () => {
     expect(out.verdict.seq).toBe(5);
     expect(await seqs('healthy-2')).toEqual([1, 2, 3, 4, 5]);
     // The progress a retry resumes from is heartbeated after each analysis.
-    expect(heartbeats).toContainEqual({ lastSeq: 5 });
+    expect(heartbeats).toContainEqual(
+      expect.objectContaining({
+        lastSeq: 5,
+        latest: expect.objectContaining({
+          seq: 5,
+          decision: out.verdict.decision,
+          samples: out.verdict.samples,
+        }),
+      }),
+    );
   });
 
   it('hands a failing guardrail back at once', async () => {
