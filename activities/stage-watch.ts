@@ -52,9 +52,11 @@ export function createStageWatch(deps: {
   return async function watchStage(input: WatchInput): Promise<WatchResult> {
     const { windows, firstSeq, maxAnalyses, intervalMs, deadline, lastDecision, ...base } = input;
     const progress = activityInfo().heartbeatDetails as WatchProgress | undefined;
-    let seq = progress?.lastSeq !== undefined ? progress.lastSeq + 1 : firstSeq;
-    let latest = progress?.latest;
     const lastSeq = firstSeq + maxAnalyses - 1;
+    // An attempt that died after its block's last analysis resumes on that one (stored, so it comes back
+    // as it was) rather than past the block, whose next seqs belong to the workflow's next watch.
+    let seq = progress?.lastSeq !== undefined ? Math.min(progress.lastSeq + 1, lastSeq) : firstSeq;
+    let latest = progress?.latest;
     let next = deps.now() + Math.max(1, Math.min(intervalMs, deadline - deps.now()));
     for (;;) {
       // Sleep in short slices with heartbeats: cancellation (pause, abort, promote-now) arrives with a

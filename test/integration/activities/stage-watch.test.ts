@@ -148,8 +148,11 @@ describe('watchStage (real Postgres, rollups written by the recorder)', () => {
       acts.watchStage,
       input('healthy-3', { firstSeq: 2, maxAnalyses: 1000, lastDecision: first.verdict.decision, deadline }),
     )) as WatchResult;
+    // Handed back once an analysis finishes at or after the deadline, so the stage's last verdict covers
+    // data up to within one interval of its end, and not before.
     expect(out.reason).toBe('deadline');
-    expect(Date.parse(out.verdict.at)).toBeGreaterThanOrEqual(deadline);
+    expect(Date.now()).toBeGreaterThanOrEqual(deadline);
+    expect(Date.parse(out.verdict.at)).toBeGreaterThanOrEqual(deadline - 30);
     expect(out.verdict.seq).toBeLessThan(1000);
   });
 
@@ -165,6 +168,16 @@ describe('watchStage (real Postgres, rollups written by the recorder)', () => {
       input('healthy-4', { firstSeq: 2, maxAnalyses: 4, lastDecision: first.verdict.decision }),
     )) as WatchResult;
     expect(out.reason).toBe('batch');
+    expect(await seqs('healthy-4')).toEqual([1, 4, 5]);
+
+    // An attempt that got through its whole block (seqs 2–5) before dying hands back the stored last
+    // verdict and never writes past the block.
+    const stored = await db.knex('analyses').where({ rollout_id: 'healthy-4', seq: 5 }).first('result');
+    const done = (await new MockActivityEnvironment({ heartbeatDetails: { lastSeq: 5 }, attempt: 3 }).run(
+      acts.watchStage,
+      input('healthy-4', { firstSeq: 2, maxAnalyses: 4, lastDecision: first.verdict.decision }),
+    )) as WatchResult;
+    expect(done.verdict).toEqual(stored!.result);
     expect(await seqs('healthy-4')).toEqual([1, 4, 5]);
   });
 
