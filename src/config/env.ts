@@ -34,11 +34,12 @@ const envSchema = z.object({
   /** YAML/JSON file listing the webhook sinks alerts are sent to (see docs/alerts-and-notifications.md). */
   ARENA_NOTIFY_CONFIG: z.string().min(1).optional(),
   /**
-   * Workflow tasks one worker runs at once. A rollout's workflow task stays open while its local analysis
-   * reads Postgres, so this bounds analyses in flight (see docs/operations.md, "Sizing a worker").
+   * Workflow tasks one worker runs at once. A task stays open while a local activity runs in it (a
+   * rollout's final decision; before the stage watch, every analysis), see docs/operations.md, "Sizing a
+   * worker".
    */
   ARENA_WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(10_000).default(200),
-  /** Local activities (the per-interval analyses) one worker runs at once. */
+  /** Local activities (a rollout's final decision analysis; histories from before the stage watch). */
   ARENA_WORKER_LOCAL_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).default(200),
   /**
    * Activities one worker runs at once. Each rollout stage holds one for its whole watch (a loop that

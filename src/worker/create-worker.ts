@@ -24,10 +24,9 @@ export interface CreateWorkerOptions {
   /** Webhook sinks for alerts (default: the file named by ARENA_NOTIFY_CONFIG, if any). */
   notify?: NotifyConfig;
   /**
-   * Concurrency slots. The SDK's defaults (40 workflow tasks) capped a worker at about 40 ÷ task latency:
-   * a rollout's task stays open while its local analysis runs, and with a thousand rollouts on two cores
-   * that latency reached 200 ms, so analyses queued for seconds (bench: rollouts, lag p99 12–13 s with 40
-   * slots, 1.4–2.8 s with 200 in six runs of seven; docs/operations.md). Defaults:
+   * Concurrency slots. Before the stage watch, a rollout's workflow task stayed open while its per-interval
+   * local analysis ran, and the SDK's 40 workflow-task slots capped a worker at about 40 ÷ task latency
+   * (bench: rollouts, lag p99 12–13 s with 40 slots, 1.4–2.8 s with 200; docs/operations.md). Defaults:
    * ARENA_WORKER_WORKFLOW_TASK_SLOTS and ARENA_WORKER_LOCAL_ACTIVITY_SLOTS. Activities: every rollout in a
    * stage holds one slot for its stage watch, which mostly sleeps, so the SDK's 100 would cap a worker at
    * 100 watched rollouts (ARENA_WORKER_ACTIVITY_SLOTS, default 2,000).
