@@ -23,6 +23,15 @@ export interface AlertInput {
  */
 export function rolloutRecordActivities({ knex }: ActivityDeps) {
   return {
+    /**
+     * Resolves once a rollout started as a child workflow has recorded its row (its first activity), and
+     * fails retryably until then: an alert naming the rollout must not reach people before `arena alerts
+     * approve` or `arena rollout status` can find it.
+     */
+    async awaitRolloutRecorded(args: { tenantId: string; rolloutId: string }): Promise<void> {
+      const row = await knex('rollouts').where({ tenant_id: args.tenantId, id: args.rolloutId }).first('id');
+      if (!row) throw new Error(`rollout ${args.rolloutId} is not recorded yet`);
+    },
     async recordRolloutStart(args: {
       input: RolloutInput;
       workflowId: string;

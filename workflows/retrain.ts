@@ -5,6 +5,7 @@ import {
   ChildWorkflowFailure,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -28,6 +29,17 @@ const BAD_DATA = [
   'ValidationFailed',
   'ArtifactRefused',
 ];
+
+/** Polls for the child rollout's row: a few fast tries first, since the child writes it at once. */
+const untilRecorded = proxyActivities<Pick<Activities, 'awaitRolloutRecorded'>>({
+  startToCloseTimeout: '10 seconds',
+  retry: {
+    initialInterval: '100 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 12,
+  },
+});
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -154,7 +166,21 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainView>
     await move('failed', { metrics: validation, candidateVersion: version, error: view.error });
     return view;
   }
-  if (triggerNeedsHumanApproval(input.trigger))
+  if (triggerNeedsHumanApproval(input.trigger)) {
+    // The alert names the rollout; people act on it through the rollout's row, which the child writes in
+    // its first activity. Histories from before this wait raised the alert at once.
+    if (patched('alert-after-rollout-recorded')) {
+      try {
+        await untilRecorded.awaitRolloutRecorded({
+          tenantId: input.tenantId,
+          rolloutId: prepared.args.rolloutId,
+        });
+      } catch (err) {
+        // Still not recorded after about two minutes (Postgres down?): the alert goes out anyway, late
+        // actions get "No rollout" with the hint to retry rather than no alert at all.
+        if (!(err instanceof ActivityFailure)) throw err;
+      }
+    }
     await raiseAndNotify({
       tenantId: input.tenantId,
       type: 'promotion_pending',
@@ -171,6 +197,7 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainView>
       },
       dedupeKey: `retrain:${input.jobId}:approval`,
     });
+  }
 
   let final: RolloutStatus | null = null;
   try {
