@@ -75,8 +75,7 @@ export function createStageWatch(deps: {
       const { decision, summary, samples, primary } = verdict;
       latest = { seq, at: verdict.at, decision, summary, samples, ...(primary ? { primary } : {}) };
       heartbeat({ lastSeq: seq, latest } satisfies WatchProgress);
-      if (verdict.action === 'rollback' || verdict.decision === 'fail' || verdict.decision === 'invalid')
-        return { verdict, reason: 'act' };
+      if (verdict.decision === 'fail' || verdict.decision === 'invalid') return { verdict, reason: 'act' };
       if (deps.now() >= deadline) return { verdict, reason: 'deadline' };
       if (verdict.decision !== lastDecision) return { verdict, reason: 'changed' };
       if (seq >= lastSeq) return { verdict, reason: 'batch' };

@@ -249,53 +249,6 @@ const CONCURRENT_POLICY: PolicyInput = {
   onInconclusive: 'rollback',
 };
 
-/**
- * Where a cycle's latency goes, from the server's own event times for a sample of rollouts: how late the
- * timer fired against its deadline (server timer queue), timer fired → workflow task started (matching and
- * the worker's poll), and task started → completed (the worker: both activations and the local analysis).
- */
-async function cycleBreakdown(
-  client: Client,
-  workflowIds: string[],
-  from: Date,
-  to: Date,
-): Promise<{ timerLate: number[]; dispatch: number[]; task: number[] }> {
-  const out = { timerLate: [] as number[], dispatch: [] as number[], task: [] as number[] };
-  const ms = (t: unknown): number => {
-    const ts = t as { seconds?: { toNumber(): number } | number; nanos?: number } | null | undefined;
-    const sec = typeof ts?.seconds === 'number' ? ts.seconds : (ts?.seconds?.toNumber() ?? 0);
-    return sec * 1000 + (ts?.nanos ?? 0) / 1e6;
-  };
-  for (const workflowId of workflowIds) {
-    const history = await client.workflow.getHandle(workflowId).fetchHistory();
-    const timers = new Map<string, number>();
-    let firedAt: number | undefined;
-    let startedAt: number | undefined;
-    for (const e of history.events ?? []) {
-      const at = ms(e.eventTime);
-      if (e.timerStartedEventAttributes) {
-        const a = e.timerStartedEventAttributes;
-        timers.set(a.timerId ?? '', at + ms(a.startToFireTimeout));
-      } else if (e.timerFiredEventAttributes) {
-        const due = timers.get(e.timerFiredEventAttributes.timerId ?? '');
-        if (at >= from.getTime() && at < to.getTime()) {
-          if (due !== undefined) out.timerLate.push(at - due);
-          firedAt = at;
-        }
-      } else if (e.workflowTaskStartedEventAttributes && firedAt !== undefined) {
-        startedAt = at;
-        out.dispatch.push(at - firedAt);
-        firedAt = undefined;
-      } else if (e.workflowTaskCompletedEventAttributes && startedAt !== undefined) {
-        out.task.push(at - startedAt);
-        startedAt = undefined;
-      }
-    }
-  }
-  for (const list of Object.values(out)) list.sort((a, b) => a - b);
-  return out;
-}
-
 async function concurrentRollouts(server: OwnTemporalServer): Promise<BenchResult[]> {
   const n = Number(process.env.BENCH_ROLLOUTS_N ?? 1000);
   const measureMs = Number(process.env.BENCH_ROLLOUTS_MEASURE_S ?? 60) * 1000;
@@ -415,24 +368,6 @@ async function concurrentRollouts(server: OwnTemporalServer): Promise<BenchResul
         ?.total ?? 0,
     );
     const achieved = total / seconds;
-    const sampleIds = (
-      await db
-        .knex('rollouts')
-        .where({ state: 'canary' })
-        .orderByRaw('random()')
-        .limit(25)
-        .select('workflow_id')
-    ).map((r: { workflow_id: string }) => r.workflow_id);
-    const parts = await cycleBreakdown(client, sampleIds, from, to);
-    const q = (list: number[]): string =>
-      `p50 ${round(quantile(list, 0.5))} p99 ${round(quantile(list, 0.99))}`;
-    // Since the stage watch (activities/stage-watch.ts) the intervals are slept inside an activity, so a
-    // history has timers only for histories of the workflow-driven loop; say which one was measured.
-    const breakdown = parts.timerLate.length
-      ? `per cycle over ${sampleIds.length} sampled rollouts (ms): timer fired late ${q(parts.timerLate)}, ` +
-        `timer fired → task started ${q(parts.dispatch)}, task started → completed ${q(parts.task)}`
-      : `no per-interval timers in the ${sampleIds.length} sampled histories: the intervals run inside each stage's watch activity`;
-    log(breakdown);
     const expected = inCanaryAtStart / (intervalMs / 1000);
     const p50 = round(quantile(lags, 0.5));
     const p99 = round(quantile(lags, 0.99));
@@ -471,7 +406,7 @@ async function concurrentRollouts(server: OwnTemporalServer): Promise<BenchResul
         intervalMs,
         `lag = time between successive analyses of a rollout (analyses.at) minus the interval, over ${lags.length} ` +
           `gaps of which ${overdue.length} still open (overdue at the end, counted as lower bounds); p50 ${p50} ms, ` +
-          `max ${max} ms; ${breakdown}; ${detail}; target p99 < 2000 ms`,
+          `max ${max} ms; ${detail}; target p99 < 2000 ms`,
       ),
     ];
   } finally {

@@ -409,6 +409,15 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
     }
   };
 
+  const iso = (t: number): string => new Date(t).toISOString();
+  /** A window of epoch times as the analysis reads it; `to: null` ends at each analysis (a running stage). */
+  const toWindow = (w: { index: number; from: number; to: number | null }): WatchWindow => ({
+    index: w.index,
+    from: iso(w.from),
+    to: w.to === null ? null : iso(w.to),
+    mode: policy.stages[w.index]?.mode ?? 'canary',
+  });
+
   const analyse = async (
     mode: AnalysisVerdict['mode'],
     windows: Array<{ index: number; from: number; to: number }>,
@@ -426,12 +435,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
       model: input.model,
       champion: mode === 'watch' ? m.previousChampion : input.champion,
       challenger: input.challenger,
-      windows: windows.map((w) => ({
-        index: w.index,
-        from: new Date(w.from).toISOString(),
-        to: new Date(w.to).toISOString(),
-        mode: policy.stages[w.index]?.mode ?? 'canary',
-      })),
+      windows: windows.map((w) => ({ ...toWindow(w), to: iso(w.to) })),
       policy,
     });
     m.lastAnalysis = verdict;
@@ -447,7 +451,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
    */
   const watch = async (
     mode: AnalysisVerdict['mode'],
-    windows: WatchWindow[],
+    windows: Array<{ index: number; from: number; to: number | null }>,
     deadline: number,
     stop: () => boolean,
   ): Promise<AnalysisVerdict | null> => {
@@ -476,7 +480,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
         model: input.model,
         champion: mode === 'watch' ? m.previousChampion : input.champion,
         challenger: input.challenger,
-        windows,
+        windows: windows.map(toWindow),
         policy,
         firstSeq,
         maxAnalyses,
@@ -670,14 +674,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
               ? null
               : await watch(
                   stage.mode,
-                  [
-                    {
-                      index: m.stageIndex,
-                      from: new Date(m.stageStartedAt).toISOString(),
-                      to: null,
-                      mode: stage.mode,
-                    },
-                  ],
+                  [{ index: m.stageIndex, from: m.stageStartedAt, to: null }],
                   deadline,
                   () => interrupted() || m.paused,
                 );
@@ -834,28 +831,13 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
       const lastStage = m.stageWindows[m.stageWindows.length - 1];
       let verdict: AnalysisVerdict;
       if (patched('stage-watcher')) {
-        const iso = (t: number): string => new Date(t).toISOString();
         const watched = m.paused
           ? null
           : await watch(
               'watch',
               [
-                ...(lastStage
-                  ? [
-                      {
-                        index: lastStage.index,
-                        from: iso(lastStage.from),
-                        to: iso(lastStage.to),
-                        mode: policy.stages[lastStage.index]?.mode ?? 'canary',
-                      },
-                    ]
-                  : []),
-                {
-                  index: policy.stages.length,
-                  from: iso(m.watchStartedAt),
-                  to: null,
-                  mode: 'canary' as const,
-                },
+                ...(lastStage ? [lastStage] : []),
+                { index: policy.stages.length, from: m.watchStartedAt, to: null },
               ],
               m.watchStartedAt + policy.watch.duration,
               () => m.paused,

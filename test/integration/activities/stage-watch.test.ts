@@ -86,13 +86,16 @@ describe('watchStage (real Postgres, rollups written by the recorder)', () => {
     lastDecision: null,
     ...over,
   });
+  /** One run of the watch, in a fresh activity context unless one is given (heartbeats, cancellation). */
+  const watch = async (watchInput: WatchInput, env = new MockActivityEnvironment()): Promise<WatchResult> =>
+    (await env.run(acts.watchStage, watchInput)) as WatchResult;
   const seqs = async (rolloutId: string): Promise<number[]> =>
     (await db.knex('analyses').where({ rollout_id: rolloutId }).orderBy('seq').select('seq')).map(
       (r: { seq: number }) => r.seq,
     );
 
   it('hands back the first verdict whose decision the workflow has not seen', async () => {
-    const out = (await new MockActivityEnvironment().run(acts.watchStage, input('healthy-1'))) as WatchResult;
+    const out = await watch(input('healthy-1'));
     expect(out.reason).toBe('changed');
     expect(out.verdict.seq).toBe(1);
     expect(out.verdict.samples).toEqual({ champion: 1000, challenger: 1000 });
@@ -100,17 +103,11 @@ describe('watchStage (real Postgres, rollups written by the recorder)', () => {
   });
 
   it('keeps analysing while nothing changes, and hands back after its batch with every seq stored', async () => {
-    const first = (await new MockActivityEnvironment().run(
-      acts.watchStage,
-      input('healthy-2'),
-    )) as WatchResult;
+    const first = await watch(input('healthy-2'));
     const heartbeats: unknown[] = [];
     const env = new MockActivityEnvironment();
     env.on('heartbeat', (d: unknown) => heartbeats.push(d));
-    const out = (await env.run(
-      acts.watchStage,
-      input('healthy-2', { firstSeq: 2, lastDecision: first.verdict.decision }),
-    )) as WatchResult;
+    const out = await watch(input('healthy-2', { firstSeq: 2, lastDecision: first.verdict.decision }), env);
     expect(out.reason).toBe('batch');
     expect(out.verdict.seq).toBe(5);
     expect(await seqs('healthy-2')).toEqual([1, 2, 3, 4, 5]);
@@ -128,10 +125,7 @@ describe('watchStage (real Postgres, rollups written by the recorder)', () => {
   });
 
   it('hands a failing guardrail back at once', async () => {
-    const out = (await new MockActivityEnvironment().run(
-      acts.watchStage,
-      input('failing-1', { lastDecision: 'fail' }),
-    )) as WatchResult;
+    const out = await watch(input('failing-1', { lastDecision: 'fail' }));
     expect(out.reason).toBe('act');
     expect(out.verdict.decision).toBe('fail');
     expect(out.verdict.summary).toMatch(/error/);
@@ -139,15 +133,11 @@ describe('watchStage (real Postgres, rollups written by the recorder)', () => {
   });
 
   it('hands back the analysis made at the stage deadline', async () => {
-    const first = (await new MockActivityEnvironment().run(
-      acts.watchStage,
-      input('healthy-3'),
-    )) as WatchResult;
+    const first = await watch(input('healthy-3'));
     const deadline = Date.now() + 100;
-    const out = (await new MockActivityEnvironment().run(
-      acts.watchStage,
+    const out = await watch(
       input('healthy-3', { firstSeq: 2, maxAnalyses: 1000, lastDecision: first.verdict.decision, deadline }),
-    )) as WatchResult;
+    );
     // Handed back once an analysis finishes at or after the deadline, so the stage's last verdict covers
     // data up to within one interval of its end, and not before.
     expect(out.reason).toBe('deadline');
@@ -157,44 +147,38 @@ describe('watchStage (real Postgres, rollups written by the recorder)', () => {
   });
 
   it('resumes after the last heartbeated seq when retried', async () => {
-    const first = (await new MockActivityEnvironment().run(
-      acts.watchStage,
-      input('healthy-4'),
-    )) as WatchResult;
+    const first = await watch(input('healthy-4'));
     // A previous attempt got as far as seq 3 (stored seq 1 here; 2 and 3 stand for its lost work).
     const retry = new MockActivityEnvironment({ heartbeatDetails: { lastSeq: 3 }, attempt: 2 });
-    const out = (await retry.run(
-      acts.watchStage,
+    const out = await watch(
       input('healthy-4', { firstSeq: 2, maxAnalyses: 4, lastDecision: first.verdict.decision }),
-    )) as WatchResult;
+      retry,
+    );
     expect(out.reason).toBe('batch');
     expect(await seqs('healthy-4')).toEqual([1, 4, 5]);
 
     // An attempt that got through its whole block (seqs 2–5) before dying hands back the stored last
     // verdict and never writes past the block.
     const stored = await db.knex('analyses').where({ rollout_id: 'healthy-4', seq: 5 }).first('result');
-    const done = (await new MockActivityEnvironment({ heartbeatDetails: { lastSeq: 5 }, attempt: 3 }).run(
-      acts.watchStage,
+    const done = await watch(
       input('healthy-4', { firstSeq: 2, maxAnalyses: 4, lastDecision: first.verdict.decision }),
-    )) as WatchResult;
+      new MockActivityEnvironment({ heartbeatDetails: { lastSeq: 5 }, attempt: 3 }),
+    );
     expect(done.verdict).toEqual(stored!.result);
     expect(await seqs('healthy-4')).toEqual([1, 4, 5]);
   });
 
   it('stops when cancelled, between analyses', async () => {
-    const first = (await new MockActivityEnvironment().run(
-      acts.watchStage,
-      input('healthy-5'),
-    )) as WatchResult;
+    const first = await watch(input('healthy-5'));
     const env = new MockActivityEnvironment();
-    const running = env.run(
-      acts.watchStage,
+    const running = watch(
       input('healthy-5', {
         firstSeq: 2,
         maxAnalyses: 10_000,
         intervalMs: 50,
         lastDecision: first.verdict.decision,
       }),
+      env,
     );
     await new Promise((r) => setTimeout(r, 400));
     env.cancel();
