@@ -289,7 +289,8 @@ async function insertViaArrays(
       col((p) => p.role),
       col((p) => p.rolloutId),
       col((p) => p.value),
-      col((p) => json(p.prediction)),
+      // As COPY stores it: a null prediction is the JSON value null, not a missing one.
+      col((p) => JSON.stringify(p.prediction)),
       col((p) => p.latencyMs),
       col((p) => p.error),
       col((p) => p.errorCode),
