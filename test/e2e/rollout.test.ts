@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { temporal as proto } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ArenaClient } from '../../src/client/arena-client.js';
@@ -52,7 +53,10 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
   }
 
   /** Replays the rollout's real history against the current workflow code; records it as a fixture on request. */
-  async function replayAndMaybeRecord(rolloutId: string, fixture: string): Promise<void> {
+  async function replayAndMaybeRecord(
+    rolloutId: string,
+    fixture: string,
+  ): Promise<proto.api.history.v1.IHistory> {
     const row = await db.knex('rollouts').where({ id: rolloutId }).first('workflow_id', 'run_id');
     const history = await temporal.client.workflow.getHandle(row.workflow_id, row.run_id).fetchHistory();
     await Worker.runReplayHistory(
@@ -64,6 +68,7 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
       await mkdir(dir, { recursive: true });
       await writeFile(`${dir}${fixture}.json`, historyToJSON(history));
     }
+    return history;
   }
 
   async function waitFor(
@@ -292,10 +297,7 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
         mode: 'off',
         weightBp: 0,
       });
-      await replayAndMaybeRecord(rolloutId, 'rollout-paused-aborted');
-
-      const row = await db.knex('rollouts').where({ id: rolloutId }).first('workflow_id', 'run_id');
-      const history = await temporal.client.workflow.getHandle(row.workflow_id, row.run_id).fetchHistory();
+      const history = await replayAndMaybeRecord(rolloutId, 'rollout-paused-aborted');
       const watches: Array<{ eventId: number; firstSeq: number; maxAnalyses: number; cancelled: boolean }> =
         [];
       for (const e of history.events ?? []) {
