@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
 /**
@@ -7,6 +8,11 @@ import { expect } from 'vitest';
  */
 export function loadVectors(): Record<string, unknown> {
   const url = new URL('../../../../shared/reference/stats-vectors.json', import.meta.url);
+  if (!existsSync(url))
+    throw new Error(
+      `SciPy reference vectors not found at ${fileURLToPath(url)}: clone the repository beside the shared/ ` +
+        'directory (as CI does), e.g. into /work/<name>, not elsewhere',
+    );
   return JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
 }
 
