@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { getAlert } from '../src/alerts/alert-store.js';
 import type { NotifySink } from '../src/notify/config.js';
 import { jsonPayload, slackPayload } from '../src/notify/payload.js';
+import { backoffDelay } from '../src/retry/backoff.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface DeliveryOutcome {
@@ -18,7 +19,7 @@ const permanent = (status: number): boolean =>
 /**
  * Sends a new alert to every sink whose severities include it. Each (alert, sink) is claimed in
  * notification_deliveries, so a retried activity or a repeated alert never delivers twice; each delivery
- * is retried with exponential backoff inside the activity (heartbeating), a permanent refusal is recorded
+ * is retried with jittered exponential backoff inside the activity (heartbeating), a permanent refusal is recorded
  * as failed at once, and receivers get an Idempotency-Key to drop the rare duplicate of a crash mid-send.
  */
 export function notificationActivities({ knex, notify, log }: ActivityDeps) {
@@ -68,7 +69,7 @@ export function notificationActivities({ knex, notify, log }: ActivityDeps) {
         for (let i = 0; i < sink.attempts; i++) {
           if (i > 0) {
             Context.current().heartbeat({ sink: sink.name, attempt: i });
-            await Context.current().sleep(Math.min(250 * 2 ** (i - 1), 10_000));
+            await Context.current().sleep(backoffDelay(i, { baseMs: 250, maxMs: 10_000 }));
           }
           attempts++;
           let status = 0;

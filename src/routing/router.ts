@@ -4,6 +4,7 @@ import pg from 'pg';
 import { createKnex } from '../db/knex.js';
 import type { Logger } from '../log.js';
 import { UnknownModelError } from '../registry/errors.js';
+import { backoffDelay } from '../retry/backoff.js';
 import { ROUTING_CHANNEL, toEntry, type RoutingNotice, type RoutingRow } from './store.js';
 import { decide, keyPrefix, type RouteDecision, type RouteOptions, type RoutingEntry } from './table.js';
 
@@ -43,11 +44,13 @@ interface Cached {
   prefix: string;
 }
 
-const MAX_BACKOFF_MS = 5_000;
+/** Reconnects of the LISTEN connection: jittered, from up to 100 ms doubling to at most 5 s. */
+const RECONNECT_BACKOFF = { baseMs: 100, maxMs: 5_000 };
 
 /**
  * The in-process router of DESIGN.md §4. It loads the routing table once, applies changes announced with
- * Postgres NOTIFY within milliseconds, falls back to polling generations, reconnects with backoff, and keeps
+ * Postgres NOTIFY within milliseconds, falls back to polling generations, reconnects with jittered backoff
+ * (so that routers that lost Postgres together do not all come back at the same instants), and keeps
  * serving the last table it has while Postgres is unreachable.
  */
 export async function createRouter(options: RouterOptions): Promise<Router> {
@@ -65,7 +68,8 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   // Set while a LISTEN connection is being opened, so a slow connect cannot be joined by a second one.
   let connecting = false;
   let closed = false;
-  let backoff = 100;
+  /** Failed LISTEN connections since the last one that worked. */
+  let reconnectAttempts = 0;
   let reconnectTimer: NodeJS.Timeout | undefined;
   let lastLoadAt: Date | undefined;
   let lastError: string | undefined;
@@ -96,12 +100,14 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
 
   const scheduleReconnect = (): void => {
     if (closed || reconnectTimer || connecting || listener) return;
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = undefined;
-      void listen();
-    }, backoff);
+    reconnectTimer = setTimeout(
+      () => {
+        reconnectTimer = undefined;
+        void listen();
+      },
+      backoffDelay(++reconnectAttempts, RECONNECT_BACKOFF),
+    );
     reconnectTimer.unref();
-    backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
   };
 
   const listen = async (): Promise<void> => {
@@ -136,7 +142,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
       }
       listener = client;
       connecting = false;
-      backoff = 100;
+      reconnectAttempts = 0;
       // Changes committed while we were not listening: catch up.
       await loadAll();
       lastError = undefined;
