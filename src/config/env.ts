@@ -5,6 +5,17 @@ import { z } from 'zod';
  * Every environment variable Arena reads, validated in one place so a typo in a deployment fails
  * at start-up with the variable's name and value instead of deep inside a connection attempt.
  */
+/**
+ * A whole number written in decimal digits: `0x10`, `1e2`, `2.0` and ` 5` are refused (z.coerce.number would
+ * take them all), so a typo cannot turn into a different setting.
+ */
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number in decimal digits')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
 const envSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -23,14 +34,14 @@ const envSchema = z.object({
   ARENA_TASK_QUEUE: z.string().min(1).default('arena'),
   ARENA_HOME: z.string().min(1).optional(),
   ARENA_CACHE_DIR: z.string().min(1).optional(),
-  ARENA_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
-  ARENA_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  ARENA_TEMPORAL_PORT: integer(1, 65535).default(7233),
+  ARENA_TEMPORAL_UI_PORT: integer(1, 65535).default(8233),
   /** JSON array of { token, name, tenant, roles } for the HTTP gateway. */
   ARENA_GATEWAY_TOKENS: z.string().min(2).optional(),
-  ARENA_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  ARENA_GATEWAY_PORT: integer(0, 65535).default(8080),
   ARENA_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   /** Width of a metric rollup time bucket; analysis windows use whole buckets only. */
-  ARENA_ROLLUP_BUCKET_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  ARENA_ROLLUP_BUCKET_SECONDS: integer(1, 3600).default(60),
   /** YAML/JSON file listing the webhook sinks alerts are sent to (see docs/alerts-and-notifications.md). */
   ARENA_NOTIFY_CONFIG: z.string().min(1).optional(),
   /**
@@ -38,14 +49,24 @@ const envSchema = z.object({
    * rollout's final decision; before the stage watch, every analysis), see docs/operations.md, "Sizing a
    * worker".
    */
-  ARENA_WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(10_000).default(200),
+  ARENA_WORKER_WORKFLOW_TASK_SLOTS: integer(2, 10_000).default(200),
   /** Local activities (a rollout's final decision analysis; histories from before the stage watch). */
-  ARENA_WORKER_LOCAL_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).default(200),
+  ARENA_WORKER_LOCAL_ACTIVITY_SLOTS: integer(1, 10_000).default(200),
   /**
    * Activities one worker runs at once. Each rollout stage holds one for its whole watch (a loop that
    * sleeps between analyses, activities/stage-watch.ts), so this bounds the rollouts a worker watches.
    */
-  ARENA_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(100_000).default(2_000),
+  ARENA_WORKER_ACTIVITY_SLOTS: integer(1, 100_000).default(2_000),
+  /** Plausibility window of an ingested record's `at`: how many days back and ahead (docs/ingestion.md). */
+  ARENA_INGEST_MAX_AGE_DAYS: integer(1, 36_500).default(3_653),
+  ARENA_INGEST_MAX_FUTURE_DAYS: integer(0, 3_650).default(30),
+  /**
+   * How long a write is retried while the database is unreachable before its caller is told (the gateway
+   * answers 503; `arena ingest` stops and says what was stored).
+   */
+  ARENA_INGEST_RETRY_SECONDS: integer(1, 3_600).default(10),
+  /** On SIGTERM the gateway stops within this long, even with a write stuck in the database. */
+  ARENA_GATEWAY_SHUTDOWN_SECONDS: integer(1, 600).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -76,4 +97,12 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): ArenaEnv {
   const cacheDir =
     env.ARENA_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(home, '.cache'), 'arena');
   return { ...env, arenaHome: path.resolve(env.ARENA_HOME ?? '.arena'), cacheDir };
+}
+
+/** The plausibility window of ingested records' `at`, from ARENA_INGEST_MAX_AGE_DAYS and …_FUTURE_DAYS. */
+export function ingestTimeWindow(env: ArenaEnv): { maxAgeMs: number; maxFutureMs: number } {
+  return {
+    maxAgeMs: env.ARENA_INGEST_MAX_AGE_DAYS * 86_400_000,
+    maxFutureMs: env.ARENA_INGEST_MAX_FUTURE_DAYS * 86_400_000,
+  };
 }

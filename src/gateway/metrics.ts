@@ -1,4 +1,20 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { feedbackInputSchema, predictionInputSchema } from '../ingest/records.js';
+
+const FIELDS = {
+  predictions: new Set(Object.keys(predictionInputSchema.shape)),
+  feedback: new Set(Object.keys(feedbackInputSchema.shape)),
+};
+
+/**
+ * The `field` label of a rejection, from a closed set: the record's top-level field when it is one the
+ * schema knows, else `(record)`. A rejection's own field can hold caller text (a metric name, a key inside a
+ * prediction), and a label per distinct value would let any ingest token grow /metrics without bound.
+ */
+export function rejectionLabel(kind: 'predictions' | 'feedback', field: string): string {
+  const top = field.split('.')[0]!;
+  return FIELDS[kind].has(top) ? top : '(record)';
+}
 
 /** The gateway's Prometheus metrics, on a registry of its own so tests can build several gateways. */
 export function createGatewayMetrics() {
@@ -23,6 +39,24 @@ export function createGatewayMetrics() {
       help: 'Records per ingestion request',
       labelNames: ['kind'] as const,
       buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers: [registry],
+    }),
+    refused: new Gauge({
+      name: 'arena_ingest_refused_records',
+      help: 'Records the database refused after validation passed, since the gateway started',
+      labelNames: ['tenant'] as const,
+      registers: [registry],
+    }),
+    failed: new Gauge({
+      name: 'arena_ingest_failed_records',
+      help: 'Records not stored because the database stayed unreachable or refused the write, since start',
+      labelNames: ['tenant'] as const,
+      registers: [registry],
+    }),
+    writerDegraded: new Gauge({
+      name: 'arena_ingest_writer_degraded',
+      help: '1 while the tenant’s writer is retrying or failing, else 0',
+      labelNames: ['tenant'] as const,
       registers: [registry],
     }),
     buffered: new Gauge({

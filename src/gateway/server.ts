@@ -5,12 +5,15 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { z } from 'zod';
+import pg from 'pg';
 import { createRecorder, type Recorder } from '../ingest/recorder.js';
+import type { TimeWindow } from '../ingest/limits.js';
+import { WriteFailedError, isDatabaseUnavailable } from '../ingest/write-errors.js';
 import type { Logger } from '../log.js';
 import { RegistryError } from '../registry/errors.js';
 import { UserFacingError } from '../user-error.js';
 import { createRouter, type Router } from '../routing/router.js';
-import { createGatewayMetrics } from './metrics.js';
+import { createGatewayMetrics, rejectionLabel } from './metrics.js';
 import { registerPeopleRoutes, type PeopleRoutesOptions } from './people-routes.js';
 import type { Role, TokenGrant, TokenStore } from './tokens.js';
 
@@ -23,6 +26,15 @@ export interface GatewayOptions {
   maxBatch?: number;
   /** Rollup bucket width (must match the workers' ARENA_ROLLUP_BUCKET_SECONDS). */
   bucketSeconds?: number;
+  /**
+   * How long an ingestion request waits while the database is unreachable before it answers 503 (default
+   * 10 s): its records are then neither acknowledged nor kept, and sending them again is safe.
+   */
+  retryForMs?: number;
+  /** On close, writes still running after this long are given up (default 10 s); see Recorder.close. */
+  shutdownTimeoutMs?: number;
+  /** Plausibility window of the records' `at` (default 10 years back, 30 days ahead). */
+  timeWindow?: TimeWindow;
   log?: Logger;
   /**
    * The people-facing endpoints (alerts, rollout status and actions, model health) need the database
@@ -66,6 +78,23 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   const app = Fastify({ bodyLimit: options.bodyLimit ?? 5 * 1024 * 1024, logger: false });
   const recorders = new Map<string, Recorder>();
   const routers = new Map<string, Promise<Router>>();
+  // One small pool of its own for /healthz, so a probe never waits behind ingestion for a connection.
+  const probePool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: 1,
+    connectionTimeoutMillis: 2_000,
+    statement_timeout: 2_000,
+    query_timeout: 3_000,
+  });
+  probePool.on('error', () => undefined);
+  const probeDatabase = async (): Promise<{ ok: boolean; reason?: string }> => {
+    try {
+      await probePool.query('select 1');
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, reason: (err as Error).message };
+    }
+  };
 
   const recorderFor = (tenantId: string): Recorder => {
     let r = recorders.get(tenantId);
@@ -75,6 +104,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
         tenantId,
         enforceTenant: true,
         flushIntervalMs: 5,
+        retryForMs: options.retryForMs ?? 10_000,
+        ...(options.timeWindow ? { timeWindow: options.timeWindow } : {}),
         ...(options.bucketSeconds ? { bucketSeconds: options.bucketSeconds } : {}),
         ...(options.log ? { log: options.log } : {}),
       });
@@ -112,8 +143,25 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       request.grant = grant;
     };
 
+  const unavailableHint =
+    'Nothing of this request was stored or acknowledged; send it again later (stored records are recognised by their keys, so a retry never counts twice). GET /healthz shows the state.';
   app.setErrorHandler(
     (err: FastifyError | HttpError | RegistryError | UserFacingError, _request, reply: FastifyReply) => {
+      if (err instanceof WriteFailedError) {
+        if (err.kind === 'batch') {
+          options.log?.error({ err: err.message }, 'gateway: the database refused a write');
+          return reply.code(500).send({
+            error: err.message,
+            hint: 'The database refused the write as a whole (not because of a record): check that `arena db migrate` ran and the gateway’s database role; nothing was acknowledged.',
+          });
+        }
+        return reply.code(503).header('retry-after', '5').send({ error: err.message, hint: unavailableHint });
+      }
+      if (isDatabaseUnavailable(err))
+        return reply
+          .code(503)
+          .header('retry-after', '5')
+          .send({ error: `the database is unavailable: ${err.message}`, hint: unavailableHint });
       if (err instanceof HttpError)
         return reply
           .code(err.statusCode)
@@ -155,15 +203,56 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     return list;
   };
 
-  app.get('/healthz', async () => {
-    const health = await Promise.all(
-      [...routers.entries()].map(async ([tenant, r]) => [tenant, (await r).health()] as const),
+  /**
+   * Health for load balancers and people. Without a token it names no tenant or model: the database's state
+   * and how many writers and routers are degraded. With any valid token it adds the token's own tenant's
+   * writer and router. 503 when the database is unreachable, 200 otherwise ("degraded" when a writer is).
+   */
+  app.get('/healthz', async (request, reply) => {
+    const database = await probeDatabase();
+    const writers = [...recorders.entries()].map(([tenant, r]) => ({ tenant, ...r.health() }));
+    const routerHealth = await Promise.all(
+      [...routers.entries()].map(async ([tenant, r]) => ({
+        tenant,
+        health: await r.then(
+          (router) => router.health(),
+          () => undefined,
+        ),
+      })),
     );
-    return { ok: true, routers: Object.fromEntries(health) };
+    const degradedWriters = writers.filter((w) => w.state !== 'ok').length;
+    const staleRouters = routerHealth.filter((r) => !r.health || r.health.lastError !== undefined).length;
+    const status = !database.ok ? 'unavailable' : degradedWriters > 0 ? 'degraded' : 'ok';
+    const body: Record<string, unknown> = {
+      status,
+      database: database.ok ? { ok: true } : { ok: false, reason: 'unreachable' },
+      writers: { total: writers.length, degraded: degradedWriters },
+      routers: { total: routerHealth.length, degraded: staleRouters },
+    };
+    const grant = options.tokens.authenticate(request.headers.authorization);
+    if (grant) {
+      const writer = writers.find((w) => w.tenant === grant.tenantId);
+      const router = routerHealth.find((r) => r.tenant === grant.tenantId)?.health;
+      body.database = database;
+      body.tenant = {
+        id: grant.tenantId,
+        writer: writer
+          ? { state: writer.state, reason: writer.reason, since: writer.since }
+          : { state: 'idle', reason: undefined, since: undefined },
+        router: router ?? null,
+      };
+    }
+    return reply.code(database.ok ? 200 : 503).send(body);
   });
 
-  app.get('/metrics', async (_request, reply) => {
-    for (const [tenant, r] of recorders) metrics.buffered.set({ tenant }, r.stats().buffered);
+  app.get('/metrics', { preHandler: requireRole('metrics') }, async (_request, reply) => {
+    for (const [tenant, r] of recorders) {
+      const s = r.stats();
+      metrics.buffered.set({ tenant }, s.buffered);
+      metrics.refused.set({ tenant }, s.refused);
+      metrics.failed.set({ tenant }, s.failed);
+      metrics.writerDegraded.set({ tenant }, r.health().state === 'ok' ? 0 : 1);
+    }
     for (const [tenant, routerPromise] of routers) {
       const router = await routerPromise.catch(() => undefined);
       for (const e of router?.entries() ?? [])
@@ -198,7 +287,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
           : await recorder.recordFeedbackBatch(list, { durable: true });
       metrics.batchSize.observe({ kind }, list.length);
       metrics.records.inc({ kind, tenant: tenantId }, outcome.accepted);
-      for (const r of outcome.rejected) metrics.rejects.inc({ kind, tenant: tenantId, field: r.field });
+      for (const r of outcome.rejected)
+        metrics.rejects.inc({ kind, tenant: tenantId, field: rejectionLabel(kind, r.field) });
       return outcome;
     });
   }
@@ -211,7 +301,15 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     });
 
   app.addHook('onClose', async () => {
-    await Promise.all([...recorders.values()].map((r) => r.close()));
+    const timeoutMs = options.shutdownTimeoutMs ?? 10_000;
+    await Promise.all(
+      [...recorders.values()].map((r) =>
+        r.close({ timeoutMs }).catch((err: Error) => {
+          options.log?.warn({ err: err.message }, 'gateway: records not stored at shutdown');
+        }),
+      ),
+    );
+    await probePool.end().catch(() => undefined);
     await Promise.all([...routers.values()].map(async (r) => (await r.catch(() => undefined))?.close()));
   });
   return app;

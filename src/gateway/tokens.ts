@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
-export const ROLES = ['ingest', 'operator', 'approver'] as const;
+/** `metrics` may read /metrics, which names tenants and models; give it to the Prometheus scraper. */
+export const ROLES = ['ingest', 'operator', 'approver', 'metrics'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface TokenGrant {

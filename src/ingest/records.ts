@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { parseVersion } from '../registry/version.js';
+import {
+  DEFAULT_TIME_WINDOW,
+  MAX_METRICS,
+  jsonValueProblem,
+  unstorableText,
+  unusableNumber,
+  type TimeWindow,
+} from './limits.js';
 
 /** Metric names computed by Arena itself; recorded named metrics may not reuse them. */
 export const BUILTIN_METRICS = [
@@ -12,12 +20,50 @@ export const BUILTIN_METRICS = [
 ] as const;
 export type BuiltinMetric = (typeof BUILTIN_METRICS)[number];
 
-const id = (max: number) => z.string().min(1, 'must not be empty').max(max, `at most ${max} characters`);
+/** Text as PostgreSQL can store it (see limits.ts). */
+const text = (max: number) =>
+  z
+    .string()
+    .max(max, `at most ${max} characters`)
+    .superRefine((v, ctx) => {
+      const problem = unstorableText(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+const id = (max: number) => text(max).min(1, 'must not be empty');
+/** A number that feeds a statistic: finite, and small enough that sums of its powers stay finite. */
+const statNumber = z.number().superRefine((v, ctx) => {
+  const problem = unusableNumber(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 const timestamp = z.union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()]).optional();
 const metricName = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,62}$/, 'metric names are lower_snake_case')
   .refine((n) => !(BUILTIN_METRICS as readonly string[]).includes(n), 'is a built-in metric name');
+
+/** A prediction: a number (regression), text or a boolean (a label), null, or a bounded JSON object or array. */
+const predictionValue = z.unknown().superRefine((v, ctx) => {
+  if (v === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'is required' });
+    return;
+  }
+  if (typeof v === 'number') {
+    const problem = unusableNumber(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    return;
+  }
+  if (typeof v === 'string' && v.length > 10_000) {
+    ctx.addIssue({ code: 'custom', message: 'at most 10000 characters' });
+    return;
+  }
+  const problem = jsonValueProblem(v);
+  if (problem)
+    ctx.addIssue({
+      code: 'custom',
+      message: problem.reason,
+      path: problem.path === '' ? [] : problem.path.split('.'),
+    });
+});
 
 export const predictionInputSchema = z
   .object({
@@ -26,25 +72,21 @@ export const predictionInputSchema = z
     model: id(100),
     version: id(200),
     role: z.enum(['served', 'shadow']).default('served'),
-    prediction: z.union([
-      z.number(),
-      z.string().max(10_000),
-      z.boolean(),
-      z.null(),
-      z.record(z.string(), z.unknown()),
-      z.array(z.unknown()),
-    ]),
-    latencyMs: z.number().nonnegative('must be ≥ 0').optional(),
+    prediction: predictionValue,
+    latencyMs: statNumber.pipe(z.number().nonnegative('must be ≥ 0')).optional(),
     error: z.boolean().default(false),
-    errorCode: z.string().max(200).optional(),
-    metrics: z.record(metricName, z.number()).optional(),
-    featuresHash: z.string().max(128).optional(),
+    errorCode: text(200).optional(),
+    metrics: z
+      .record(metricName, statNumber)
+      .refine((m) => Object.keys(m).length <= MAX_METRICS, `at most ${MAX_METRICS} metrics`)
+      .optional(),
+    featuresHash: text(128).optional(),
     /** The input values the model saw (numbers by name): what drift monitoring compares with training. */
     features: z
-      .record(metricName, z.number())
+      .record(metricName, statNumber)
       .refine((f) => Object.keys(f).length <= 200, 'at most 200 features')
       .optional(),
-    rolloutId: z.string().max(200).optional(),
+    rolloutId: text(200).optional(),
     at: timestamp,
   })
   .strict();
@@ -53,7 +95,7 @@ export const feedbackInputSchema = z
   .object({
     model: id(100),
     requestId: id(200),
-    actual: z.union([z.number(), z.string().max(10_000), z.boolean()]),
+    actual: z.union([statNumber, text(10_000), z.boolean()]),
     at: timestamp,
   })
   .strict();
@@ -97,20 +139,51 @@ export interface Rejection {
 
 function rejection(index: number, error: z.ZodError): Rejection {
   const issue = error.issues[0]!;
-  const field = issue.path.map(String).join('.') || '(record)';
+  // A path may run through the caller's own object keys: keep it readable, whatever they sent.
+  const field = issue.path.map(String).join('.').slice(0, 200) || '(record)';
   return { index, field, reason: issue.message };
 }
 
-function toDate(at: string | number | undefined, now: Date): Date {
+/**
+ * The record's time, if it lies in the plausibility window around now. Outside it, a time is far more
+ * likely a unit mistake (seconds for milliseconds) or garbage than data, and beyond JavaScript's or
+ * PostgreSQL's range it could not be stored at all.
+ */
+function toDate(at: string | number | undefined, now: Date, window: TimeWindow): Date | string {
   if (at === undefined) return now;
-  return new Date(at);
+  const date = new Date(at);
+  const t = date.getTime();
+  if (Number.isNaN(t)) return `${JSON.stringify(at)} is not a representable time`;
+  const shown = typeof at === 'number' ? `${at} (${date.toISOString()})` : JSON.stringify(at);
+  if (t < now.getTime() - window.maxAgeMs)
+    return `${shown} is older than the plausibility window (${describeMs(window.maxAgeMs)} back)${typeof at === 'number' ? '; is it in seconds instead of milliseconds?' : ''}`;
+  if (t > now.getTime() + window.maxFutureMs)
+    return `${shown} is further ahead than the plausibility window (${describeMs(window.maxFutureMs)} ahead)`;
+  return date;
+}
+
+function describeMs(ms: number): string {
+  const days = ms / 86_400_000;
+  return days >= 365 ? `${Math.round(days / 365.25)} years` : `${Math.round(days * 10) / 10} days`;
+}
+
+export interface ParseOptions {
+  /** Plausibility window of `at` (default: 10 years back, 30 days ahead). */
+  window?: TimeWindow;
 }
 
 /** Validates one prediction; returns the normalised record or the first problem with its field. */
-export function parsePrediction(input: unknown, index: number, now = new Date()): Prediction | Rejection {
+export function parsePrediction(
+  input: unknown,
+  index: number,
+  now = new Date(),
+  options: ParseOptions = {},
+): Prediction | Rejection {
   const parsed = predictionInputSchema.safeParse(input);
   if (!parsed.success) return rejection(index, parsed.error);
   const p = parsed.data;
+  const at = toDate(p.at, now, options.window ?? DEFAULT_TIME_WINDOW);
+  if (typeof at === 'string') return { index, field: 'at', reason: at };
   let version: string;
   try {
     version = parseVersion(p.version).version;
@@ -132,20 +205,27 @@ export function parsePrediction(input: unknown, index: number, now = new Date())
     featuresHash: p.featuresHash ?? null,
     features: p.features ?? null,
     rolloutId: p.rolloutId ?? '',
-    at: toDate(p.at, now),
+    at,
   };
 }
 
-export function parseFeedback(input: unknown, index: number, now = new Date()): Feedback | Rejection {
+export function parseFeedback(
+  input: unknown,
+  index: number,
+  now = new Date(),
+  options: ParseOptions = {},
+): Feedback | Rejection {
   const parsed = feedbackInputSchema.safeParse(input);
   if (!parsed.success) return rejection(index, parsed.error);
   const f = parsed.data;
+  const at = toDate(f.at, now, options.window ?? DEFAULT_TIME_WINDOW);
+  if (typeof at === 'string') return { index, field: 'at', reason: at };
   return {
     model: f.model,
     requestId: f.requestId,
     value: typeof f.actual === 'number' ? f.actual : null,
     actual: f.actual,
-    at: toDate(f.at, now),
+    at,
   };
 }
 

@@ -1,4 +1,5 @@
 import { addToHistogram, type Histogram } from './histogram.js';
+import { MAX_DERIVED_MAGNITUDE } from './limits.js';
 import type { Prediction } from './records.js';
 
 /** Sufficient statistics of one (model, rollout, version, role, metric, time bucket), as added by one batch. */
@@ -29,9 +30,15 @@ export function outcomeMetrics(
   if (prediction.error) return {};
   if (typeof actual === 'number' && prediction.value !== null) {
     const diff = prediction.value - actual;
-    const out: Record<string, number> = { abs_error: Math.abs(diff), squared_error: diff * diff };
-    // APE is undefined at a zero actual; leaving it out beats an Infinity that poisons the mean.
-    if (actual !== 0) out.ape = Math.abs(diff) / Math.abs(actual);
+    const out: Record<string, number> = {};
+    // A value no statistic could use (non-finite, or so large its sums of powers overflow) is left out, as
+    // APE at a zero actual is: an Infinity or NaN in a rollup poisons every mean read from it afterwards.
+    const put = (name: string, value: number): void => {
+      if (Number.isFinite(value) && Math.abs(value) <= MAX_DERIVED_MAGNITUDE) out[name] = value;
+    };
+    put('abs_error', Math.abs(diff));
+    put('squared_error', diff * diff);
+    if (actual !== 0) put('ape', Math.abs(diff) / Math.abs(actual));
     return out;
   }
   if (typeof actual === 'string' || typeof actual === 'boolean') {

@@ -52,6 +52,8 @@ async function beginAs(
 }
 
 export interface WriteResult {
+  /** Per record of the batch, in order: true when this write stored it, false when it was already stored. */
+  fresh: boolean[];
   inserted: number;
   /** Records already stored (a retried batch, a repeated request): skipped and not counted again. */
   duplicates: number;
@@ -319,7 +321,7 @@ export async function writePredictions(
   options: WriteOptions,
 ): Promise<WriteResult> {
   const { bucketMs, enforceTenant } = options;
-  if (batch.length === 0) return { inserted: 0, duplicates: 0, rollupRows: 0 };
+  if (batch.length === 0) return { fresh: [], inserted: 0, duplicates: 0, rollupRows: 0 };
   const { client, release } = await checkOut(pool);
   try {
     let inserted: Prediction[] | undefined;
@@ -370,7 +372,9 @@ export async function writePredictions(
     const deltas = acc.entries();
     await upsertRollups(client, tenantId, deltas);
     await commit(client);
+    const stored = new Set(inserted);
     return {
+      fresh: batch.map((p) => stored.has(p)),
       inserted: inserted.length,
       duplicates: batch.length - inserted.length,
       rollupRows: deltas.length,
@@ -395,7 +399,7 @@ export async function writeFeedback(
   options: WriteOptions,
 ): Promise<WriteResult> {
   const { bucketMs, enforceTenant } = options;
-  if (batch.length === 0) return { inserted: 0, duplicates: 0, rollupRows: 0 };
+  if (batch.length === 0) return { fresh: [], inserted: 0, duplicates: 0, rollupRows: 0 };
   const { client, release } = await checkOut(pool);
   try {
     await beginAs(client, tenantId, enforceTenant);
@@ -426,7 +430,14 @@ export async function writeFeedback(
     const deltas = acc.entries();
     await upsertRollups(client, tenantId, deltas);
     await commit(client);
-    return { inserted: rows.length, duplicates: batch.length - rows.length, rollupRows: deltas.length };
+    // The first occurrence of a request in the batch is the one stored, as with predictions.
+    const fresh = new Set(rows.map((r) => `${r.model}\u0000${r.request_id}`));
+    return {
+      fresh: batch.map((f) => fresh.delete(`${f.model}\u0000${f.requestId}`)),
+      inserted: rows.length,
+      duplicates: batch.length - rows.length,
+      rollupRows: deltas.length,
+    };
   } catch (err) {
     await rollback(client).catch(() => undefined);
     release(err);

@@ -44,7 +44,7 @@ describe('arena ingest FILE.ndjson', () => {
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({
       lines: 6003,
-      accepted: { predictions: 3000, feedback: 3000 },
+      stored: { predictions: 3000, feedback: 3000 },
       rejected: 2,
     });
     expect(summary.rejections).toEqual([

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadEnv } from '../../config/env.js';
+import { ingestTimeWindow, loadEnv } from '../../config/env.js';
 import { createLogger } from '../../log.js';
 import { resolveEndpoints } from '../../stack/endpoints.js';
 import { UserFacingError } from '../../user-error.js';
@@ -51,6 +51,9 @@ export function registerGateway(program: Command): void {
         tokens,
         log,
         bucketSeconds: env.ARENA_ROLLUP_BUCKET_SECONDS,
+        retryForMs: env.ARENA_INGEST_RETRY_SECONDS * 1000,
+        shutdownTimeoutMs: env.ARENA_GATEWAY_SHUTDOWN_SECONDS * 1000,
+        timeWindow: ingestTimeWindow(env),
         people: {
           knex,
           ...(connection
@@ -69,10 +72,28 @@ export function registerGateway(program: Command): void {
       });
       const address = await app.listen({ port, host: opts.host ?? env.ARENA_GATEWAY_HOST });
       log.info({ address, tokens: tokens.size }, 'gateway listening; Ctrl-C to stop');
-      const stop = (): void => {
-        void app.close().then(() => process.exit(0));
+      // Stop accepting, answer what is in flight, and give up on writes still running after the shutdown
+      // timeout (their callers get 503: not acknowledged). The hard exit is the backstop for anything else
+      // that hangs (a Temporal call, a knex query), so SIGTERM always ends the process in bounded time.
+      const shutdownMs = env.ARENA_GATEWAY_SHUTDOWN_SECONDS * 1000;
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal, shutdownMs }, 'gateway: stopping');
+        setTimeout(() => {
+          log.error('gateway: shutdown took too long; exiting');
+          process.exit(1);
+        }, shutdownMs + 5_000).unref();
+        void app.close().then(
+          () => process.exit(0),
+          (err: Error) => {
+            log.error({ err: err.message }, 'gateway: error while stopping');
+            process.exit(1);
+          },
+        );
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
     });
 }

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { loadEnv } from '../../config/env.js';
+import { ingestTimeWindow, loadEnv } from '../../config/env.js';
 import { createRecorder } from '../../ingest/recorder.js';
 import type { Rejection } from '../../ingest/records.js';
 import { createLogger } from '../../log.js';
@@ -13,6 +13,8 @@ import { emit } from '../output.js';
 
 const CHUNK = 2_000;
 const SHOWN_REJECTIONS = 20;
+/** Chunks being written at once. */
+const IN_FLIGHT = 3;
 
 interface LineRejection extends Rejection {
   line: number;
@@ -46,6 +48,8 @@ export function registerIngest(program: Command): void {
         databaseUrl: database.url,
         tenantId: opts.tenant,
         bucketSeconds: env.ARENA_ROLLUP_BUCKET_SECONDS,
+        retryForMs: env.ARENA_INGEST_RETRY_SECONDS * 1000,
+        timeWindow: ingestTimeWindow(env),
         log: createLogger(env.LOG_LEVEL),
       });
       const bar = new cliProgress.SingleBar(
@@ -61,23 +65,41 @@ export function registerIngest(program: Command): void {
       const started = Date.now();
       const rejections: LineRejection[] = [];
       let lines = 0;
-      let accepted = { predictions: 0, feedback: 0 };
+      const stored = { predictions: 0, feedback: 0 };
+      const duplicates = { predictions: 0, feedback: 0 };
       let bytes = 0;
       let predictions: Array<{ line: number; record: unknown }> = [];
       let feedback: Array<{ line: number; record: unknown }> = [];
+      // Chunks are sent durably (each resolves once its lines are stored, with the lines the database refused
+      // among the rejections), a few at a time so reading the file overlaps with writing it.
+      const inFlight = new Set<Promise<void>>();
+      let failure: Error | undefined;
 
-      const send = async (
+      const send = (
         kind: 'predictions' | 'feedback',
         chunk: Array<{ line: number; record: unknown }>,
-      ): Promise<void> => {
+      ): void => {
         if (chunk.length === 0) return;
         const records = chunk.map((c) => c.record);
-        const outcome =
+        const sent = (
           kind === 'predictions'
-            ? await recorder.recordPredictions(records)
-            : await recorder.recordFeedbackBatch(records);
-        accepted = { ...accepted, [kind]: accepted[kind] + outcome.accepted };
-        for (const r of outcome.rejected) rejections.push({ ...r, line: chunk[r.index]!.line });
+            ? recorder.recordPredictions(records, { durable: true })
+            : recorder.recordFeedbackBatch(records, { durable: true })
+        ).then(
+          (outcome) => {
+            stored[kind] += outcome.accepted - outcome.duplicates;
+            duplicates[kind] += outcome.duplicates;
+            for (const r of outcome.rejected) rejections.push({ ...r, line: chunk[r.index]!.line });
+          },
+          (err: Error) => {
+            failure ??= err;
+          },
+        );
+        inFlight.add(sent);
+        void sent.finally(() => inFlight.delete(sent));
+      };
+      const drain = async (limit: number): Promise<void> => {
+        while (inFlight.size > limit) await Promise.race(inFlight);
       };
 
       const input = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
@@ -102,16 +124,19 @@ export function registerIngest(program: Command): void {
           (record !== null && typeof record === 'object' && 'actual' in record ? 'feedback' : 'predictions');
         (kind === 'feedback' ? feedback : predictions).push({ line: lines, record });
         if (predictions.length >= CHUNK) {
-          await send('predictions', predictions);
+          send('predictions', predictions);
           predictions = [];
         }
         if (feedback.length >= CHUNK) {
           // Predictions read so far go first, so feedback finds them.
-          await send('predictions', predictions);
+          send('predictions', predictions);
           predictions = [];
-          await send('feedback', feedback);
+          await drain(0);
+          send('feedback', feedback);
           feedback = [];
         }
+        await drain(IN_FLIGHT);
+        if (failure) break;
         if (lines % 1000 === 0) {
           bar.update(Math.min(bytes, size), {
             lines,
@@ -120,29 +145,47 @@ export function registerIngest(program: Command): void {
           });
         }
       }
-      await send('predictions', predictions);
-      await recorder.flush();
-      await send('feedback', feedback);
-      await recorder.close();
-      bar.update(size, {
+      if (!failure) {
+        send('predictions', predictions);
+        await drain(0);
+        send('feedback', feedback);
+      }
+      await drain(0);
+      await recorder.close().catch((err: Error) => {
+        failure ??= err;
+      });
+      bar.update(failure ? Math.min(bytes, size) : size, {
         lines,
         rate: Math.round(lines / ((Date.now() - started) / 1000 || 1)),
         rejected: rejections.length,
       });
       bar.stop();
+      rejections.sort((a, b) => a.line - b.line);
+      if (failure) {
+        throw new UserFacingError(
+          `Ingestion stopped at line ${lines}: ${failure.message}. Stored so far: ${stored.predictions} predictions and ${stored.feedback} feedback; ${rejections.length} lines refused.`,
+          'Nothing is lost by running the same command again once the database is reachable: lines already stored are recognised and skipped.',
+          { cause: failure },
+        );
+      }
 
       const seconds = (Date.now() - started) / 1000;
       const summary = {
         file,
         lines,
-        accepted,
+        stored,
+        duplicates,
         rejected: rejections.length,
         seconds,
         rejections: rejections.slice(0, 1000),
       };
       emit(opts.json, summary, () =>
         [
-          `${accepted.predictions} predictions and ${accepted.feedback} feedback stored from ${lines} lines in ${seconds.toFixed(1)} s`,
+          `${stored.predictions} predictions and ${stored.feedback} feedback stored from ${lines} lines in ${seconds.toFixed(1)} s` +
+            (duplicates.predictions + duplicates.feedback > 0
+              ? ` (${duplicates.predictions + duplicates.feedback} lines were already stored)`
+              : '') +
+            (rejections.length > 0 ? `; ${rejections.length} lines refused:` : ''),
           ...rejections.slice(0, SHOWN_REJECTIONS).map((r) => `  line ${r.line}: ${r.field}: ${r.reason}`),
           rejections.length > SHOWN_REJECTIONS
             ? `  … and ${rejections.length - SHOWN_REJECTIONS} more rejected lines (use --json for all)`

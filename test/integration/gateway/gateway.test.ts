@@ -11,6 +11,7 @@ const TOKENS = {
   acmeIngest: 'acme-ingest-token-0123456789',
   acmeOperator: 'acme-operator-token-012345678',
   globexIngest: 'globex-ingest-token-01234567',
+  scraper: 'prometheus-scraper-token-0123',
 };
 
 describe('HTTP gateway (real HTTP on loopback, real Postgres)', () => {
@@ -41,6 +42,7 @@ describe('HTTP gateway (real HTTP on loopback, real Postgres)', () => {
       { token: TOKENS.acmeIngest, name: 'acme-server', tenant: 'acme', roles: ['ingest'] },
       { token: TOKENS.acmeOperator, name: 'acme-ops', tenant: 'acme', roles: ['operator'] },
       { token: TOKENS.globexIngest, name: 'globex-server', tenant: 'globex', roles: ['ingest'] },
+      { token: TOKENS.scraper, name: 'prometheus', tenant: 'ops', roles: ['metrics'] },
     ]);
     app = await buildGateway({ databaseUrl: db.url, tokens, bodyLimit: 64 * 1024, maxBatch: 500 });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -147,9 +149,23 @@ describe('HTTP gateway (real HTTP on loopback, real Postgres)', () => {
     });
   });
 
-  it('serves /healthz and Prometheus /metrics', async () => {
-    expect((await call('/healthz', undefined)).status).toBe(200);
-    const text = await (await call('/metrics', undefined)).text();
+  it('serves /healthz and Prometheus /metrics, naming no tenant or model to a caller without a token', async () => {
+    const anonymous = await call('/healthz', undefined);
+    expect(anonymous.status).toBe(200);
+    const anonymousText = await anonymous.text();
+    expect(JSON.parse(anonymousText)).toMatchObject({
+      status: 'ok',
+      database: { ok: true },
+      writers: { total: 2, degraded: 0 },
+    });
+    expect(anonymousText).not.toMatch(/acme|globex|demand/);
+    const own = await (await call('/healthz', TOKENS.acmeIngest)).json();
+    expect(own).toMatchObject({ tenant: { id: 'acme', writer: { state: 'ok' } } });
+    expect(JSON.stringify(own)).not.toMatch(/globex/);
+
+    expect((await call('/metrics', undefined)).status).toBe(401);
+    expect((await call('/metrics', TOKENS.acmeIngest)).status).toBe(403);
+    const text = await (await call('/metrics', TOKENS.scraper)).text();
     expect(text).toMatch(/arena_ingest_records_total\{kind="predictions",tenant="acme"\} 2/);
     expect(text).toMatch(/arena_ingest_rejected_total\{kind="predictions",tenant="acme",field="model"\} 1/);
     expect(text).toMatch(/arena_router_generation\{tenant="acme",model="demand"\} 3/);
