@@ -15,7 +15,7 @@ const APPROVABLE = new Set(['promotion_pending', 'approval_expiring']);
 export async function approveAlert(
   knex: Knex,
   arena: ArenaClient,
-  args: { id: number; by: string; comment?: string; roles?: string[]; tenantId?: string },
+  args: { id: number | string; by: string; comment?: string; roles?: string[]; tenantId?: string },
 ): Promise<{ alert: Alert; action: 'approve' | 'promoteNow'; rolloutId: string; state: string }> {
   const alert = await getAlert(knex, args.id, args.tenantId);
   if (alert.status === 'actioned' || alert.status === 'dismissed')

@@ -88,7 +88,8 @@ export async function listAlerts(knex: Knex, f: AlertFilter = {}): Promise<Alert
 
 export async function getAlert(
   knex: Knex | Knex.Transaction,
-  id: number,
+  /** A decimal string for ids past 2^53, which a JavaScript number cannot hold (ids are bigint). */
+  id: number | string,
   tenantId = 'default',
 ): Promise<Alert> {
   const row = (await knex('alerts').where({ tenant_id: tenantId, id }).first()) as AlertRow | undefined;
@@ -135,7 +136,7 @@ const NEXT: Record<AlertStatus, AlertStatus[]> = {
  */
 export async function moveAlert(
   knex: Knex,
-  args: { tenantId?: string; id: number; to: AlertStatus; actor: string; reason?: string },
+  args: { tenantId?: string; id: number | string; to: AlertStatus; actor: string; reason?: string },
 ): Promise<Alert> {
   return knex.transaction(async (trx) => {
     const tenantId = args.tenantId ?? 'default';

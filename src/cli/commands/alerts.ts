@@ -14,7 +14,7 @@ import { ArenaClient } from '../../client/arena-client.js';
 import { InvalidInputError } from '../../registry/errors.js';
 import { actor, withKnex } from '../database.js';
 import { emit } from '../output.js';
-import { sinceOption } from '../parse.js';
+import { idOption, integerOption, sinceOption } from '../parse.js';
 import { withTemporal } from '../temporal.js';
 
 function listOf<T extends string>(
@@ -30,13 +30,8 @@ function listOf<T extends string>(
   return values as T[];
 }
 
-function ids(texts: string[]): number[] {
-  return texts.map((t) => {
-    const n = Number(t);
-    if (!Number.isInteger(n) || n <= 0)
-      throw new InvalidInputError('id', t, 'must be a positive integer alert id');
-    return n;
-  });
+function ids(texts: string[]): string[] {
+  return texts.map((t) => idOption('id', t));
 }
 
 const line = (a: Alert): string =>
@@ -74,7 +69,7 @@ export function registerAlerts(program: Command): void {
             ...(o.type ? { type: o.type } : {}),
             ...(o.model ? { model: o.model } : {}),
             ...(since ? { since } : {}),
-            limit: Number(o.limit) || 100,
+            limit: integerOption('--limit', o.limit, { min: 1, max: 10_000 }),
           }),
         );
         emit(o.json, list, () => (list.length ? list.map(line).join('\n') : 'No open alerts.'));

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { readAuditLog } from '../../audit/audit-log.js';
 import { verifyAuditChain } from '../../db/audit.js';
-import { InvalidInputError } from '../../registry/errors.js';
 import { withKnex } from '../database.js';
 import { emit } from '../output.js';
-import { sinceOption } from '../parse.js';
+import { integerOption, sinceOption } from '../parse.js';
 
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('the hash-chained audit ledger');
@@ -45,9 +44,7 @@ export function registerAudit(program: Command): void {
         limit: string;
         json?: boolean;
       }) => {
-        const limit = Number(opts.limit);
-        if (!Number.isInteger(limit) || limit <= 0)
-          throw new InvalidInputError('--limit', opts.limit, 'must be a positive integer');
+        const limit = integerOption('--limit', opts.limit, { min: 1, max: 1_000_000 });
         const since = sinceOption('--since', opts.since);
         const rows = await withKnex((knex) =>
           readAuditLog(knex, {

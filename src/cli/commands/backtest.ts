@@ -4,6 +4,7 @@ import { sparkline } from '../../backtest/windows.js';
 import { InvalidInputError } from '../../registry/errors.js';
 import type { backtestWorkflow } from '../../../workflows/backtest.js';
 import { emit } from '../output.js';
+import { integerOption } from '../parse.js';
 import { withTemporal } from '../temporal.js';
 
 export function registerBacktest(program: Command): void {
@@ -24,13 +25,11 @@ export function registerBacktest(program: Command): void {
       ) => {
         if (o.asOf && !/^\d{4}-\d{2}-\d{2}$/.test(o.asOf))
           throw new InvalidInputError('--as-of', o.asOf, 'must be a date YYYY-MM-DD');
-        const lookbackDays = o.lookbackDays === undefined ? undefined : Number(o.lookbackDays);
-        if (lookbackDays !== undefined && !(Number.isInteger(lookbackDays) && lookbackDays > 0))
-          throw new InvalidInputError(
-            '--lookback-days',
-            o.lookbackDays,
-            'must be a positive whole number of days',
-          );
+        // The bounds of a model's backtest configuration (lookbackDays).
+        const lookbackDays =
+          o.lookbackDays === undefined
+            ? undefined
+            : integerOption('--lookback-days', o.lookbackDays, { min: 1, max: 3650 });
         const out = await withTemporal(async ({ client, taskQueue }) =>
           (
             await client.workflow.start<typeof backtestWorkflow>('backtestWorkflow', {

@@ -9,6 +9,7 @@ import {
 import { InvalidInputError } from '../../registry/errors.js';
 import { actor } from '../database.js';
 import { emit } from '../output.js';
+import { decimalOption } from '../parse.js';
 import { withTemporal } from '../temporal.js';
 
 const withExperiments = <T>(fn: (c: ExperimentClient) => Promise<T>): Promise<T> =>
@@ -83,13 +84,11 @@ export function registerExperiment(program: Command): void {
           json?: boolean;
         },
       ) => {
-        const expected = o.expectedImprovement === undefined ? null : Number(o.expectedImprovement);
-        if (expected !== null && !Number.isFinite(expected))
-          throw new InvalidInputError(
-            '--expected-improvement',
-            o.expectedImprovement,
-            'must be a number like 0.05',
-          );
+        // The bounds the experiment client checks (a fraction: 0.05 is 5 %).
+        const expected =
+          o.expectedImprovement === undefined
+            ? null
+            : decimalOption('--expected-improvement', o.expectedImprovement, { min: -1, max: 10 });
         const out = await withExperiments((c) =>
           c.propose({
             name,

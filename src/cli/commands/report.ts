@@ -10,6 +10,7 @@ import { loadRolloutReport } from '../../report/rollout-report-data.js';
 import { renderRolloutReportHtml } from '../../report/rollout-report-html.js';
 import { resolveEndpoints } from '../../stack/endpoints.js';
 import { emit } from '../output.js';
+import { integerOption } from '../parse.js';
 
 export function registerReport(program: Command): void {
   program
@@ -35,13 +36,7 @@ export function registerReport(program: Command): void {
             rolloutId,
             'give a rollout id, or --model MODEL for a model report',
           );
-        const days = Number(opts.days);
-        if (!Number.isInteger(days) || days < 1 || days > 366)
-          throw new InvalidInputError(
-            '--days',
-            opts.days,
-            'must be a whole number of days between 1 and 366',
-          );
+        const days = integerOption('--days', opts.days, { min: 1, max: 366 });
         const env = loadEnv();
         const endpoints = await resolveEndpoints(env);
         const knex = createKnex(endpoints.database.url, { max: 2 });

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Knex } from 'knex';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import { InvalidInputError, UnknownModelError } from '../../registry/errors.js';
 import { startRetrain } from '../../retrain/start-retrain.js';
 import { parseTrainingConfig } from '../../retrain/training-config.js';
@@ -10,6 +9,7 @@ import { retrainWorkflowId, type RetrainTrigger } from '../../retrain/types.js';
 import { UserFacingError } from '../../user-error.js';
 import { actor, withKnex } from '../database.js';
 import { emit } from '../output.js';
+import { integerOption } from '../parse.js';
 import { withTemporal } from '../temporal.js';
 
 interface JobRow {
@@ -162,10 +162,9 @@ export function registerRetrain(program: Command): void {
     .option('--limit <n>', 'most recent first', '50')
     .option('--json', 'machine-readable output')
     .action(async (opts: { model?: string; limit: string; json?: boolean }) => {
-      const limit = z.coerce.number().int().min(1).max(10_000).safeParse(opts.limit);
-      if (!limit.success) throw new InvalidInputError('--limit', opts.limit, 'must be a whole number ≥ 1');
+      const limit = integerOption('--limit', opts.limit, { min: 1, max: 10_000 });
       const rows = await withKnex(async (knex) => {
-        const q = knex('retraining_jobs').orderBy('created_at', 'desc').limit(limit.data);
+        const q = knex('retraining_jobs').orderBy('created_at', 'desc').limit(limit);
         if (opts.model) void q.where({ model: opts.model });
         return ((await q) as JobRow[]).map(jobJson);
       });

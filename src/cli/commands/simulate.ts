@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { loadEnv } from '../../config/env.js';
-import { parseDuration } from '../../policy/duration.js';
 import { InvalidInputError } from '../../registry/errors.js';
 import { parseProfile } from '../../simulate/profile.js';
 import { startTraffic } from '../../simulate/traffic.js';
 import { resolveEndpoints } from '../../stack/endpoints.js';
 import { emit } from '../output.js';
+import { decimalOption, durationOption } from '../parse.js';
+
+const DAY_MS = 86_400_000;
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -34,15 +36,10 @@ export function registerSimulate(program: Command): void {
         feedbackDelay: string;
         json?: boolean;
       }) => {
-        const rps = Number(opts.rps);
-        if (!Number.isFinite(rps) || rps <= 0 || rps > 100_000)
-          throw new InvalidInputError('--rps', opts.rps, 'must be a number between 0 and 100000');
-        const durationMs = parseDuration(opts.duration);
-        if (durationMs === undefined)
-          throw new InvalidInputError('--duration', opts.duration, 'not a duration (e.g. 30s, 5m)');
-        const feedbackDelayMs = parseDuration(opts.feedbackDelay);
-        if (feedbackDelayMs === undefined)
-          throw new InvalidInputError('--feedback-delay', opts.feedbackDelay, 'not a duration');
+        const rps = decimalOption('--rps', opts.rps, { min: 0, minExclusive: true, max: 100_000 });
+        // Node timers cap at 2^31-1 ms (24.8 days); a week is more than any simulation needs.
+        const durationMs = durationOption('--duration', opts.duration, { minMs: 1, maxMs: 7 * DAY_MS });
+        const feedbackDelayMs = durationOption('--feedback-delay', opts.feedbackDelay, { maxMs: DAY_MS });
         if (!opts.profile?.length)
           throw new InvalidInputError(
             '--profile',
