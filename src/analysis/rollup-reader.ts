@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { histogramQuantile, type Histogram } from '../ingest/histogram.js';
 import { summaryFromSums, type Summary as SummaryStats } from '../stats/summary.js';
+import { UserFacingError } from '../user-error.js';
 
 export type { Summary as SummaryStats } from '../stats/summary.js';
 
@@ -107,6 +108,15 @@ export async function readVersionMetrics(knex: Knex, q: WindowQuery): Promise<Ve
 
   const out: VersionFigures = Object.fromEntries(q.versions.map((v) => [v, {}]));
   for (const r of rows) {
+    // Ingestion bounds every value and migration 20261202000008 moved older poisoned rows aside, so this
+    // only happens to rows written around Arena; a statistic built on them would be NaN, so say so instead.
+    const sums = { sum: r.sum, sum_sq: r.sum_sq, paired_sum: r.psum, paired_sum_sq: r.psum_sq };
+    const bad = Object.entries(sums).find(([, v]) => v !== null && !Number.isFinite(Number(v)));
+    if (bad)
+      throw new UserFacingError(
+        `Rollups of ${q.model} ${r.version} ${r.metric} hold a non-finite ${bad[0]} (${bad[1]}): no statistic can be computed from them`,
+        'Run `arena db migrate` (it moves such rows to metric_rollups_quarantine), or find what wrote them bypassing ingestion.',
+      );
     const h = histograms.get(`${r.version}\u0000${r.metric}`);
     out[r.version]![r.metric] = {
       summary: summaryFromSums(r.n, r.sum, r.sum_sq),

@@ -6,6 +6,7 @@ import * as slimPredictionIndexes from './20261122000004_slim_prediction_indexes
 import * as rollupStorage from './20261122000005_rollup_storage.js';
 import * as monitoring from './20261122000006_monitoring.js';
 import * as notificationDeliveries from './20261122000007_notification_deliveries.js';
+import * as quarantinePoisonedRollups from './20261202000008_quarantine_poisoned_rollups.js';
 
 /**
  * Migrations are listed here rather than discovered on disk so they work the same under tsx, vitest and
@@ -20,6 +21,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261122000005_rollup_storage': rollupStorage,
   '20261122000006_monitoring': monitoring,
   '20261122000007_notification_deliveries': notificationDeliveries,
+  '20261202000008_quarantine_poisoned_rollups': quarantinePoisonedRollups,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
