@@ -13,6 +13,7 @@ import {
 } from '../alerts/alert-store.js';
 import { ArenaClient } from '../client/arena-client.js';
 import { modelHealth } from '../health/model-health.js';
+import { bigintId, strictInteger, unstorableText } from '../validation/strict.js';
 import type { Role, TokenGrant } from './tokens.js';
 
 export interface PeopleRoutesOptions {
@@ -23,19 +24,34 @@ export interface PeopleRoutesOptions {
   httpError: (status: number, message: string, hint?: string) => Error;
 }
 
-const idParams = z.object({ id: z.string().min(1).max(300) });
+/**
+ * Text that reaches the database: refused with a 400 before it gets there if PostgreSQL could not store it
+ * (a NUL byte, `%00` in a path, or a lone UTF-16 surrogate), which would otherwise surface as a 500.
+ */
+const storable = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .superRefine((text, ctx) => {
+      const problem = unstorableText(text);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+
+const idParams = z.object({ id: storable(300).pipe(z.string().min(1)) });
 const actionBody = z
-  .object({ comment: z.string().max(2000).optional(), reason: z.string().max(2000).optional() })
+  .object({ comment: storable(2000).optional(), reason: storable(2000).optional() })
   .strict();
 const listQuery = z
   .object({
-    status: z.string().optional(),
-    severity: z.string().optional(),
-    type: z.string().max(100).optional(),
-    model: z.string().max(200).optional(),
-    limit: z.coerce.number().int().min(1).max(1000).optional(),
+    status: storable(200).optional(),
+    severity: storable(200).optional(),
+    type: storable(100).optional(),
+    model: storable(200).optional(),
+    /** Decimal digits only (not 1e2, 0x2 or 2.0); checked by strictInteger below. */
+    limit: storable(40).optional(),
   })
   .strict();
+const LIST_LIMIT = { min: 1, max: 1000 };
 
 /**
  * The people-facing endpoints: alerts (list, stats, read, approve, dismiss), rollout status and actions,
@@ -47,9 +63,13 @@ export function registerPeopleRoutes(app: FastifyInstance, o: PeopleRoutesOption
     const r = schema.safeParse(value ?? {});
     if (r.success) return r.data;
     const issue = r.error.issues[0]!;
+    // Name the parameter and, when it is text or a number, the value as sent (JSON-escaped: a NUL shows as \u0000).
+    let at: unknown = value;
+    for (const k of issue.path) at = (at as Record<PropertyKey, unknown> | null | undefined)?.[k];
+    const shown = typeof at === 'string' || typeof at === 'number' ? `=${JSON.stringify(at)}` : '';
     throw o.httpError(
       400,
-      `${where}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`,
+      `${where}${issue.path.length ? `.${issue.path.join('.')}` : ''}${shown}: ${issue.message}`,
     );
   };
   const grantOf = (request: FastifyRequest): TokenGrant => request.grant!;
@@ -79,24 +99,30 @@ export function registerPeopleRoutes(app: FastifyInstance, o: PeopleRoutesOption
         throw o.httpError(400, `${field}=${JSON.stringify(v)}: use ${allowed.join(', ')}`);
     return values as T[];
   };
-  const alertId = (request: FastifyRequest): number => {
+  /** Alert ids are bigint: decimal digits, 1..9223372036854775807, kept as a string past 2^53. */
+  const alertId = (request: FastifyRequest): string => {
     const { id } = parse(idParams, request.params, 'params');
-    const n = Number(id);
-    if (!Number.isInteger(n) || n <= 0)
-      throw o.httpError(400, `id=${JSON.stringify(id)}: must be a positive integer`);
-    return n;
+    const parsed = bigintId(id);
+    if (!parsed.ok) throw o.httpError(400, `params.id=${JSON.stringify(id)}: ${parsed.reason}`);
+    return parsed.value;
   };
   const readers = { preHandler: o.requireRole('operator', 'approver') };
 
   app.get('/v1/alerts', readers, async (request) => {
     const q = parse(listQuery, request.query, 'query');
+    let limit: number | undefined;
+    if (q.limit !== undefined) {
+      const parsed = strictInteger(q.limit, LIST_LIMIT);
+      if (!parsed.ok) throw o.httpError(400, `query.limit=${JSON.stringify(q.limit)}: ${parsed.reason}`);
+      limit = parsed.value;
+    }
     return listAlerts(o.knex, {
       tenantId: grantOf(request).tenantId,
       status: listOf('status', q.status, ALERT_STATUSES) ?? ['unread', 'read'],
       ...(q.severity ? { severity: listOf('severity', q.severity, ALERT_SEVERITIES)! } : {}),
       ...(q.type ? { type: q.type } : {}),
       ...(q.model ? { model: q.model } : {}),
-      ...(q.limit ? { limit: q.limit } : {}),
+      ...(limit !== undefined ? { limit } : {}),
     });
   });
   app.get('/v1/alerts/stats', readers, async (request) => alertStats(o.knex, grantOf(request).tenantId));
@@ -133,9 +159,10 @@ export function registerPeopleRoutes(app: FastifyInstance, o: PeopleRoutesOption
     });
   });
 
-  app.get('/v1/rollouts/:id', readers, async (request) =>
-    arenaFor(grantOf(request)).status(parse(idParams, request.params, 'params').id),
-  );
+  app.get('/v1/rollouts/:id', readers, async (request) => {
+    const { id } = parse(idParams, request.params, 'params');
+    return arenaFor(grantOf(request)).status(id);
+  });
   const rolloutAction = (name: 'approve' | 'reject' | 'pause' | 'resume' | 'abort' | 'promote', role: Role) =>
     app.post(`/v1/rollouts/:id/${name}`, { preHandler: o.requireRole(role) }, async (request) => {
       const { id } = parse(idParams, request.params, 'params');
