@@ -389,18 +389,18 @@ export function createRecorder(options: RecorderOptions): Recorder {
         // After close gave up on this write its records were already failed; nothing more to tell.
         if (abandoned) return;
         if (errorKind === 'transient') {
-          // Put the records back at the front and retry after a jittered pause; those that have been
-          // failing for retryForMs are given up and their callers told.
+          // Put the records back at the front and retry after a jittered pause. A record whose next
+          // attempt would come after its retryForMs window is given up now and its callers told.
           const now = Date.now();
+          transientAttempts += 1;
+          const delay = backoffDelay(transientAttempts, { baseMs: 100, maxMs: 5_000 });
           const retry: Array<Queued<unknown>> = [];
           const expired: Array<Queued<unknown>> = [];
           for (const item of items as Array<Queued<unknown>>) {
             item.firstFailedAt ??= now;
-            (now - item.firstFailedAt >= retryForMs ? expired : retry).push(item);
+            (now + delay - item.firstFailedAt >= retryForMs ? expired : retry).push(item);
           }
           (queues[kind] as Array<Queued<unknown>>).unshift(...retry);
-          transientAttempts += 1;
-          const delay = backoffDelay(transientAttempts, { baseMs: 100, maxMs: 5_000 });
           backoffUntil = now + delay;
           setHealth(expired.length > 0 ? 'failing' : 'retrying', reason);
           log?.warn(
@@ -530,7 +530,10 @@ export function createRecorder(options: RecorderOptions): Recorder {
     for (const { record, index } of valid) {
       await room();
       if (abandoned) throw new WriteFailedError('not stored: the recorder is closing', 'closed', 1);
-      queue.push({ record, index, tickets: ticket ? [ticket] : [], firstFailedAt: undefined });
+      // While writes are failing, a record's retry window starts when it is queued: it would otherwise wait
+      // out the current backoff first and be retried for the whole window after that.
+      const failingSince = health.state === 'ok' ? undefined : Date.now();
+      queue.push({ record, index, tickets: ticket ? [ticket] : [], firstFailedAt: failingSince });
       if (ticket) ticket.pending += 1;
       if (queue.length >= batchSize) pump(false);
     }
