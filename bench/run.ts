@@ -10,6 +10,7 @@ type Family = () => Promise<BenchResult[]>;
 const families: Record<string, () => Promise<Family>> = {
   routing: async () => (await import('./routing.js')).runRoutingBench,
   ingest: async () => (await import('./ingest.js')).runIngestBench,
+  'bad-record': async () => (await import('./bad-record.js')).runBadRecordBench,
   stats: async () => (await import('./stats-simulation.js')).runStatsBench,
   rollouts: async () => (await import('./rollouts.js')).runRolloutBench,
 };
