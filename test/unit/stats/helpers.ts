@@ -2,16 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
-/**
- * The SciPy reference vectors live in the shared directory beside the repository (../shared/reference), in
- * development and in CI alike.
- */
+/** The SciPy reference vectors, kept in the repository (test/fixtures/stats-vectors.md says where from). */
 export function loadVectors(): Record<string, unknown> {
-  const url = new URL('../../../../shared/reference/stats-vectors.json', import.meta.url);
+  const url = new URL('../../fixtures/stats-vectors.json', import.meta.url);
   if (!existsSync(url))
     throw new Error(
-      `SciPy reference vectors not found at ${fileURLToPath(url)}: clone the repository beside the shared/ ` +
-        'directory (as CI does), e.g. into /work/<name>, not elsewhere',
+      `SciPy reference vectors not found at ${fileURLToPath(url)}: restore it with git checkout`,
     );
   return JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
 }

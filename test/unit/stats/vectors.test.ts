@@ -21,7 +21,7 @@ import {
 } from '../../../src/stats/index.js';
 import { DIST_TOL, STAT_TOL, expectClose, loadVectors } from './helpers.js';
 
-/* Shapes of ../shared/reference/stats-vectors.json (SciPy 1.17 / NumPy 2.4). */
+/* Shapes of test/fixtures/stats-vectors.json (SciPy 1.17 / NumPy 2.4). */
 interface WelchCase {
   x: number[];
   y: number[];
