@@ -16,7 +16,6 @@ export type CliSource =
   | 'PATH'
   | 'project cache (.arena/bin)'
   | 'user cache'
-  | 'built with go install'
   | 'built with go build in a throw-away module'
   | 'downloaded by @temporalio/testing';
 
@@ -35,6 +34,8 @@ export interface LocateOptions {
   progress: Progress;
   /** Test hook: the PATH to search (defaults to process.env.PATH). */
   searchPath?: string;
+  /** Test hook: the download step (defaults to the one @temporalio/testing performs). */
+  download?: (targetDir: string, opts: LocateOptions, skipped: string[]) => Promise<string | undefined>;
 }
 
 async function isExecutable(file: string): Promise<boolean> {
@@ -88,6 +89,12 @@ export async function locateTemporalCli(opts: LocateOptions): Promise<LocatedCli
   if (await isExecutable(userCache)) return { path: userCache, source: 'user cache', skipped };
   skipped.push(`no ${userCache}`);
 
+  // The download first: where the internet is reachable it takes seconds, and where it is not it fails within
+  // milliseconds (a DNS error), so trying it costs an offline machine nothing before the minutes-long build.
+  const download = opts.download ?? downloadWithTestingPackage;
+  const downloaded = await download(userCacheDir(opts.cacheDir), opts, skipped);
+  if (downloaded) return { path: downloaded, source: 'downloaded by @temporalio/testing', skipped };
+
   const go = await whichOnPath('go', opts.searchPath ?? `${process.env.PATH ?? ''}:/usr/local/go/bin`);
   if (go) {
     const built = await buildWithGo(go, userCacheDir(opts.cacheDir), opts, skipped);
@@ -96,9 +103,6 @@ export async function locateTemporalCli(opts: LocateOptions): Promise<LocatedCli
     skipped.push('Go is not installed, so the CLI cannot be built here');
   }
 
-  const downloaded = await downloadWithTestingPackage(userCacheDir(opts.cacheDir), opts, skipped);
-  if (downloaded) return { path: downloaded, source: 'downloaded by @temporalio/testing', skipped };
-
   throw new UserFacingError(
     `Could not find, build or download the Temporal CLI:\n  - ${skipped.join('\n  - ')}`,
     'Install the Temporal CLI (https://docs.temporal.io/cli) and put it on PATH or set TEMPORAL_CLI_PATH, ' +
@@ -106,6 +110,16 @@ export async function locateTemporalCli(opts: LocateOptions): Promise<LocatedCli
   );
 }
 
+/** How long the first build took on this project's machines, said once before it starts. */
+export const BUILD_ESTIMATE = "5–10 minutes on 2 cores (about 9½ minutes on the project's CI machines)";
+
+/**
+ * Builds the CLI in a throw-away module: `go get` of the command's package (what `go install pkg@version`
+ * would resolve, since the module requires nothing else), `go list -deps` for the packages not in Go's build
+ * cache, then `go build -v`, which prints each package as it compiles, so progress is "k of N packages",
+ * not the last line Go printed. (`go install …@version` cannot be listed beforehand: `go list` refuses the
+ * @version syntax.)
+ */
 async function buildWithGo(
   go: string,
   targetDir: string,
@@ -114,55 +128,65 @@ async function buildWithGo(
 ): Promise<{ path: string; source: CliSource } | undefined> {
   await mkdir(targetDir, { recursive: true });
   const target = path.join(targetDir, 'temporal');
-  opts.progress.start(
-    `Building the Temporal CLI v${TEMPORAL_CLI_VERSION} with Go (first run only, takes minutes)`,
+  const pkg = `${CLI_MODULE}/cmd/temporal`;
+  opts.progress.info(
+    `The Temporal CLI v${TEMPORAL_CLI_VERSION} is not installed or cached, and could not be downloaded; building it with Go into ${targetDir}. ` +
+      `This happens once per user (every later run and every clone reuses it) and takes ${BUILD_ESTIMATE}. ` +
+      'To do it ahead of time, run `npm run arena -- dev up` and read the README meanwhile.',
   );
+  const work = await mkdtemp(path.join(os.tmpdir(), 'arena-temporal-build-'));
   try {
-    const installed = await runGo(
-      go,
-      ['install', `${CLI_MODULE}/cmd/temporal@v${TEMPORAL_CLI_VERSION}`],
-      { cwd: os.tmpdir(), env: { GOBIN: targetDir } },
-      opts.progress,
-    );
-    if (installed.ok && (await isExecutable(target))) {
-      opts.progress.succeed(`Built the Temporal CLI into ${target} with go install`);
-      return { path: target, source: 'built with go install' };
+    await writeFile(path.join(work, 'go.mod'), 'module arenatemporalbuild\n\ngo 1.23\n');
+    await writeFile(path.join(work, 'tools.go'), `//go:build tools\n\npackage tools\n\nimport _ "${pkg}"\n`);
+
+    opts.progress.start(`Downloading the Go modules of the Temporal CLI v${TEMPORAL_CLI_VERSION}`);
+    let modules = 0;
+    const got = await runGo(go, ['get', `${pkg}@v${TEMPORAL_CLI_VERSION}`], { cwd: work }, (line) => {
+      const m = /^go: downloading (\S+)/.exec(line);
+      if (m) opts.progress.update(`${++modules} modules downloaded (${m[1]})`);
+    });
+    if (!got.ok) {
+      skipped.push(`go get ${pkg}@v${TEMPORAL_CLI_VERSION} failed: ${got.tail}`);
+      return undefined;
     }
-    skipped.push(`go install failed: ${installed.tail}`);
-    opts.log.warn(
-      { output: installed.tail },
-      'go install refused; trying a throw-away module with go get + go build',
+    opts.progress.succeed(
+      `Downloaded the Go modules of the Temporal CLI (${modules} fetched, the rest cached)`,
     );
 
-    // A throw-away module sidesteps go install's refusal of modules with replace directives.
-    const work = await mkdtemp(path.join(os.tmpdir(), 'arena-temporal-build-'));
-    try {
-      await writeFile(path.join(work, 'go.mod'), 'module arenatemporalbuild\n\ngo 1.23\n');
-      await writeFile(
-        path.join(work, 'tools.go'),
-        `//go:build tools\n\npackage tools\n\nimport _ "${CLI_MODULE}/cmd/temporal"\n`,
-      );
-      const got = await runGo(
-        go,
-        ['get', `${CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`],
-        { cwd: work },
-        opts.progress,
-      );
-      const built = got.ok
-        ? await runGo(go, ['build', '-o', target, `${CLI_MODULE}/cmd/temporal`], { cwd: work }, opts.progress)
-        : got;
-      if (built.ok && (await isExecutable(target))) {
-        opts.progress.succeed(`Built the Temporal CLI into ${target} in a throw-away module`);
-        return { path: target, source: 'built with go build in a throw-away module' };
+    opts.progress.start('Working out which packages need compiling');
+    const stale: string[] = [];
+    const listed = await runGo(
+      go,
+      ['list', '-deps', '-f', '{{if .Stale}}{{.ImportPath}}{{end}}', pkg],
+      { cwd: work },
+      (line) => stale.push(line.trim()),
+    );
+    const total = listed.ok ? stale.length : undefined;
+    opts.progress.succeed(
+      total === undefined ? 'Could not list the packages; compiling' : `${total} packages to compile`,
+    );
+
+    opts.progress.start(`Compiling the Temporal CLI v${TEMPORAL_CLI_VERSION}`);
+    let compiled = 0;
+    const built = await runGo(go, ['build', '-v', '-o', target, pkg], { cwd: work }, (line) => {
+      // -v prints one import path per compiled package; anything else (errors) goes to the tail.
+      if (/^[\w.\-/]+$/.test(line.trim())) {
+        compiled += 1;
+        opts.progress.update(
+          `${compiled}${total !== undefined ? ` of ${total}` : ''} packages compiled (${line.trim()})`,
+        );
       }
-      skipped.push(`go get + go build failed: ${built.tail}`);
-    } finally {
-      await rm(work, { recursive: true, force: true });
+    });
+    if (built.ok && (await isExecutable(target))) {
+      opts.progress.succeed(`Built the Temporal CLI into ${target} (${compiled} packages compiled)`);
+      return { path: target, source: 'built with go build in a throw-away module' };
     }
+    skipped.push(`go build failed: ${built.tail}`);
+    return undefined;
   } finally {
     opts.progress.stop();
+    await rm(work, { recursive: true, force: true });
   }
-  return undefined;
 }
 
 interface GoResult {
@@ -174,7 +198,7 @@ function runGo(
   go: string,
   args: string[],
   options: { cwd: string; env?: Record<string, string> },
-  progress: Progress,
+  onLine: (line: string) => void,
 ): Promise<GoResult> {
   return new Promise((resolve) => {
     const child = spawn(go, args, {
@@ -183,18 +207,28 @@ function runGo(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];
+    let partial = '';
     const onData = (chunk: Buffer): void => {
-      for (const line of chunk.toString('utf8').split('\n')) {
+      const text = partial + chunk.toString('utf8');
+      const parts = text.split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) {
         if (!line.trim()) continue;
         lines.push(line);
         if (lines.length > 40) lines.shift();
-        progress.update(line.trim());
+        onLine(line);
       }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', (err) => resolve({ ok: false, tail: err.message }));
-    child.on('close', (code) => resolve({ ok: code === 0, tail: lines.slice(-8).join('\n') }));
+    child.on('close', (code) => {
+      if (partial.trim()) {
+        lines.push(partial);
+        onLine(partial);
+      }
+      resolve({ ok: code === 0, tail: lines.slice(-8).join('\n') });
+    });
   });
 }
 
@@ -212,7 +246,7 @@ async function downloadWithTestingPackage(
   try {
     const { TestWorkflowEnvironment } = await import('@temporalio/testing');
     const env = await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'cached-download', downloadDir } },
+      server: { executable: { type: 'cached-download', downloadDir, version: `v${TEMPORAL_CLI_VERSION}` } },
     });
     await env.teardown();
     const found = (await readdir(downloadDir, { recursive: true }))
