@@ -1,17 +1,63 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InvalidInputError } from '../registry/errors.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 
-const duration = z.union([z.string(), z.number().nonnegative()]).transform((value, ctx) => {
-  if (typeof value === 'number') return value;
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `not a duration (use e.g. 30s, 5m, 72h, 7d)` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const SECOND_MS = 1_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The bounds of every duration in a policy, in milliseconds (docs/policies.md). The smallest are what the
+ * tests and the demo run the lifecycle with (an analysis every 200 ms, stages of 2 s); the largest keep a
+ * typo (`7000d`) from starting a rollout that would never end.
+ */
+export const DURATION_BOUNDS = {
+  'approval.timeout': { min: SECOND_MS, max: 365 * DAY_MS },
+  'approval.warnBefore': { min: 0, max: 365 * DAY_MS },
+  // Rollups are counted in whole buckets of at least a second: a shorter stage could never have data.
+  'stages.duration': { min: SECOND_MS, max: 365 * DAY_MS },
+  // How often the gate looks: more often than every 100 ms is a busy loop on the database.
+  'analysis.interval': { min: 100, max: DAY_MS },
+  'analysis.maxExtension': { min: 0, max: 365 * DAY_MS },
+  'watch.duration': { min: 0, max: 365 * DAY_MS },
+} as const satisfies Record<string, { min: number; max: number }>;
+
+const shown = (ms: number): string => (Number.isSafeInteger(ms) && ms >= 0 ? formatDuration(ms) : `${ms}ms`);
+
+/**
+ * A duration as text (`30s`, `1h30m`) or a whole number of milliseconds, within [min, max]; the message of a
+ * value out of bounds names the bound, e.g. "must be at least 100ms (got 0s)".
+ */
+const duration = ({ min, max }: { min: number; max: number }) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    let ms: number;
+    if (typeof value === 'number') {
+      if (!Number.isInteger(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'a number is taken as milliseconds and must be a whole number',
+        });
+        return z.NEVER;
+      }
+      ms = value;
+    } else {
+      const parsed = parseDuration(value);
+      if (parsed === undefined) {
+        ctx.addIssue({ code: 'custom', message: `not a duration (use e.g. 30s, 5m, 72h, 7d)` });
+        return z.NEVER;
+      }
+      ms = parsed;
+    }
+    if (ms < min) {
+      ctx.addIssue({ code: 'custom', message: `must be at least ${shown(min)} (got ${shown(ms)})` });
+      return z.NEVER;
+    }
+    if (ms > max) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${shown(max)} (got ${shown(ms)})` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 const fraction = z.number().min(0).max(10);
 const percent = z.number().gt(0, 'must be above 0').max(100, 'must be at most 100');
 
@@ -56,8 +102,14 @@ const guardrailSchema = z
   );
 
 const stageSchema = z.discriminatedUnion('mode', [
-  z.object({ mode: z.literal('shadow'), duration }).strict(),
-  z.object({ mode: z.literal('canary'), weight: percent, duration }).strict(),
+  z.object({ mode: z.literal('shadow'), duration: duration(DURATION_BOUNDS['stages.duration']) }).strict(),
+  z
+    .object({
+      mode: z.literal('canary'),
+      weight: percent,
+      duration: duration(DURATION_BOUNDS['stages.duration']),
+    })
+    .strict(),
 ]);
 
 export const policySchema = z
@@ -65,12 +117,12 @@ export const policySchema = z
     approval: z
       .object({
         required: z.boolean().default(true),
-        timeout: duration.prefault('48h'),
+        timeout: duration(DURATION_BOUNDS['approval.timeout']).prefault('48h'),
         approvers: z.array(z.string().min(1)).default([]),
         minApprovals: z.number().int().min(1).default(1),
         allowProposerApproval: z.boolean().default(false),
         /** Raise approval_expiring this long before the deadline. */
-        warnBefore: duration.prefault('4h'),
+        warnBefore: duration(DURATION_BOUNDS['approval.warnBefore']).prefault('4h'),
       })
       .strict()
       .prefault({}),
@@ -84,9 +136,9 @@ export const policySchema = z
       ]),
     analysis: z
       .object({
-        interval: duration.prefault('1m'),
+        interval: duration(DURATION_BOUNDS['analysis.interval']).prefault('1m'),
         minSamples: z.number().int().min(2).default(1000),
-        maxExtension: duration.prefault('24h'),
+        maxExtension: duration(DURATION_BOUNDS['analysis.maxExtension']).prefault('24h'),
         alpha: z.number().gt(0).lt(0.5).default(0.05),
         tuningN: z.number().int().min(10).default(20_000),
       })
@@ -110,7 +162,7 @@ export const policySchema = z
       .prefault({}),
     watch: z
       .object({
-        duration: duration.prefault('48h'),
+        duration: duration(DURATION_BOUNDS['watch.duration']).prefault('48h'),
         rollbackOnRelativeDegradation: fraction.default(0.05),
         /** Percent of traffic kept on the previous champion as a concurrent control during the watch. */
         holdback: z.number().min(0).max(50).default(0),
@@ -140,7 +192,7 @@ export function parsePolicy(input: unknown): Policy {
       input,
     );
     throw new InvalidInputError(
-      `policy.${path.join('.')}`,
+      path.length ? `policy.${path.join('.')}` : 'policy',
       value,
       issue.message,
       'Fix the policy file; see docs/policies.md.',

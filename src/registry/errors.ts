@@ -26,7 +26,17 @@ export class InvalidInputError extends RegistryError {
     reason: string,
     hint = 'Correct the value and retry.',
   ) {
-    super('invalid_input', `${field}=${JSON.stringify(value)}: ${reason}`, hint);
+    super('invalid_input', `${field}=${showValue(value)}: ${reason}`, hint);
+  }
+}
+
+/** The value as JSON, or a description when it has none (a cycle, which YAML aliases can make, or a bigint). */
+function showValue(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch (err) {
+    if (typeof value === 'bigint') return value.toString();
+    return `(not shown: ${(err as Error).message.split('\n')[0]})`;
   }
 }
 

@@ -101,3 +101,132 @@ export const yamlishValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>
     fc.dictionary(fc.string({ maxLength: 8 }), tie('value'), { maxKeys: 4 }),
   ),
 })).value;
+
+/** Sometimes the key is missing, now and then its value is anything at all. */
+const field = <T>(good: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
+  fc.oneof({ weight: 25, arbitrary: good }, { weight: 1, arbitrary: yamlishValue });
+
+/** Durations of the sizes policies use (mostly within the policy bounds, sometimes just outside them). */
+export const plausibleDurationText: fc.Arbitrary<string> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 1, max: 300 }), fc.constantFrom('s', 'm', 'h'))
+      .map(([n, unit]) => `${n}${unit}`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '0s',
+      '50ms',
+      '100ms',
+      '999ms',
+      '1s',
+      '1d',
+      '25h',
+      '365d',
+      '366d',
+      '53w',
+      '1h30m',
+    ),
+  },
+);
+
+/** Mostly plausible durations, sometimes anything duration-like. */
+const someDuration = fc.oneof(
+  { weight: 12, arbitrary: plausibleDurationText },
+  { weight: 1, arbitrary: durationishText },
+);
+const stageDuration = fc.oneof(
+  { weight: 5, arbitrary: someDuration },
+  { weight: 1, arbitrary: fc.integer({ min: -10, max: 4e10 }) },
+);
+
+/**
+ * Objects shaped like a rollout policy (the real field names, plausible and implausible values, stray keys),
+ * so that generated input reaches the checks deep inside the schema instead of failing at the top.
+ */
+export const policyishInput: fc.Arbitrary<unknown> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(policyShaped(), fc.integer({ min: 0, max: 9 }), yamlishValue)
+      // A stray key, which the strict schema refuses, in one policy of ten.
+      .map(([policy, k, stray]) => (k === 0 ? { ...policy, stray } : policy)),
+  },
+  { weight: 1, arbitrary: yamlishValue },
+);
+
+function policyShaped(): fc.Arbitrary<Record<string, unknown>> {
+  const optional = { requiredKeys: [] as never[] };
+  const stage = fc.oneof(
+    { weight: 3, arbitrary: fc.record({ mode: fc.constant('shadow'), duration: field(stageDuration) }) },
+    {
+      weight: 5,
+      arbitrary: fc.record({
+        mode: fc.constant('canary'),
+        weight: field(
+          fc.oneof(
+            { weight: 6, arbitrary: fc.integer({ min: 1, max: 101 }) },
+            { weight: 1, arbitrary: fc.double({ min: -10, max: 200 }) },
+            { weight: 1, arbitrary: numberishText },
+          ),
+        ),
+        duration: field(stageDuration),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record(
+        {
+          mode: field(fc.constantFrom('shadow', 'canary', 'dark')),
+          weight: field(fc.integer()),
+          duration: yamlishValue,
+        },
+        optional,
+      ),
+    },
+  );
+  return fc.record(
+    {
+      approval: field(
+        fc.record(
+          {
+            required: field(fc.boolean()),
+            timeout: field(someDuration),
+            warnBefore: field(someDuration),
+            approvers: field(fc.array(fc.string({ minLength: 1, maxLength: 6 }), { maxLength: 3 })),
+            minApprovals: field(fc.integer({ min: 1, max: 5 })),
+          },
+          optional,
+        ),
+      ),
+      stages: field(fc.array(field(stage), { minLength: 1, maxLength: 4 })),
+      analysis: field(
+        fc.record(
+          {
+            interval: field(
+              fc.oneof(
+                { weight: 5, arbitrary: someDuration },
+                { weight: 1, arbitrary: fc.double() },
+                { weight: 1, arbitrary: fc.integer() },
+              ),
+            ),
+            minSamples: field(fc.integer({ min: 1, max: 100_000 })),
+            maxExtension: field(someDuration),
+            alpha: field(fc.double({ min: 0, max: 0.6, noNaN: true })),
+          },
+          optional,
+        ),
+      ),
+      watch: field(
+        fc.record(
+          { duration: field(someDuration), holdback: field(fc.integer({ min: -5, max: 60 })) },
+          optional,
+        ),
+      ),
+      onInconclusive: field(fc.constantFrom('ask', 'promote', 'rollback', 'maybe')),
+    },
+    optional,
+  );
+}
