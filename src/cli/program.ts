@@ -16,12 +16,27 @@ import { registerRollout } from './commands/rollout.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerRoute, registerRouting } from './commands/routing.js';
 import { registerWorker } from './commands/worker.js';
+import { emit } from './output.js';
 
 export function buildProgram(): Command {
   const program = new Command('arena')
     .description('Safe rollouts of machine-learning models as durable Temporal workflows')
+    // Options of `arena` itself only before a command name, so `--json` after one is that command's own.
+    .enablePositionalOptions()
+    .option('-V, --version', "print Arena's version and, when the stack is up, Temporal's and PostgreSQL's")
+    .option('--json', 'with --version: machine-readable')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .action(async (opts: { version?: boolean; json?: boolean }) => {
+      // Commander's own .version() prints a fixed string; this also asks the running stack for its versions.
+      if (!opts.version) {
+        program.help({ error: true });
+        return;
+      }
+      const { versionReport, formatVersionReport } = await import('./version.js');
+      const report = await versionReport();
+      emit(opts.json, report, () => formatVersionReport(report));
+    });
   registerDev(program);
   registerDb(program);
   registerDemo(program);

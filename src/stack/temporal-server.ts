@@ -20,6 +20,8 @@ export interface TemporalEndpoint {
   startedPid: number | undefined;
   /** How the server was obtained, e.g. "reused the server already listening on 127.0.0.1:7233". */
   how: string;
+  /** The CLI binary this call started the server with (for `arena --version`). */
+  cliPath?: string;
 }
 
 interface Deps {
@@ -189,5 +191,11 @@ export async function ensureTemporal({ env, log, progress, state }: Deps): Promi
   } finally {
     progress.stop();
   }
-  return { address, ui, startedPid: pid, how: `started a dev server with ${cli.source} (${cli.path})` };
+  return {
+    address,
+    ui,
+    startedPid: pid,
+    how: `started a dev server with ${cli.source} (${cli.path})`,
+    cliPath: cli.path,
+  };
 }
