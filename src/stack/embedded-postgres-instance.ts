@@ -1,25 +1,29 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import getPort from 'get-port';
-import { loadEmbeddedPostgres } from './embedded-postgres-module.js';
+import { initialiseCluster } from './postgres-initdb.js';
+import {
+  resolvePostgresRuntime,
+  resolveScratchParent,
+  type PostgresRuntimeOptions,
+} from './postgres-runtime.js';
+import { spawnAs } from './postgres-user.js';
 import {
   canConnect as acceptsConnections,
   EMBEDDED_PASSWORD,
   EMBEDDED_USER,
   embeddedUrl,
   pgCtl,
-  platformBinaries as binaries,
-  runAsIds as postgresIds,
 } from './postgres.js';
 
 /**
  * A throw-away PostgreSQL server on its own data directory and port, for tests that must stop and restart
  * the server (a router surviving a restart) without touching the shared stack. It uses the same
  * embedded-postgres binaries as src/stack/postgres.ts, and runs the server as the `postgres` user when this
- * process is root, since PostgreSQL refuses to run as root.
+ * process is root, since PostgreSQL refuses to run as root — from the shared copy of the binaries when that
+ * user cannot reach node_modules (a private clone), as the stack's server does.
  */
 export interface EmbeddedPostgresInstance {
   readonly dataDir: string;
@@ -35,16 +39,17 @@ export interface EmbeddedPostgresInstance {
 }
 
 /**
- * Initialises a new cluster in a fresh temporary directory (initdb through embedded-postgres, creating the
- * `postgres` user when running as root), picks a free port and starts it. The caller must call destroy().
+ * Initialises a new cluster in a fresh temporary directory (initdb as the `postgres` user, created when
+ * missing, when running as root), picks a free port and starts it. The caller must call destroy().
  */
 export async function createEmbeddedPostgresInstance(
-  options: { port?: number; prefix?: string } = {},
+  options: { port?: number; prefix?: string; runtime?: PostgresRuntimeOptions } = {},
 ): Promise<EmbeddedPostgresInstance> {
-  const bins = await binaries();
-  const ids = await postgresIds().catch(() => ({}));
-  // mkdtemp makes an empty directory; embedded-postgres chowns it to the postgres user and initdb fills it.
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), options.prefix ?? 'arena-pg-'));
+  const { bins, ids, runtimeRoot } = await resolvePostgresRuntime(options.runtime);
+  // mkdtemp makes an empty directory (in the temp directory, or the runtime root when the postgres user
+  // cannot enter that); initialiseCluster chowns it to the postgres user and initdb fills it.
+  const parent = await resolveScratchParent({ ids, runtimeRoot });
+  const dataDir = await mkdtemp(path.join(parent, options.prefix ?? 'arena-pg-'));
   const port = options.port ?? (await getPort({ host: '127.0.0.1' }));
   const logFile = path.join(dataDir, 'server.log');
   let running = false;
@@ -55,7 +60,7 @@ export async function createEmbeddedPostgresInstance(
     try {
       if (running) {
         execFileSync(bins.pg_ctl, ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '10'], {
-          ...ids,
+          ...spawnAs(ids),
           stdio: 'ignore',
         });
       }
@@ -121,16 +126,7 @@ export async function createEmbeddedPostgresInstance(
 
   process.on('exit', stopSync);
   try {
-    const EmbeddedPostgres = await loadEmbeddedPostgres();
-    await new EmbeddedPostgres({
-      databaseDir: dataDir,
-      user: EMBEDDED_USER,
-      password: EMBEDDED_PASSWORD,
-      createPostgresUser: true,
-      persistent: true,
-      onLog: () => undefined,
-      onError: () => undefined,
-    }).initialise();
+    await initialiseCluster({ bins, dataDir, ids, user: EMBEDDED_USER, password: EMBEDDED_PASSWORD });
     await instance.start();
   } catch (err) {
     await instance.destroy().catch(() => undefined);

@@ -41,8 +41,9 @@ export async function ensureStack({ env, log, progress }: Deps): Promise<StackUp
   } finally {
     await knex.destroy();
   }
-  if (database.port !== undefined) {
-    state.postgres = { port: database.port, dataDir: `${env.arenaHome}/pg`, url: database.url };
+  if (database.port !== undefined && database.dataDir !== undefined) {
+    // The real data directory: outside .arena when the postgres user cannot reach it (a private clone as root).
+    state.postgres = { port: database.port, dataDir: database.dataDir, url: database.url };
   }
   await writeState(env.arenaHome, state);
 

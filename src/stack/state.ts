@@ -16,7 +16,14 @@ const stateSchema = z.object({
       source: z.string(),
     })
     .optional(),
-  postgres: z.object({ port: z.number().int(), dataDir: z.string(), url: z.string() }).optional(),
+  postgres: z
+    .object({
+      port: z.number().int(),
+      /** The real data directory: .arena/pg, or outside the project when root in a private clone. */
+      dataDir: z.string(),
+      url: z.string(),
+    })
+    .optional(),
 });
 
 export type StackState = z.infer<typeof stateSchema>;
