@@ -1,4 +1,4 @@
-import ora, { type Ora } from 'ora';
+import { createLogUpdate } from 'log-update';
 
 /** Progress of a long step (the first Temporal CLI build takes minutes), always on stderr. */
 export interface Progress {
@@ -18,32 +18,52 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, inte
   return lineProgress(stream, intervalMs);
 }
 
+// log-update is the one terminal library of the CLI (it rewrites a block in place: this spinner, the
+// ingest progress bar, the rollout live view); the spinner's frames are all that is drawn here.
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
 function spinnerProgress(stream: NodeJS.WriteStream): Progress {
-  let spinner: Ora | undefined;
+  const render = createLogUpdate(stream, { showCursor: false });
+  let timer: NodeJS.Timeout | undefined;
   let title = '';
+  let line = '';
+  let frame = 0;
   let startedAt = 0;
+  const draw = (): void => render(`${FRAMES[frame++ % FRAMES.length]} ${line}`);
+  const halt = (): void => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+  };
   return {
     start(text) {
+      halt();
       title = text;
+      line = text;
       startedAt = Date.now();
-      spinner = ora({ text, stream }).start();
+      timer = setInterval(draw, 80);
+      timer.unref();
+      draw();
     },
     update(detail) {
-      if (!spinner) return;
+      if (!timer) return;
       const secs = Math.round((Date.now() - startedAt) / 1000);
-      spinner.text = `${title} — ${secs}s — ${detail.slice(0, Math.max(20, (stream.columns ?? 100) - title.length - 20))}`;
+      line = `${title} — ${secs}s — ${detail.slice(0, Math.max(20, (stream.columns ?? 100) - title.length - 20))}`;
     },
     succeed(text) {
-      spinner?.succeed(`${text} (${Math.round((Date.now() - startedAt) / 1000)}s)`);
-      spinner = undefined;
+      halt();
+      render(`✔ ${text} (${Math.round((Date.now() - startedAt) / 1000)}s)`);
+      render.done();
     },
     info(text) {
-      if (spinner) spinner.info(text);
-      else stream.write(`${text}\n`);
+      // Printed above the spinner, which goes on below it.
+      render.clear();
+      stream.write(`ℹ ${text}\n`);
+      if (timer) draw();
     },
     stop() {
-      spinner?.stop();
-      spinner = undefined;
+      if (!timer) return;
+      halt();
+      render.clear();
     },
   };
 }

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { ingestTimeWindow, loadEnv } from '../../config/env.js';
 import { createRecorder } from '../../ingest/recorder.js';
@@ -10,6 +9,7 @@ import { createLogger } from '../../log.js';
 import { resolveEndpoints } from '../../stack/endpoints.js';
 import { UserFacingError } from '../../user-error.js';
 import { emit } from '../output.js';
+import { createProgressBar } from '../progress-bar.js';
 
 const CHUNK = 2_000;
 const SHOWN_REJECTIONS = 20;
@@ -52,16 +52,7 @@ export function registerIngest(program: Command): void {
         timeWindow: ingestTimeWindow(env),
         log: createLogger(env.LOG_LEVEL),
       });
-      const bar = new cliProgress.SingleBar(
-        {
-          format: 'ingest [{bar}] {percentage}% | {lines} lines | {rate} lines/s | {rejected} rejected',
-          stream: process.stderr,
-          noTTYOutput: Boolean(process.env.CI),
-          notTTYSchedule: 5_000,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(size, 0, { lines: 0, rate: 0, rejected: 0 });
+      const bar = createProgressBar('ingest', size);
       const started = Date.now();
       const rejections: LineRejection[] = [];
       let lines = 0;
@@ -98,6 +89,8 @@ export function registerIngest(program: Command): void {
         inFlight.add(sent);
         void sent.finally(() => inFlight.delete(sent));
       };
+      const progressDetail = (): string =>
+        `${lines} lines | ${Math.round(lines / ((Date.now() - started) / 1000 || 1))} lines/s | ${rejections.length} refused`;
       const drain = async (limit: number): Promise<void> => {
         while (inFlight.size > limit) await Promise.race(inFlight);
       };
@@ -137,13 +130,7 @@ export function registerIngest(program: Command): void {
         }
         await drain(IN_FLIGHT);
         if (failure) break;
-        if (lines % 1000 === 0) {
-          bar.update(Math.min(bytes, size), {
-            lines,
-            rate: Math.round(lines / ((Date.now() - started) / 1000 || 1)),
-            rejected: rejections.length,
-          });
-        }
+        if (lines % 1000 === 0) bar.update(Math.min(bytes, size), progressDetail());
       }
       if (!failure) {
         send('predictions', predictions);
@@ -154,11 +141,7 @@ export function registerIngest(program: Command): void {
       await recorder.close().catch((err: Error) => {
         failure ??= err;
       });
-      bar.update(failure ? Math.min(bytes, size) : size, {
-        lines,
-        rate: Math.round(lines / ((Date.now() - started) / 1000 || 1)),
-        rejected: rejections.length,
-      });
+      bar.update(failure ? Math.min(bytes, size) : size, progressDetail());
       bar.stop();
       rejections.sort((a, b) => a.line - b.line);
       if (failure) {

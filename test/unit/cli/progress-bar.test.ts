@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { createProgressBar } from '../../../src/cli/progress-bar.js';
+import { createProgress } from '../../../src/stack/progress.js';
+
+function fakeStream(tty: boolean): NodeJS.WriteStream & { text: () => string } {
+  let out = '';
+  const stream = {
+    isTTY: tty,
+    columns: 100,
+    rows: 40,
+    write(chunk: string) {
+      out += chunk;
+      return true;
+    },
+    on: () => stream,
+    once: () => stream,
+    off: () => stream,
+    removeListener: () => stream,
+    text: () => out,
+  };
+  return stream as unknown as NodeJS.WriteStream & { text: () => string };
+}
+
+describe('the CLI progress display (log-update)', () => {
+  it('on a pipe, writes plain lines, the last one at stop', () => {
+    const stream = fakeStream(false);
+    const bar = createProgressBar('ingest', 200, stream, 60_000);
+    bar.update(50, '10 lines');
+    bar.update(100, '20 lines');
+    bar.stop();
+    expect(stream.text().trim().split('\n')).toEqual([
+      `ingest [${'█'.repeat(8)}${'░'.repeat(22)}] 25% | 10 lines`,
+      `ingest [${'█'.repeat(15)}${'░'.repeat(15)}] 50% | 20 lines`,
+    ]);
+  });
+
+  it('on a terminal, redraws in place and ends with the final state', () => {
+    const prev = process.env.CI;
+    delete process.env.CI;
+    try {
+      const stream = fakeStream(true);
+      const bar = createProgressBar('ingest', 10, stream);
+      bar.update(10, 'done');
+      bar.stop();
+      expect(stream.text()).toContain(`ingest [${'█'.repeat(30)}] 100% | done`);
+      const spin = createProgress(stream);
+      spin.start('Building');
+      spin.info('takes minutes');
+      spin.succeed('Built');
+      expect(stream.text()).toMatch(/ℹ takes minutes/);
+      expect(stream.text()).toMatch(/✔ Built \(\d+s\)/);
+    } finally {
+      if (prev !== undefined) process.env.CI = prev;
+    }
+  });
+});
