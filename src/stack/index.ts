@@ -53,7 +53,7 @@ export async function ensureStack({ env, log, progress }: Deps): Promise<StackUp
       pid: temporal.startedPid,
       address: temporal.address,
       ui: temporal.ui ?? '',
-      cli: temporal.how,
+      cli: temporal.cliPath ?? temporal.how,
       source: temporal.how,
     };
     await writeState(env.arenaHome, state);
