@@ -1,3 +1,7 @@
+import { unstorableText } from '../validation/storable-text.js';
+
+export { unstorableText };
+
 /**
  * What a record may hold: everything PostgreSQL would refuse, or that would poison a statistic, is refused at
  * validation with a field and a reason, so the writer never meets it (docs/ingestion.md, "Limits").
@@ -42,21 +46,6 @@ export const DEFAULT_TIME_WINDOW: TimeWindow = {
   maxAgeMs: DEFAULT_MAX_AGE_MS,
   maxFutureMs: DEFAULT_MAX_FUTURE_MS,
 };
-
-// String.prototype.isWellFormed is ES2024; Node 20 has it but the project's lib is ES2023.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/**
- * Why PostgreSQL cannot store this text as sent, or undefined when it can. A NUL byte is refused by text
- * and jsonb alike; a lone UTF-16 surrogate is refused by jsonb and silently replaced by U+FFFD in text
- * columns, which would store something other than what was acknowledged (and break the idempotency key).
- */
-export function unstorableText(text: string): string | undefined {
-  if (text.includes('\u0000')) return 'contains a NUL character (\\u0000), which PostgreSQL cannot store';
-  if (LONE_SURROGATE.test(text))
-    return 'contains a lone UTF-16 surrogate (not valid Unicode), which PostgreSQL cannot store';
-  return undefined;
-}
 
 /** Why this number cannot feed a statistic, or undefined when it can. */
 export function unusableNumber(value: number): string | undefined {

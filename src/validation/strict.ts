@@ -80,14 +80,4 @@ export function bigintId(text: string): Parsed<string> {
   return { ok: true, value: n.toString() };
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/**
- * Why PostgreSQL could not store this text (it refuses NUL bytes in text, and a lone UTF-16 surrogate has no
- * UTF-8 encoding), or undefined if it can.
- */
-export function unstorableText(text: string): string | undefined {
-  if (text.includes('\u0000')) return 'contains a NUL byte, which PostgreSQL text cannot store';
-  if (LONE_SURROGATE.test(text)) return 'contains a lone UTF-16 surrogate, which is not valid Unicode text';
-  return undefined;
-}
+export { unstorableText } from './storable-text.js';
