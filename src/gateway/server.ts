@@ -300,7 +300,16 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       httpError: (status, message, hint) => new HttpError(status, message, hint),
     });
 
-  app.addHook('onClose', async () => {
+  // Shutdown in bounded time. Fastify's close waits for every open connection before its onClose hooks run,
+  // so the recorders are closed before that, in preClose: writes still running after the timeout are given
+  // up, which answers their waiting requests (503, not acknowledged). Responses sent while closing carry
+  // `Connection: close`, so no keep-alive connection holds the close for its idle timeout afterwards.
+  let closing = false;
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
     const timeoutMs = options.shutdownTimeoutMs ?? 10_000;
     await Promise.all(
       [...recorders.values()].map((r) =>
@@ -309,6 +318,11 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
         }),
       ),
     );
+    // Connections still open now are idle keep-alives or requests about to be answered; give the latter a
+    // moment, then close whatever is left.
+    setTimeout(() => app.server.closeAllConnections(), 1_000).unref();
+  });
+  app.addHook('onClose', async () => {
     await probePool.end().catch(() => undefined);
     await Promise.all([...routers.values()].map(async (r) => (await r.catch(() => undefined))?.close()));
   });

@@ -231,6 +231,9 @@ export function createRecorder(options: RecorderOptions): Recorder {
   const bucketMs = (options.bucketSeconds ?? 60) * 1000;
   const validateModels = options.validateModels ?? true;
   const retryForMs = options.retryForMs ?? 30_000;
+  // A pause longer than a quarter of the retry window would let a record queued during it wait past its
+  // window before its first attempt.
+  const maxBackoffMs = Math.min(5_000, Math.max(10, retryForMs / 4));
   const parseOptions = options.timeWindow ? { window: options.timeWindow } : {};
   const writeOptions = { bucketMs, enforceTenant: options.enforceTenant ?? false };
   const log = options.log;
@@ -275,11 +278,20 @@ export function createRecorder(options: RecorderOptions): Recorder {
 
   let known = new Map<string, Set<string>>();
   let knownLoadedAt = 0;
+  const REGISTRY = 'cannot read the model registry: ';
   const loadKnown = async (): Promise<void> => {
-    const { rows } = await pool.query<{ model: string; version: string }>(
-      'select model, version from model_versions where tenant_id = $1',
-      [tenantId],
-    );
+    // A failure here (the database down before any write) makes the writer unhealthy too, so /healthz
+    // shows it; the next successful read or write clears it.
+    const { rows } = await pool
+      .query<{ model: string; version: string }>(
+        'select model, version from model_versions where tenant_id = $1',
+        [tenantId],
+      )
+      .catch((err: unknown) => {
+        setHealth('failing', `${REGISTRY}${describeWriteError(err)}`);
+        throw err;
+      });
+    if (health.reason?.startsWith(REGISTRY)) setHealth('ok');
     const next = new Map<string, Set<string>>();
     for (const r of rows) (next.get(r.model) ?? next.set(r.model, new Set()).get(r.model)!).add(r.version);
     known = next;
@@ -393,7 +405,10 @@ export function createRecorder(options: RecorderOptions): Recorder {
           // attempt would come after its retryForMs window is given up now and its callers told.
           const now = Date.now();
           transientAttempts += 1;
-          const delay = backoffDelay(transientAttempts, { baseMs: 100, maxMs: 5_000 });
+          const delay = backoffDelay(transientAttempts, {
+            baseMs: Math.min(100, maxBackoffMs),
+            maxMs: maxBackoffMs,
+          });
           const retry: Array<Queued<unknown>> = [];
           const expired: Array<Queued<unknown>> = [];
           for (const item of items as Array<Queued<unknown>>) {

@@ -290,13 +290,10 @@ describe('gateway: SIGTERM with a write in the database', () => {
     expect(after.counted).toBe(before.counted + records.length);
   });
 
-  // KNOWN BUG in src/ (reported, not fixed here): Fastify runs its own onClose hook — server.close(), which
-  // waits for every open connection — before the gateway's onClose hook that closes the recorders with the
-  // shutdown deadline. So a request in flight at SIGTERM (stuck: forever; finishing: its keep-alive
-  // connection, for up to 72 s) holds the stop until the hard exit at deadline + 5 s (exit 1, "shutdown took
-  // too long"), and a write stuck at the deadline is never given up with a 503: its connection is dropped.
-  // When that is fixed this test fails: make it a plain `it`.
-  it.fails('stops by its deadline, not by the hard exit: exit 0, and the given-up write answered 503', () => {
+  // Fastify's close waits for every open connection before onClose hooks run; the gateway closes its
+  // recorders in preClose (giving up stuck writes at the deadline, which answers them 503) and answers with
+  // `Connection: close` while closing, so it stops by its own deadline, never by the hard exit.
+  it('stops by its deadline, not by the hard exit: exit 0, and the given-up write answered 503', () => {
     expect(seen.stuck?.answer.status).toBe(503);
     expect(seen.stuck?.output).not.toMatch(/shutdown took too long/);
     expect(seen.stuck?.exit.code).toBe(0);
@@ -443,12 +440,19 @@ describe('gateway: PostgreSQL unreachable', () => {
       },
       30_000,
     );
-    expect(recovered.body).toMatchObject({ status: 'ok', database: { ok: true } });
+    // The database answers again; the writer, whose last registry read failed, stays degraded (and says so,
+    // with the reason, to the tenant's token) until something succeeds.
+    expect(recovered.body).toMatchObject({ status: 'degraded', database: { ok: true } });
+    const own = await call(base, '/healthz', TOKENS.ingest);
+    expect(own.body).toMatchObject({
+      tenant: { writer: { state: 'failing', reason: expect.stringMatching(/model registry/) } },
+    });
 
     const records = batch('early', 5);
     const stored = await call(base, '/v1/predictions', TOKENS.ingest, records);
     expect(stored.status, stored.text).toBe(200);
     expect(stored.body).toMatchObject({ accepted: 5, duplicates: 0, rejected: [] });
+    expect((await call(base, '/healthz')).body).toMatchObject({ status: 'ok' });
     const { ids, counted } = await storedAndCounted(connect(database));
     expect(ids).toEqual(records.map((r) => r.requestId).sort());
     expect(counted).toBe(5);
