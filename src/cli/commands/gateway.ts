@@ -3,6 +3,7 @@ import { ingestTimeWindow, loadEnv } from '../../config/env.js';
 import { createLogger } from '../../log.js';
 import { resolveEndpoints } from '../../stack/endpoints.js';
 import { UserFacingError } from '../../user-error.js';
+import { integerOption } from '../parse.js';
 
 export function registerGateway(program: Command): void {
   program
@@ -29,9 +30,10 @@ export function registerGateway(program: Command): void {
       }
       if (tokens.size === 0)
         log.warn('no ARENA_GATEWAY_TOKENS configured: every authenticated endpoint will answer 401');
-      const port = opts.port !== undefined ? Number(opts.port) : env.ARENA_GATEWAY_PORT;
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new UserFacingError(`--port=${JSON.stringify(opts.port)}: not a port number`, 'Use 0–65535.');
+      const port =
+        opts.port !== undefined
+          ? integerOption('--port', opts.port, { min: 0, max: 65535 })
+          : env.ARENA_GATEWAY_PORT;
       const endpoints = await resolveEndpoints(env);
       const { createKnex } = await import('../../db/knex.js');
       const { connectClient, temporalTargetFromEnv } = await import('../../temporal/connection.js');
