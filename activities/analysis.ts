@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { sum } from 'simple-statistics';
 import { readVersionMetrics, type MetricFigures } from '../src/analysis/rollup-reader.js';
 import { histogramQuantile } from '../src/ingest/histogram.js';
 import type { Guardrail, Policy } from '../src/policy/policy.js';
@@ -226,7 +227,7 @@ export function analysisActivities({ knex, rollupBucketMs, clock }: ActivityDeps
     );
     const first = gate.metrics[0];
     const n = (side: 'champion' | 'challenger'): number =>
-      periods.reduce((sum, p) => sum + (p[side].figures.error?.summary.n ?? 0), 0);
+      sum(periods.map((p) => p[side].figures.error?.summary.n ?? 0));
     const verdict: AnalysisVerdict = {
       seq: input.seq,
       at: new Date().toISOString(),

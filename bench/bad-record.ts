@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { median } from 'simple-statistics';
 import { createRecorder } from '../src/ingest/recorder.js';
 import { registerVersion } from '../src/registry/registry.js';
 import { createBenchDatabase } from './bench-database.js';
@@ -15,11 +16,6 @@ import { BENCH_MODEL, BENCH_VERSIONS, predictionRecord } from './synthetic-traff
 const BATCH = 5_000;
 const REPEATS = 7;
 const BAD_INDEX = 2_500;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 export async function runBadRecordBench(): Promise<BenchResult[]> {
   const db = await createBenchDatabase('bad_record');

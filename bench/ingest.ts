@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import getPort from 'get-port';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { median } from 'simple-statistics';
 import { readVersionMetrics } from '../src/analysis/rollup-reader.js';
 import { createRecorder } from '../src/ingest/recorder.js';
 import { registerVersion } from '../src/registry/registry.js';
@@ -150,11 +151,6 @@ async function startGatewayProcess(
 async function settle(db: BenchDatabase): Promise<void> {
   await db.knex.raw('vacuum analyze');
   await db.knex.raw('checkpoint');
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 async function timeAnalysis(db: BenchDatabase): Promise<{ rollupMs: number; scanMs: number }> {

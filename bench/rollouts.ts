@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { quantileSorted } from 'simple-statistics';
 import { ArenaClient } from '../src/client/arena-client.js';
 import type { Knex } from '../src/db/knex.js';
 import { createLogger } from '../src/log.js';
@@ -39,13 +40,9 @@ import { benchResult, type BenchResult } from './result.js';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const log = (line: string): void => void process.stderr.write(`  [rollouts] ${line}\n`);
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
+/** Linear interpolation between order statistics (R type 7) of sorted values; NaN when there are none. */
+const quantile = (sorted: number[], q: number): number =>
+  sorted.length ? quantileSorted(sorted, q) : Number.NaN;
 
 const round = (x: number, digits = 0): number => Number(x.toFixed(digits));
 

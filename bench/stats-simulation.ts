@@ -15,6 +15,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from 'simple-statistics';
 import {
   SummaryAccumulator,
   confidenceSequence,
@@ -125,12 +126,8 @@ function powerRollout(rng: Rng, peeks: number, perPeek: number, policy: GatePoli
   return trace;
 }
 
-function median(values: number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
+/** NaN when no rollout passed (simple-statistics' median throws on an empty array). */
+const medianOrNaN = (values: number[]): number => (values.length ? median(values) : Number.NaN);
 
 export async function runStatsBench(options: StatsBenchOptions = {}): Promise<BenchResult[]> {
   const rollouts = options.rollouts ?? 2000;
@@ -206,7 +203,7 @@ export async function runStatsBench(options: StatsBenchOptions = {}): Promise<Be
     ),
     benchResult(
       'median_samples_to_decision',
-      median(passedAt),
+      medianOrNaN(passedAt),
       'observations (both arms)',
       'fixed-horizon sample (the whole horizon)',
       horizon,

@@ -1,3 +1,4 @@
+import { mean, quantileSorted, rootMeanSquare, standardDeviation } from 'simple-statistics';
 import { z } from 'zod';
 import { isCalendarDate, sha256OfDays, sliceDays, type WeatherDay } from './data.js';
 import {
@@ -99,18 +100,15 @@ function solveSpd(a: number[][], b: number[]): number[] {
   return x;
 }
 
-function quantileSorted(sorted: number[], q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
 function profile(values: number[]): { deciles: number[]; sample: number[] } {
   const sorted = [...values].sort((a, b) => a - b);
   const step = Math.max(1, Math.ceil(values.length / 500));
   return {
-    deciles: [1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => quantileSorted(sorted, k / 10)),
+    // Linear interpolation between order statistics (R type 7, NumPy's default: simple-statistics'
+    // quantileSorted). With no values the deciles are NaN, as before (the artifact schema refuses them).
+    deciles: [1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) =>
+      sorted.length ? quantileSorted(sorted, k / 10) : Number.NaN,
+    ),
     // Every step-th value in time order: deterministic, and spread over the whole window.
     sample: values.filter((_, i) => i % step === 0),
   };
@@ -134,36 +132,27 @@ export function evaluate(
   from: string,
   to: string,
 ): ForecastMetrics {
-  let n = 0;
-  let abs = 0;
-  let sq = 0;
-  let ape = 0;
-  let apeN = 0;
-  let bias = 0;
+  const errors: number[] = [];
+  const percentErrors: number[] = [];
   days.forEach((d, i) => {
     if (d.date < from || d.date > to) return;
     const f = forecast(artifact, days, i);
     if (f === null) return;
     const e = f - d.tempMax;
-    n++;
-    abs += Math.abs(e);
-    sq += e * e;
-    bias += e;
+    errors.push(e);
     // Percentage errors explode near 0 °C; MAPE is reported over days whose maximum is at least 1 °C away.
-    if (Math.abs(d.tempMax) >= 1) {
-      ape += Math.abs(e / d.tempMax);
-      apeN++;
-    }
+    if (Math.abs(d.tempMax) >= 1) percentErrors.push(Math.abs(e / d.tempMax));
   });
+  const n = errors.length;
   if (n === 0) return { from, to, n, mae: Number.NaN, rmse: Number.NaN, mape: Number.NaN, bias: Number.NaN };
   return {
     from,
     to,
     n,
-    mae: abs / n,
-    rmse: Math.sqrt(sq / n),
-    mape: apeN ? ape / apeN : Number.NaN,
-    bias: bias / n,
+    mae: mean(errors.map((e) => Math.abs(e))),
+    rmse: rootMeanSquare(errors),
+    mape: percentErrors.length ? mean(percentErrors) : Number.NaN,
+    bias: mean(errors),
   };
 }
 
@@ -199,12 +188,12 @@ export function trainWeatherModel(days: WeatherDay[], opts: TrainOptions): Weath
     );
   const features = Object.keys(rows[0]!.x);
   const p = features.length;
-  const means = features.map((f) => rows.reduce((s, r) => s + r.x[f]!, 0) / rows.length);
-  const scales = features.map((f, k) => {
-    const v = rows.reduce((s, r) => s + (r.x[f]! - means[k]!) ** 2, 0) / rows.length;
-    return Math.sqrt(v) || 1;
-  });
-  const yMean = rows.reduce((s, r) => s + r.y, 0) / rows.length;
+  const columns = features.map((f) => rows.map((r) => r.x[f]!));
+  const means = columns.map((c) => mean(c));
+  // The population standard deviation (divide by n): a scale for standardising, not an estimate; a constant
+  // column keeps scale 1.
+  const scales = columns.map((c) => standardDeviation(c) || 1);
+  const yMean = mean(rows.map((r) => r.y));
   // Centred and standardised, the intercept is the mean of y and drops out of the penalised system.
   const a = features.map(() => new Array<number>(p).fill(0));
   const b = new Array<number>(p).fill(0);

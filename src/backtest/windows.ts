@@ -1,3 +1,5 @@
+import { extent, mean } from 'simple-statistics';
+
 export interface DailyForecast {
   date: string;
   forecast: number;
@@ -42,9 +44,10 @@ export function backtestWindows(
       windowStart,
       windowEnd,
       n: inside.length,
-      mae: errors.reduce((s, e) => s + Math.abs(e), 0) / inside.length,
-      mape: pct.length ? pct.reduce((s, e) => s + e, 0) / pct.length : Number.NaN,
-      bias: errors.reduce((s, e) => s + e, 0) / inside.length,
+      // `inside` is not empty here, so the means are defined (simple-statistics throws on an empty array).
+      mae: mean(errors.map((e) => Math.abs(e))),
+      mape: pct.length ? mean(pct) : Number.NaN,
+      bias: mean(errors),
     });
   }
   return out;
@@ -56,8 +59,7 @@ const BARS = '▁▂▃▄▅▆▇█';
 export function sparkline(values: number[]): string {
   const finite = values.filter(Number.isFinite);
   if (!finite.length) return '';
-  const lo = Math.min(...finite);
-  const hi = Math.max(...finite);
+  const [lo, hi] = extent(finite);
   return values
     .map((v) =>
       Number.isFinite(v) ? BARS[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * (BARS.length - 1))] : ' ',
@@ -71,9 +73,9 @@ export function trendOf(
 ): 'getting worse' | 'getting better' | 'stable' | 'too short' {
   if (windows.length < 3) return 'too short';
   const third = Math.max(1, Math.floor(windows.length / 3));
-  const mean = (w: BacktestWindow[]) => w.reduce((s, x) => s + x.mae, 0) / w.length;
-  const first = mean(windows.slice(0, third));
-  const last = mean(windows.slice(-third));
+  // Both slices hold `third` ≥ 1 windows, so the means are defined.
+  const first = mean(windows.slice(0, third).map((w) => w.mae));
+  const last = mean(windows.slice(-third).map((w) => w.mae));
   const change = (last - first) / first;
   return change > 0.05 ? 'getting worse' : change < -0.05 ? 'getting better' : 'stable';
 }

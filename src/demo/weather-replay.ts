@@ -1,3 +1,4 @@
+import { mean } from 'simple-statistics';
 import type { WeatherDay } from '../../examples/weather-model/data.js';
 import { monitoredFeatures } from '../../examples/weather-model/features.js';
 import { forecast, type WeatherModelArtifact } from '../../examples/weather-model/model.js';
@@ -58,14 +59,9 @@ export function weatherReplay(opts: {
     mae(version) {
       const forecasts = answers.get(version);
       if (!forecasts) return Number.NaN;
-      let sum = 0;
-      let n = 0;
-      forecasts.forEach((f, k) => {
-        if (f === null) return;
-        sum += Math.abs(f - actual[k]!);
-        n++;
-      });
-      return sum / n;
+      const errors = forecasts.flatMap((f, k) => (f === null ? [] : [Math.abs(f - actual[k]!)]));
+      // No forecast at all: NaN, as 0 / 0 was before (simple-statistics' mean throws on an empty array).
+      return errors.length ? mean(errors) : Number.NaN;
     },
   };
 }

@@ -1,3 +1,4 @@
+import { max } from 'simple-statistics';
 import { ksTwoSample, psi } from '../stats/index.js';
 
 export interface FeatureDrift {
@@ -63,7 +64,7 @@ export function evaluateDrift(
     summary: drifted.length
       ? `drift in ${drifted.map((f) => `${f.feature} (PSI ${f.psi.toFixed(2)})`).join(', ')}`
       : features.length
-        ? `no drift: largest PSI ${Math.max(...features.map((f) => f.psi)).toFixed(3)} (${features.length} checked)`
+        ? `no drift: largest PSI ${max(features.map((f) => f.psi)).toFixed(3)} (${features.length} checked)`
         : `nothing to check: ${skipped.map((s) => `${s.feature}: ${s.reason}`).join('; ') || 'no reference profile'}`,
   };
 }

@@ -1,3 +1,4 @@
+import { sum } from 'simple-statistics';
 import type { ModelReportData } from './model-report-data.js';
 import { chartJsSource, escapeHtml as e, scriptSafeJson } from './rollout-report-html.js';
 
@@ -13,7 +14,7 @@ export function renderModelReportHtml(d: ModelReportData): string {
           .map((r) => `<tr>${r.map((c) => `<td>${e(c)}</td>`).join('')}</tr>`)
           .join('')}</tbody></table>`
       : '<p class="muted">None this week.</p>';
-  const served = d.daily.reduce((s, x) => s + x.n, 0);
+  const served = sum(d.daily.map((x) => x.n));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Arena weekly report: ${e(d.model)}</title>

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { min } from 'simple-statistics';
 import type { Policy } from '../policy/policy.js';
 import { RegistryError } from '../registry/errors.js';
 import type { AnalysisVerdict } from '../rollout/types.js';
@@ -182,7 +183,7 @@ export async function loadRolloutReport(
             status: g.status,
             champion: g.champion.value,
             challenger: g.challenger.value,
-            limit: absolute.length ? Math.min(...absolute) : null,
+            limit: absolute.length ? min(absolute) : null,
             checks: g.checks.map((c) => ({
               kind: c.kind,
               limit: c.limit,

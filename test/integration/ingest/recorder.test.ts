@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { mean, sampleVariance } from 'simple-statistics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readVersionMetrics } from '../../../src/analysis/rollup-reader.js';
 import { createRecorder, RecordRejectedError } from '../../../src/ingest/recorder.js';
@@ -19,13 +20,16 @@ function rng(seed: number): () => number {
   };
 }
 
+/** The full-scan reference, from simple-statistics: the sample (n − 1) variance, as the rollups keep. */
 function exactSummary(values: number[]) {
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
-  return { n, mean, variance };
+  return { n: values.length, mean: mean(values), variance: sampleVariance(values) };
 }
 
+/**
+ * The element of rank ⌊q·(n−1)⌋, the rank convention of histogramQuantile (src/ingest/histogram.ts), whose
+ * answer is that element rounded to its bin. Kept by hand on purpose: simple-statistics' quantile
+ * interpolates between two elements (R type 7) and would compare against a different number.
+ */
 function exactQuantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(q * (sorted.length - 1))]!;

@@ -128,6 +128,62 @@ describe('the example weather forecaster', () => {
     expect(evaluate(ch, days, '2015-01-01', '2015-12-31')).toEqual(ch.holdout);
   });
 
+  it('evaluate: MAE, RMSE, bias and MAPE (over days at least 1 °C from zero) of the walk-forward forecasts', () => {
+    // A model that always says 2 °C: every error is known from the data alone.
+    const constant = { ...champion(), intercept: 2, coefficients: [0, 0, 0, 0] };
+    const window = sliceDays(days, '2012-01-01', '2012-01-31');
+    const errors = window.map((d) => 2 - d.tempMax);
+    const pct = window
+      .filter((d) => Math.abs(d.tempMax) >= 1)
+      .map((d) => Math.abs((2 - d.tempMax) / d.tempMax));
+    expect(pct.length).toBeLessThan(window.length); // 2012-01-18 had a maximum of 0 °C: left out of MAPE
+    // Plain loops on purpose: evaluate() uses simple-statistics, so the reference must not.
+    let abs = 0;
+    let sq = 0;
+    let bias = 0;
+    for (const e of errors) {
+      abs += Math.abs(e);
+      sq += e * e;
+      bias += e;
+    }
+    const m = evaluate(constant, days, '2012-01-01', '2012-01-31');
+    expect(m.n).toBe(31);
+    expect(m.mae).toBeCloseTo(abs / 31, 12);
+    expect(m.rmse).toBeCloseTo(Math.sqrt(sq / 31), 12);
+    expect(m.bias).toBeCloseTo(bias / 31, 12);
+    let ape = 0;
+    for (const x of pct) ape += x;
+    expect(m.mape).toBeCloseTo(ape / pct.length, 12);
+    expect(evaluate(constant, days, '2020-01-01', '2020-12-31')).toEqual({
+      from: '2020-01-01',
+      to: '2020-12-31',
+      n: 0,
+      mae: Number.NaN,
+      rmse: Number.NaN,
+      mape: Number.NaN,
+      bias: Number.NaN,
+    });
+  });
+
+  it('standardises each input by its training mean and population standard deviation', () => {
+    const a = challenger();
+    const rows = days
+      .map((d, i) => (d.date <= '2014-12-31' ? featureVector('seasonal+lags', days, i) : null))
+      .filter((x): x is Record<string, number> => x !== null);
+    expect(rows).toHaveLength(a.trainWindow.rows);
+    a.features.forEach((f, k) => {
+      const xs = rows.map((r) => r[f]!);
+      // Plain loops on purpose: training uses simple-statistics, so the reference must not.
+      let total = 0;
+      for (const x of xs) total += x;
+      const mean = total / xs.length;
+      let ss = 0;
+      for (const x of xs) ss += (x - mean) ** 2;
+      expect(a.means[k]).toBeCloseTo(mean, 12);
+      expect(a.scales[k]).toBeCloseTo(Math.sqrt(ss / xs.length), 12);
+    });
+  });
+
   it('refuses a holdout that overlaps the training window, and too little data', () => {
     const trainUntil = (trainTo: string) => () =>
       trainWeatherModel(days, {

@@ -37,6 +37,15 @@ describe('drift decision', () => {
     expect(v.drifted).toBe(false);
   });
 
+  it('without drift, the summary names the largest PSI of the features checked', () => {
+    const ref = grid(400);
+    const v = evaluateDrift({ a: ref, b: ref }, { a: grid(300, 0.1), b: grid(300, 0.3) }, OPTS);
+    expect(v.drifted).toBe(false);
+    const [a, b] = v.features;
+    expect(b!.psi).toBeGreaterThan(a!.psi);
+    expect(v.summary).toBe(`no drift: largest PSI ${b!.psi.toFixed(3)} (2 checked)`);
+  });
+
   it('monitoring policy defaults and errors', () => {
     expect(parseMonitoringPolicy(undefined)).toMatchObject({
       drift: { psiThreshold: 0.25, ksAlpha: 0.01, recentWindow: 86_400_000, retrain: true },
