@@ -74,7 +74,10 @@ export async function resolveBrowser(): Promise<ResolvedBrowser> {
       if (!existsSync(executable)) throw err;
     });
   }
-  return { executablePath: executable, args: bundled.args, source: `@sparticuz/chromium ${version}` };
+  // Its flags are tuned for AWS Lambda; --single-process there makes the browser die when a test closes
+  // one page and opens the next, so it is left out (the rest, --no-sandbox among them, is what root needs).
+  const args = bundled.args.filter((a) => a !== '--single-process');
+  return { executablePath: executable, args, source: `@sparticuz/chromium ${version}` };
 }
 
 export async function launchChromium(): Promise<Browser> {
