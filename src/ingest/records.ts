@@ -20,21 +20,12 @@ export const BUILTIN_METRICS = [
 ] as const;
 export type BuiltinMetric = (typeof BUILTIN_METRICS)[number];
 
-/** Text as PostgreSQL can store it (see limits.ts). */
-const text = (max: number) =>
-  z
-    .string()
-    .max(max, `at most ${max} characters`)
-    .superRefine((v, ctx) => {
-      const problem = unstorableText(v);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    });
+// What PostgreSQL could not store or a statistic could not use (limits.ts) is checked after the schema, in
+// one pass over the parsed record (storageProblem), rather than as a refinement on every field: this runs for
+// every ingested record, and per-field refinements made validation about 40 % slower.
+const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 const id = (max: number) => text(max).min(1, 'must not be empty');
-/** A number that feeds a statistic: finite, and small enough that sums of its powers stay finite. */
-const statNumber = z.number().superRefine((v, ctx) => {
-  const problem = unusableNumber(v);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const statNumber = z.number();
 const timestamp = z.union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()]).optional();
 const metricName = z
   .string()
@@ -42,29 +33,7 @@ const metricName = z
   .refine((n) => !(BUILTIN_METRICS as readonly string[]).includes(n), 'is a built-in metric name');
 
 /** A prediction: a number (regression), text or a boolean (a label), null, or a bounded JSON object or array. */
-const predictionValue = z.unknown().superRefine((v, ctx) => {
-  if (v === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'is required' });
-    return;
-  }
-  if (typeof v === 'number') {
-    const problem = unusableNumber(v);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    return;
-  }
-  if (typeof v === 'string' && v.length > 10_000) {
-    ctx.addIssue({ code: 'custom', message: 'at most 10000 characters' });
-    return;
-  }
-  const problem = jsonValueProblem(v);
-  if (problem)
-    ctx.addIssue({
-      code: 'custom',
-      message: problem.reason,
-      path: problem.path === '' ? [] : problem.path.split('.'),
-    });
-});
-
+const predictionValue = z.unknown();
 export const predictionInputSchema = z
   .object({
     requestId: id(200),
@@ -73,7 +42,7 @@ export const predictionInputSchema = z
     version: id(200),
     role: z.enum(['served', 'shadow']).default('served'),
     prediction: predictionValue,
-    latencyMs: statNumber.pipe(z.number().nonnegative('must be ≥ 0')).optional(),
+    latencyMs: z.number().nonnegative('must be ≥ 0').optional(),
     error: z.boolean().default(false),
     errorCode: text(200).optional(),
     metrics: z
@@ -154,12 +123,15 @@ function toDate(at: string | number | undefined, now: Date, window: TimeWindow):
   const date = new Date(at);
   const t = date.getTime();
   if (Number.isNaN(t)) return `${JSON.stringify(at)} is not a representable time`;
-  const shown = typeof at === 'number' ? `${at} (${date.toISOString()})` : JSON.stringify(at);
   if (t < now.getTime() - window.maxAgeMs)
-    return `${shown} is older than the plausibility window (${describeMs(window.maxAgeMs)} back)${typeof at === 'number' ? '; is it in seconds instead of milliseconds?' : ''}`;
+    return `${describeAt(at, date)} is older than the plausibility window (${describeMs(window.maxAgeMs)} back)${typeof at === 'number' ? '; is it in seconds instead of milliseconds?' : ''}`;
   if (t > now.getTime() + window.maxFutureMs)
-    return `${shown} is further ahead than the plausibility window (${describeMs(window.maxFutureMs)} ahead)`;
+    return `${describeAt(at, date)} is further ahead than the plausibility window (${describeMs(window.maxFutureMs)} ahead)`;
   return date;
+}
+
+function describeAt(at: string | number, date: Date): string {
+  return typeof at === 'number' ? `${at} (${date.toISOString()})` : JSON.stringify(at);
 }
 
 function describeMs(ms: number): string {
@@ -172,6 +144,56 @@ export interface ParseOptions {
   window?: TimeWindow;
 }
 
+const PREDICTION_TEXT = [
+  'requestId',
+  'unitId',
+  'model',
+  'version',
+  'errorCode',
+  'featuresHash',
+  'rolloutId',
+] as const;
+
+function numbersProblem(
+  field: string,
+  values: Record<string, number> | undefined,
+): { field: string; reason: string } | undefined {
+  if (!values) return undefined;
+  for (const name in values) {
+    const problem = unusableNumber(values[name]!);
+    if (problem) return { field: `${field}.${name}`, reason: problem };
+  }
+  return undefined;
+}
+
+/** The first thing of a schema-valid prediction that storage or a statistic could not take (limits.ts). */
+function predictionStorageProblem(
+  p: z.output<typeof predictionInputSchema>,
+): { field: string; reason: string } | undefined {
+  for (const field of PREDICTION_TEXT) {
+    const value = p[field];
+    const problem = value === undefined ? undefined : unstorableText(value);
+    if (problem) return { field, reason: problem };
+  }
+  const v = p.prediction;
+  if (v === undefined) return { field: 'prediction', reason: 'is required' };
+  if (typeof v === 'number') {
+    const problem = unusableNumber(v);
+    if (problem) return { field: 'prediction', reason: problem };
+  } else if (typeof v === 'string' && v.length > 10_000) {
+    return { field: 'prediction', reason: 'at most 10000 characters' };
+  } else {
+    const problem = jsonValueProblem(v);
+    if (problem)
+      return { field: problem.path ? `prediction.${problem.path}` : 'prediction', reason: problem.reason };
+  }
+  if (p.latencyMs !== undefined) {
+    const problem = unusableNumber(p.latencyMs);
+    if (problem) return { field: 'latencyMs', reason: problem };
+  }
+  return numbersProblem('metrics', p.metrics) ?? numbersProblem('features', p.features);
+}
+
 /** Validates one prediction; returns the normalised record or the first problem with its field. */
 export function parsePrediction(
   input: unknown,
@@ -182,6 +204,8 @@ export function parsePrediction(
   const parsed = predictionInputSchema.safeParse(input);
   if (!parsed.success) return rejection(index, parsed.error);
   const p = parsed.data;
+  const problem = predictionStorageProblem(p);
+  if (problem) return { index, field: problem.field.slice(0, 200), reason: problem.reason };
   const at = toDate(p.at, now, options.window ?? DEFAULT_TIME_WINDOW);
   if (typeof at === 'string') return { index, field: 'at', reason: at };
   let version: string;
@@ -218,6 +242,17 @@ export function parseFeedback(
   const parsed = feedbackInputSchema.safeParse(input);
   if (!parsed.success) return rejection(index, parsed.error);
   const f = parsed.data;
+  for (const field of ['model', 'requestId'] as const) {
+    const problem = unstorableText(f[field]);
+    if (problem) return { index, field, reason: problem };
+  }
+  const actualProblem =
+    typeof f.actual === 'number'
+      ? unusableNumber(f.actual)
+      : typeof f.actual === 'string'
+        ? unstorableText(f.actual)
+        : undefined;
+  if (actualProblem) return { index, field: 'actual', reason: actualProblem };
   const at = toDate(f.at, now, options.window ?? DEFAULT_TIME_WINDOW);
   if (typeof at === 'string') return { index, field: 'at', reason: at };
   return {
