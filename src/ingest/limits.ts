@@ -89,6 +89,9 @@ export function jsonValueProblem(value: unknown): JsonProblem | undefined {
         return { path: item.path, reason: `nested deeper than ${MAX_PREDICTION_DEPTH} levels` };
       if (Array.isArray(v)) {
         bytes += 2 + v.length;
+        // Before visiting the elements: a sparse array's length costs nothing to send and ages to walk.
+        if (bytes > MAX_PREDICTION_BYTES)
+          return { path: '', reason: `larger than ${MAX_PREDICTION_BYTES} bytes as JSON` };
         for (let i = v.length - 1; i >= 0; i--)
           stack.push({ value: v[i], depth: item.depth + 1, path: at(item.path, String(i)) });
       } else {

@@ -144,6 +144,24 @@ export interface ParseOptions {
   window?: TimeWindow;
 }
 
+/**
+ * zod's record skips an own `__proto__` key (as JSON.parse makes one) without checking it, so a metric or
+ * feature of that name would be stored silently without its value; refuse it by name instead.
+ */
+function protoKey(input: unknown): 'metrics' | 'features' | undefined {
+  if (input === null || typeof input !== 'object') return undefined;
+  for (const field of ['metrics', 'features'] as const) {
+    const value = (input as Record<string, unknown>)[field];
+    if (
+      value !== null &&
+      typeof value === 'object' &&
+      Object.prototype.hasOwnProperty.call(value, '__proto__')
+    )
+      return field;
+  }
+  return undefined;
+}
+
 const PREDICTION_TEXT = [
   'requestId',
   'unitId',
@@ -201,6 +219,8 @@ export function parsePrediction(
   now = new Date(),
   options: ParseOptions = {},
 ): Prediction | Rejection {
+  const proto = protoKey(input);
+  if (proto) return { index, field: `${proto}.__proto__`, reason: 'is not a valid name (lower_snake_case)' };
   const parsed = predictionInputSchema.safeParse(input);
   if (!parsed.success) return rejection(index, parsed.error);
   const p = parsed.data;

@@ -243,6 +243,25 @@ async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; release
   };
 }
 
+/**
+ * Serialises, per (tenant, model), the part of a write that reads the other side of a request (feedback for
+ * new predictions, predictions for new feedback, the served prediction for a new shadow one) and counts the
+ * outcome, until commit. Without it, two transactions that each insert one side of the same request at once
+ * (two prediction batches of one recorder, or a feedback and its prediction from two gateway replicas) each
+ * read before the other commits, and the outcome or shadow pair is counted by neither (found by the ingest
+ * fuzz tests). Inserts happen before the lock, so the transaction that waits reads, in a fresh READ
+ * COMMITTED snapshot, what the other committed. Transaction-scoped advisory locks, one per model, taken in
+ * one order; the rollup upserts after them lock the same rows in either transaction anyway.
+ */
+async function lockOutcomes(client: pg.PoolClient, tenantId: string, models: string[]): Promise<void> {
+  if (models.length === 0) return;
+  await client.query(
+    `select pg_advisory_xact_lock(h)
+       from (select distinct hashtextextended($1 || chr(1) || m, 0) as h from unnest($2::text[]) as m order by h) s`,
+    [tenantId, [...new Set(models)]],
+  );
+}
+
 async function commit(client: pg.PoolClient): Promise<void> {
   await client.query('commit');
 }
@@ -349,6 +368,11 @@ export async function writePredictions(
       for (const p of inserted) acc.addPrediction(p);
     }
     const insertedKeys = new Set(inserted.map(key));
+    await lockOutcomes(
+      client,
+      tenantId,
+      inserted.map((p) => p.model),
+    );
     const requests = [
       ...new Map(
         inserted.map((p) => [`${p.model}\u0000${p.requestId}`, { model: p.model, requestId: p.requestId }]),
@@ -417,6 +441,11 @@ export async function writeFeedback(
         batch.map((f) => JSON.stringify(f.actual)),
         batch.map((f) => f.at.toISOString()),
       ],
+    );
+    await lockOutcomes(
+      client,
+      tenantId,
+      rows.map((r) => r.model),
     );
     const acc = new RollupAccumulator(bucketMs);
     await addOutcomes(

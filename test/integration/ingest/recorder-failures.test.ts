@@ -197,4 +197,46 @@ describe('recorder write failures on real Postgres', () => {
       expect.arrayContaining(['v-ok', 'v-next']),
     );
   });
+
+  it('counts every outcome once when predictions and their feedback are written at once by two recorders', async () => {
+    // Two gateway replicas, one receiving predictions and one the feedback of the same requests at the same
+    // moment: each write must see what the other committed, or the outcome is counted by neither. A trigger
+    // that sleeps after each insert makes both inserts happen before either write reads the other side.
+    await db.knex.raw(`create function test_slow_insert() returns trigger language plpgsql as
+      $$ begin perform pg_sleep(0.5); return null; end $$`);
+    for (const table of ['predictions', 'feedback'])
+      await db.knex.raw(
+        `create trigger test_slow after insert on ${table} for each statement execute function test_slow_insert()`,
+      );
+    const a = createRecorder({ databaseUrl: db.url, flushIntervalMs: 1 });
+    const b = createRecorder({ databaseUrl: db.url, flushIntervalMs: 1 });
+    try {
+      const n = 50;
+      // An hour no other test of this file writes to, so the rollups of its bucket are this test's alone.
+      const at = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 3 * 3_600_000).toISOString();
+      const ids = Array.from({ length: n }, (_, i) => `race-${i}`);
+      const [p, f] = await Promise.all([
+        a.recordPredictions(
+          ids.map((id) => prediction(id, { prediction: 10, at })),
+          { durable: true },
+        ),
+        b.recordFeedbackBatch(
+          ids.map((id) => ({ model: MODEL, requestId: id, actual: 12, at })),
+          { durable: true },
+        ),
+      ]);
+      expect([p.accepted, f.accepted]).toEqual([n, n]);
+      const { n: counted } = (await db
+        .knex('metric_rollups')
+        .where({ model: MODEL, metric: 'abs_error', bucket_start: new Date(at) })
+        .sum({ n: 'count' })
+        .first()) as { n: string };
+      expect(Number(counted)).toBe(n);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      for (const table of ['predictions', 'feedback'])
+        await db.knex.raw(`drop trigger test_slow on ${table}`);
+      await db.knex.raw('drop function test_slow_insert()');
+    }
+  });
 });
