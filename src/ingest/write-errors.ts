@@ -29,9 +29,10 @@ const TRANSIENT_SYSTEM_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ]);
-// node-postgres reports a lost or timed-out connection with these messages and no code.
+// node-postgres reports a lost or timed-out connection with these messages and no code; knex says it could
+// not get a connection from its pool in time (the database is down or saturated).
 const TRANSIENT_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection error|terminating connection|the database system is (starting up|shutting down|in recovery mode)/i;
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection error|terminating connection|the database system is (starting up|shutting down|in recovery mode)|Timeout acquiring a connection/i;
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 

@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InvalidInputError } from '../registry/errors.js';
 import { formatDuration, parseDuration } from './duration.js';
@@ -206,7 +206,12 @@ export function parsePolicy(input: unknown): Policy {
 export function parsePolicyText(text: string, source = 'policy'): Policy {
   let data: unknown;
   try {
-    data = parseYaml(text);
+    // A warning (an unknown tag such as `!dur 5m`) would otherwise be printed to stderr and the value taken
+    // as plain text; in a policy it is a mistake, so it is refused like an error.
+    const doc = parseDocument(text, { logLevel: 'silent' });
+    const problem = doc.errors[0] ?? doc.warnings[0];
+    if (problem) throw problem;
+    data = doc.toJS();
   } catch (err) {
     throw new InvalidInputError(
       source,

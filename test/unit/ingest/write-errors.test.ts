@@ -43,6 +43,9 @@ describe('classifyWriteError', () => {
   it('calls the database unavailable only for connection and availability failures', () => {
     expect(isDatabaseUnavailable(pgError('ECONNREFUSED'))).toBe(true);
     expect(isDatabaseUnavailable(pgError('57P01'))).toBe(true);
+    expect(
+      isDatabaseUnavailable(new Error('Knex: Timeout acquiring a connection. The pool is probably full.')),
+    ).toBe(true);
     expect(isDatabaseUnavailable(pgError('23505'))).toBe(false);
     expect(isDatabaseUnavailable(new RangeError('x'))).toBe(false);
   });

@@ -300,3 +300,10 @@ describe('parsePolicy and parsePolicyText on arbitrary input (property)', () => 
     expect(refusal(() => parsePolicy([1, 2])).field).toBe('policy');
   });
 });
+
+describe('policy text', () => {
+  it('refuses an unknown YAML tag instead of reading its value as text', () => {
+    expect(() => parsePolicyText('analysis:\n  interval: !dur 5m\n')).toThrow(/not valid YAML or JSON.*tag/i);
+    expect(parsePolicyText('analysis:\n  interval: 5m\n').analysis.interval).toBe(300_000);
+  });
+});
