@@ -243,22 +243,37 @@ async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; release
   };
 }
 
+/** Requests of a model fall into this many lock slots (see lockOutcomes). */
+const OUTCOME_LOCK_SLOTS = 64;
+
 /**
- * Serialises, per (tenant, model), the part of a write that reads the other side of a request (feedback for
- * new predictions, predictions for new feedback, the served prediction for a new shadow one) and counts the
- * outcome, until commit. Without it, two transactions that each insert one side of the same request at once
- * (two prediction batches of one recorder, or a feedback and its prediction from two gateway replicas) each
+ * Serialises the part of a write that reads the other side of its requests (feedback for new predictions,
+ * predictions for new feedback, the served prediction for a new shadow one) and counts the outcome, until
+ * commit. Without it, two transactions that each insert one side of the same request at once (two
+ * prediction batches of one recorder, or a feedback and its prediction through two gateway replicas) each
  * read before the other commits, and the outcome or shadow pair is counted by neither (found by the ingest
- * fuzz tests). Inserts happen before the lock, so the transaction that waits reads, in a fresh READ
- * COMMITTED snapshot, what the other committed. Transaction-scoped advisory locks, one per model, taken in
- * one order; the rollup upserts after them lock the same rows in either transaction anyway.
+ * fuzz tests). The waiting transaction reads afterwards, in a fresh READ COMMITTED snapshot, what the other
+ * committed.
+ *
+ * Transaction-scoped advisory locks, taken in one order so they cannot deadlock: one per (tenant, model,
+ * slot), the slot being a hash of the request id modulo OUTCOME_LOCK_SLOTS. A lock per request would let
+ * two batches of 5,000 exhaust PostgreSQL's shared lock table; one per model would make every single-record
+ * gateway request of a model wait for every other one. With 64 slots a transaction
+ * holds at most 64 locks per model, single records rarely meet, and large batches serialise here as their
+ * rollup upserts already do on the same rows.
  */
-async function lockOutcomes(client: pg.PoolClient, tenantId: string, models: string[]): Promise<void> {
-  if (models.length === 0) return;
+async function lockOutcomes(
+  client: pg.PoolClient,
+  tenantId: string,
+  requests: Array<{ model: string; requestId: string }>,
+): Promise<void> {
+  if (requests.length === 0) return;
   await client.query(
     `select pg_advisory_xact_lock(h)
-       from (select distinct hashtextextended($1 || chr(1) || m, 0) as h from unnest($2::text[]) as m order by h) s`,
-    [tenantId, [...new Set(models)]],
+       from (select distinct hashtextextended($1 || chr(1) || r.model || chr(1) || (abs(hashtext(r.request_id)::bigint) % $4)::text, 0) as h
+               from unnest($2::text[], $3::text[]) as r(model, request_id)
+              order by h) s`,
+    [tenantId, requests.map((r) => r.model), requests.map((r) => r.requestId), OUTCOME_LOCK_SLOTS],
   );
 }
 
@@ -368,16 +383,12 @@ export async function writePredictions(
       for (const p of inserted) acc.addPrediction(p);
     }
     const insertedKeys = new Set(inserted.map(key));
-    await lockOutcomes(
-      client,
-      tenantId,
-      inserted.map((p) => p.model),
-    );
     const requests = [
       ...new Map(
         inserted.map((p) => [`${p.model}\u0000${p.requestId}`, { model: p.model, requestId: p.requestId }]),
       ).values(),
     ];
+    await lockOutcomes(client, tenantId, requests);
     const { rows: known } = await client.query<{ model: string; request_id: string; actual: unknown }>(
       `select f.model, f.request_id, f.actual
          from feedback f
@@ -445,7 +456,7 @@ export async function writeFeedback(
     await lockOutcomes(
       client,
       tenantId,
-      rows.map((r) => r.model),
+      rows.map((r) => ({ model: r.model, requestId: r.request_id })),
     );
     const acc = new RollupAccumulator(bucketMs);
     await addOutcomes(
