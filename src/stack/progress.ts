@@ -76,7 +76,10 @@ function lineProgress(stream: NodeJS.WriteStream, intervalMs: number): Progress 
   const elapsed = (): number => Math.round((Date.now() - startedAt) / 1000);
   return {
     start(text) {
+      // One step at a time: a step started before the last one stopped replaces it (and its timer).
+      if (timer) clearInterval(timer);
       title = text;
+      latest = '';
       startedAt = Date.now();
       stream.write(`… ${text}\n`);
       timer = setInterval(() => stream.write(`… ${title}: ${elapsed()}s ${latest}\n`), intervalMs);
@@ -86,6 +89,8 @@ function lineProgress(stream: NodeJS.WriteStream, intervalMs: number): Progress 
       latest = detail;
     },
     succeed(text) {
+      if (timer) clearInterval(timer);
+      timer = undefined;
       stream.write(`✔ ${text} (${elapsed()}s)\n`);
     },
     info(text) {

@@ -54,3 +54,26 @@ describe('the CLI progress display (log-update)', () => {
     }
   });
 });
+
+describe('the stack progress on a pipe', () => {
+  it('prints one line per interval for the current step only, however many steps came before', async () => {
+    const stream = fakeStream(false);
+    const progress = createProgress(stream, 20);
+    progress.start('Downloading');
+    progress.update('3 modules');
+    progress.succeed('Downloaded');
+    progress.start('Compiling');
+    progress.update('1 of 2 packages compiled');
+    await new Promise((r) => setTimeout(r, 70));
+    progress.succeed('Compiled');
+    progress.stop();
+    const printed = stream.text();
+    // Once the last step is over, nothing goes on printing (no timer of an earlier step left behind).
+    await new Promise((r) => setTimeout(r, 70));
+    expect(stream.text()).toBe(printed);
+    const lines = printed.trim().split('\n');
+    const ticks = lines.filter((l) => l.startsWith('… ') && l.includes('s '));
+    expect(ticks.length).toBeGreaterThan(0);
+    for (const t of ticks) expect(t).toMatch(/^… Compiling: \d+s 1 of 2 packages compiled$/);
+  });
+});
