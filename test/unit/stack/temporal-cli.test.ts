@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import { locateTemporalCli, userCacheDir } from '../../../src/stack/temporal-cli.js';
 import { silentProgress } from '../../../src/stack/progress.js';
@@ -31,6 +31,9 @@ describe('locateTemporalCli follows the order of DESIGN.md §2', () => {
       log: createLogger('silent'),
       progress: silentProgress,
     };
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
   });
 
   it('TEMPORAL_CLI_PATH wins, and a wrong one is a clear error', async () => {
@@ -87,6 +90,9 @@ describe('getting the Temporal CLI when nothing is cached', () => {
         stop: () => undefined,
       },
     };
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
   });
 
   /** A `go` that behaves like the real one for the three calls the build makes, and logs them. */
