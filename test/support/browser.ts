@@ -3,6 +3,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { loadEnv } from '../../src/config/env.js';
 
 /**
  * A browser for the report tests, driven by playwright-core (which downloads none of its own):
@@ -20,13 +21,6 @@ export interface ResolvedBrowser {
   executablePath: string;
   args: string[];
   source: string;
-}
-
-function cacheRoot(): string {
-  const home = process.env.HOME ?? '/tmp';
-  return (
-    process.env.ARENA_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(home, '.cache'), 'arena')
-  );
 }
 
 /** Finds the browser, unpacking the bundled one into the user cache the first time. */
@@ -53,7 +47,7 @@ export async function resolveBrowser(): Promise<ResolvedBrowser> {
   const { version } = JSON.parse(
     readFileSync(path.join(path.dirname(entry), '..', 'package.json'), 'utf8'),
   ) as { version: string };
-  const dir = path.join(cacheRoot(), `chromium-${version}`);
+  const dir = path.join(loadEnv().cacheDir, `chromium-${version}`);
   const executable = path.join(dir, 'chromium');
   if (!existsSync(executable)) {
     // The package unpacks into os.tmpdir(); point that at a private directory and move it into place in one
