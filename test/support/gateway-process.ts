@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { watchChild } from './child-output.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -63,36 +64,20 @@ export function spawnGatewayProcess(options: GatewayProcessOptions): GatewayProc
       },
     },
   );
-  let out = '';
-  const keep = (chunk: Buffer): void => {
-    out = (out + chunk.toString()).slice(-50_000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.stdin.on('error', () => undefined);
-
-  // A gateway must never outlive the test that started it.
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.on('exit', killOnExit);
-
+  const watched = watchChild(child, 50_000);
   let exitSeen: GatewayExit | undefined;
-  const exited = new Promise<GatewayExit>((resolve) => {
-    child.once('exit', (code, signal) => {
-      process.off('exit', killOnExit);
-      exitSeen = { code, signal, at: Date.now() };
-      resolve(exitSeen);
-    });
-  });
+  const exited = watched.exited.then((exit) => (exitSeen = exit));
 
   const ready = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`gateway ${child.pid} not listening within timeout:\n${out.slice(-3_000)}`)),
+      () =>
+        reject(
+          new Error(`gateway ${child.pid} not listening within timeout:\n${watched.output().slice(-3_000)}`),
+        ),
       options.readyTimeoutMs ?? 60_000,
     );
     const onData = (): void => {
-      for (const line of out.split('\n')) {
+      for (const line of watched.output().split('\n')) {
         if (!line.includes('gateway listening')) continue;
         try {
           const { address } = JSON.parse(line) as { address?: string };
@@ -113,7 +98,7 @@ export function spawnGatewayProcess(options: GatewayProcessOptions): GatewayProc
       clearTimeout(timer);
       reject(
         new Error(
-          `gateway ${child.pid} exited (${signal ?? code}) before it listened:\n${out.slice(-3_000)}`,
+          `gateway ${child.pid} exited (${signal ?? code}) before it listened:\n${watched.output().slice(-3_000)}`,
         ),
       );
     });
@@ -137,6 +122,6 @@ export function spawnGatewayProcess(options: GatewayProcessOptions): GatewayProc
       clearTimeout(timer);
       return result;
     },
-    output: () => out,
+    output: () => watched.output(),
   };
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { watchChild } from './child-output.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -79,34 +80,21 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess
       },
     },
   );
-  let out = '';
-  const keep = (chunk: Buffer): void => {
-    out = (out + chunk.toString()).slice(-20_000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.stdin.on('error', () => undefined);
-
-  // A worker must never outlive the test or benchmark that started it.
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.on('exit', killOnExit);
-
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
-      process.off('exit', killOnExit);
-      resolve({ code, signal });
-    });
-  });
+  const watched = watchChild(child, 20_000);
+  const exited = watched.exited;
 
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`worker process ${child.pid} not ready within timeout:\n${out.slice(-3_000)}`)),
+      () =>
+        reject(
+          new Error(
+            `worker process ${child.pid} not ready within timeout:\n${watched.output().slice(-3_000)}`,
+          ),
+        ),
       options.readyTimeoutMs ?? 90_000,
     );
     const onData = (): void => {
-      if (out.includes('worker started')) {
+      if (watched.output().includes('worker started')) {
         clearTimeout(timer);
         child.stderr.off('data', onData);
         child.stdout.off('data', onData);
@@ -119,7 +107,7 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess
       clearTimeout(timer);
       reject(
         new Error(
-          `worker process ${child.pid} exited (${signal ?? code}) before it was ready:\n${out.slice(-3_000)}`,
+          `worker process ${child.pid} exited (${signal ?? code}) before it was ready:\n${watched.output().slice(-3_000)}`,
         ),
       );
     });
@@ -144,6 +132,6 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     },
     rssMb: () => procStatusMb(child.pid!, 'VmRSS'),
     peakRssMb: () => procStatusMb(child.pid!, 'VmHWM'),
-    output: () => out,
+    output: () => watched.output(),
   };
 }
