@@ -13,7 +13,8 @@ import {
 } from '../alerts/alert-store.js';
 import { ArenaClient } from '../client/arena-client.js';
 import { modelHealth } from '../health/model-health.js';
-import { bigintId, strictInteger, unstorableText } from '../validation/strict.js';
+import { unstorableText } from '../validation/storable-text.js';
+import { bigintId, strictInteger } from '../validation/strict.js';
 import type { Role, TokenGrant } from './tokens.js';
 
 export interface PeopleRoutesOptions {

@@ -79,5 +79,3 @@ export function bigintId(text: string): Parsed<string> {
   if (n < 1n || n > BIGINT_MAX) return { ok: false, reason };
   return { ok: true, value: n.toString() };
 }
-
-export { unstorableText } from './storable-text.js';

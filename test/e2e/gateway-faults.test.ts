@@ -103,6 +103,18 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
   }
 }
 
+/** Waits until /healthz answers 200 again (the database is back) and returns that answer. */
+function untilHealthzAnswers(base: string) {
+  return until(
+    '/healthz answers 200',
+    async () => {
+      const h = await call(base, '/healthz');
+      return h.status === 200 && h;
+    },
+    30_000,
+  );
+}
+
 /** An unavailable answer as the gateway must give it: 503, a reason, a hint, and when to come back. */
 function expectUnavailable(answer: Answer, context: string): void {
   expect(answer.status, `${context}: ${answer.text}`).toBe(503);
@@ -432,14 +444,7 @@ describe('gateway: PostgreSQL unreachable', () => {
     expect(gateway.hasExited()).toBe(false);
 
     await ensureRunning();
-    const recovered = await until(
-      '/healthz answers 200',
-      async () => {
-        const h = await call(base, '/healthz');
-        return h.status === 200 && h;
-      },
-      30_000,
-    );
+    const recovered = await untilHealthzAnswers(base);
     // The database answers again; the writer, whose last registry read failed, stays degraded (and says so,
     // with the reason, to the tenant's token) until something succeeds.
     expect(recovered.body).toMatchObject({ status: 'degraded', database: { ok: true } });
@@ -540,14 +545,7 @@ describe('gateway: PostgreSQL unreachable', () => {
     expect(metrics.text).toMatch(new RegExp(`arena_ingest_writer_degraded\\{tenant="${TENANT}"\\} 1`));
 
     await ensureRunning();
-    const back = await until(
-      '/healthz answers 200',
-      async () => {
-        const h = await call(base, '/healthz');
-        return h.status === 200 && h;
-      },
-      30_000,
-    );
+    const back = await untilHealthzAnswers(base);
     // The database is back but the writer has not written since it gave up: degraded, still naming nobody.
     expect(back.body).toMatchObject({ status: 'degraded', database: { ok: true }, writers: { degraded: 1 } });
     expect(Object.keys(back.body).sort()).toEqual(['database', 'routers', 'status', 'writers']);

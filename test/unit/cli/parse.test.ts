@@ -9,19 +9,9 @@ import {
   sinceOption,
 } from '../../../src/cli/parse.js';
 import { InvalidInputError } from '../../../src/registry/errors.js';
-import { unstorableText } from '../../../src/validation/strict.js';
+import { refusal } from '../../support/refusal.js';
+import { unstorableText } from '../../../src/validation/storable-text.js';
 import { numberishText, plainDecimalText } from '../../support/arbitraries.js';
-
-/** The InvalidInputError `fn` throws (fails the test if it throws nothing or something else). */
-function refusal(fn: () => unknown): InvalidInputError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(InvalidInputError);
-    return err as InvalidInputError;
-  }
-  throw new Error('expected an InvalidInputError, got a value');
-}
 
 describe('integerOption', () => {
   const limit = (text: string) => integerOption('--limit', text, { min: 1, max: 1000 });

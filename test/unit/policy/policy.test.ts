@@ -9,18 +9,8 @@ import {
   type PolicyInput,
 } from '../../../src/policy/policy.js';
 import { InvalidInputError } from '../../../src/registry/errors.js';
+import { refusal } from '../../support/refusal.js';
 import { durationishText, policyishInput, yamlishValue } from '../../support/arbitraries.js';
-
-/** The InvalidInputError `fn` throws (fails the test if it throws nothing or something else). */
-function refusal(fn: () => unknown): InvalidInputError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(InvalidInputError);
-    return err as InvalidInputError;
-  }
-  throw new Error('expected an InvalidInputError, got a policy');
-}
 
 const DAY = 86_400_000;
 
