@@ -18,6 +18,16 @@ import { parseVersion } from '../../src/registry/version.js';
 
 export type FuzzMode = 'library' | 'json';
 
+/** Spellings of the versions the fuzz tests register, awkward ones included; each must be accepted. */
+export const FUZZ_VERSIONS = [
+  '1.0.0',
+  'v1.0.0',
+  ' 1.1.0 ',
+  '1.1.0',
+  '2.0.0+20250818142000',
+  'v2.0.0_20250818_142000',
+] as const;
+
 export interface IngestContext {
   /** A registered model. */
   model: string;

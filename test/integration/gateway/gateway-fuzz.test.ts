@@ -32,6 +32,7 @@ import {
   type IngestContext,
   type Outcome,
   type PredictionKey,
+  FUZZ_VERSIONS,
 } from '../../support/ingest-arbitraries.js';
 
 /**
@@ -52,7 +53,7 @@ const BODY_LIMIT = 5 * 1024 * 1024;
 const MAX_BATCH = 10_000;
 const ctx: IngestContext = {
   model: 'demand',
-  versions: ['1.0.0', 'v1.0.0', ' 1.1.0 ', '1.1.0', '2.0.0+20250818142000', 'v2.0.0_20250818_142000'],
+  versions: FUZZ_VERSIONS,
 };
 const seed = fuzzSeed('gateway fuzz');
 let generated = 0;

@@ -27,6 +27,7 @@ import {
   type IngestContext,
   type Outcome,
   type PredictionKey,
+  FUZZ_VERSIONS,
 } from '../../support/ingest-arbitraries.js';
 
 /**
@@ -44,7 +45,7 @@ const TENANT = 'default';
 const SETTLE_MS = 20_000;
 const ctx: IngestContext = {
   model: 'fuzz',
-  versions: ['1.0.0', 'v1.0.0', ' 1.1.0 ', '1.1.0', '2.0.0+20250818142000', 'v2.0.0_20250818_142000'],
+  versions: FUZZ_VERSIONS,
 };
 const seed = fuzzSeed('recorder fuzz');
 let generated = 0;
