@@ -3,7 +3,7 @@ import { appendAudit } from '../src/db/audit.js';
 import { measureSegments } from '../src/experiments/results.js';
 import type { ExperimentInput, ExperimentState, SegmentResult } from '../src/experiments/types.js';
 import type { PolicyInput } from '../src/policy/policy.js';
-import { InvalidInputError, RegistryError } from '../src/registry/errors.js';
+import { InvalidInputError, RegistryError } from '../src/errors.js';
 import { getVersion } from '../src/registry/registry.js';
 import { prepareRollout, type PreparedRollout } from '../src/rollout/prepare.js';
 import type { ActivityDeps } from './deps.js';

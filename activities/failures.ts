@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { RegistryError } from '../src/registry/errors.js';
+import { RegistryError } from '../src/errors.js';
 
 /**
  * Bad data does not get better by retrying: registry and validation errors become non-retryable

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { appendAudit } from '../src/db/audit.js';
 import type { PolicyInput } from '../src/policy/policy.js';
-import { InvalidInputError } from '../src/registry/errors.js';
+import { InvalidInputError } from '../src/errors.js';
 import { getVersion, registerVersion } from '../src/registry/registry.js';
 import { parseVersion } from '../src/registry/version.js';
 import { prepareRollout, type PreparedRollout } from '../src/rollout/prepare.js';

@@ -11,18 +11,13 @@ import type { Activities } from '../activities/index.js';
 import type { BacktestOutcome } from '../activities/backtest.js';
 import { retrainWorkflowId } from '../src/retrain/types.js';
 import { raiseAndNotify } from './alerting.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../src/errors.js';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '15 minutes',
   retry: {
     maximumAttempts: 3,
-    nonRetryableErrorTypes: [
-      'UnknownModelError',
-      'ConfigurationError',
-      'ArtifactRefused',
-      'BacktestFailed',
-      'RegistryError',
-    ],
+    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   },
 });
 

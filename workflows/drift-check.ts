@@ -11,6 +11,7 @@ import type { Activities } from '../activities/index.js';
 import { raiseAndNotify } from './alerting.js';
 import type { DriftCheckResult } from '../activities/monitoring.js';
 import { retrainWorkflowId } from '../src/retrain/types.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../src/errors.js';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -19,12 +20,7 @@ const acts = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
     maximumAttempts: 10,
-    nonRetryableErrorTypes: [
-      'UnknownModelError',
-      'ConfigurationError',
-      'ArtifactRefused',
-      'InvalidInputError',
-    ],
+    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   },
 });
 

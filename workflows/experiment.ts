@@ -20,6 +20,7 @@ import type {
 } from '../src/experiments/types.js';
 import { raiseAndNotify } from './alerting.js';
 import { startRolloutChild } from './start-rollout.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../src/errors.js';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -27,7 +28,7 @@ const acts = proxyActivities<Activities>({
     initialInterval: '500 milliseconds',
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
-    nonRetryableErrorTypes: ['InvalidInputError', 'UnknownModelError', 'RegistryError'],
+    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   },
 });
 

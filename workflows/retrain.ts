@@ -17,18 +17,7 @@ import { startRolloutChild } from './start-rollout.js';
 import type { TrainedCandidate, ValidationOutcome } from '../activities/retrain.js';
 import { triggerNeedsHumanApproval, type RetrainInput, type RetrainStatus } from '../src/retrain/types.js';
 import type { RolloutStatus } from '../src/rollout/types.js';
-
-const BAD_DATA = [
-  'InvalidInputError',
-  'UnknownModelError',
-  'RegistryError',
-  'ConfigurationError',
-  'UnknownJobError',
-  'NoChampion',
-  'TrainingFailed',
-  'ValidationFailed',
-  'ArtifactRefused',
-];
+import { NON_RETRYABLE_ERROR_TYPES } from '../src/errors.js';
 
 /** Polls for the child rollout's row: a few fast tries first, since the child writes it at once. */
 const untilRecorded = proxyActivities<Pick<Activities, 'awaitRolloutRecorded'>>({
@@ -47,7 +36,7 @@ const acts = proxyActivities<Activities>({
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
-    nonRetryableErrorTypes: BAD_DATA,
+    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   },
 });
 
@@ -62,7 +51,7 @@ const training = proxyActivities<Activities>({
   startToCloseTimeout: '13 hours',
   heartbeatTimeout: '10 seconds',
   cancellationType: 'WAIT_CANCELLATION_COMPLETED',
-  retry: { maximumAttempts: 2, nonRetryableErrorTypes: BAD_DATA },
+  retry: { maximumAttempts: 2, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
 });
 
 export interface RetrainView {

@@ -30,6 +30,7 @@ import type {
   RolloutState,
   RolloutStatus,
 } from '../src/rollout/types.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../src/errors.js';
 
 /**
  * One durable workflow per rollout (DESIGN.md §6): approval → stages (shadow, canaries) analysed every
@@ -37,7 +38,6 @@ import type {
  * live here; every side effect is an activity with an idempotency key derived from the rollout.
  */
 
-const BAD_DATA = ['InvalidInputError', 'UnknownModelError', 'RegistryError'];
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   // No attempt limit: when Postgres is down the rollout waits and continues once it is back.
@@ -45,7 +45,7 @@ const acts = proxyActivities<Activities>({
     initialInterval: '500 milliseconds',
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
-    nonRetryableErrorTypes: BAD_DATA,
+    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   },
 });
 
@@ -61,7 +61,7 @@ const localActs = proxyLocalActivities<Pick<Activities, 'analyzeRollout'>>({
     initialInterval: '500 milliseconds',
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
-    nonRetryableErrorTypes: BAD_DATA,
+    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   },
 });
 
@@ -466,7 +466,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
         initialInterval: '500 milliseconds',
         backoffCoefficient: 2,
         maximumInterval: '30 seconds',
-        nonRetryableErrorTypes: BAD_DATA,
+        nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
       },
     });
     const watching = new CancellationScope();

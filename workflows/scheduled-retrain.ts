@@ -1,10 +1,11 @@
 import { ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { retrainWorkflowId } from '../src/retrain/types.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../src/errors.js';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['UnknownModelError', 'ConfigurationError'] },
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
 });
 
 /**

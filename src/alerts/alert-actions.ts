@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { ArenaClient } from '../client/arena-client.js';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 import { getAlert, moveAlert, type Alert } from './alert-store.js';
 
 /** Alerts that ask a person to let a rollout go on. */

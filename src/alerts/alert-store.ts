@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { appendAudit } from '../db/audit.js';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
 export const ALERT_STATUSES = ['unread', 'read', 'actioned', 'dismissed'] as const;
@@ -93,7 +93,8 @@ export async function getAlert(
   tenantId = 'default',
 ): Promise<Alert> {
   const row = (await knex('alerts').where({ tenant_id: tenantId, id }).first()) as AlertRow | undefined;
-  if (!row) throw new UserFacingError(`No alert ${id}`, 'List alerts: arena alerts list');
+  if (!row)
+    throw new UserFacingError(`No alert ${id}`, 'List alerts: arena alerts list', { code: 'not_found' });
   return toAlert(row);
 }
 
@@ -142,7 +143,10 @@ export async function moveAlert(
     const tenantId = args.tenantId ?? 'default';
     const row = (await trx('alerts').where({ tenant_id: tenantId, id: args.id }).forUpdate().first()) as
       AlertRow | undefined;
-    if (!row) throw new UserFacingError(`No alert ${args.id}`, 'List alerts: arena alerts list');
+    if (!row)
+      throw new UserFacingError(`No alert ${args.id}`, 'List alerts: arena alerts list', {
+        code: 'not_found',
+      });
     if (row.status === args.to) return toAlert(row);
     if (!NEXT[row.status].includes(args.to))
       throw new UserFacingError(

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { histogramQuantile, type Histogram } from '../ingest/histogram.js';
 import { summaryFromSums, type Summary as SummaryStats } from '../stats/summary.js';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 
 export type { Summary as SummaryStats } from '../stats/summary.js';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 
 /**
  * Where model artifacts live, addressed by their SHA-256: the registry records the URI and the digest, and
@@ -22,13 +22,16 @@ export class ArtifactDigestMismatchError extends UserFacingError {
     super(
       `Artifact ${uri} does not match its registered digest: expected sha256 ${expected}, found ${actual}`,
       'The artifact was changed after registration; restore it from its source or register a new version.',
+      { code: 'artifact' },
     );
   }
 }
 
 export class ArtifactNotFoundError extends UserFacingError {
   constructor(readonly uri: string) {
-    super(`Artifact ${uri} is not in the store`, 'Check ARENA_HOME (or the store directory) and the URI.');
+    super(`Artifact ${uri} is not in the store`, 'Check ARENA_HOME (or the store directory) and the URI.', {
+      code: 'artifact',
+    });
   }
 }
 

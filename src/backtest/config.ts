@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidInputError } from '../registry/errors.js';
+import { InvalidInputError } from '../errors.js';
 
 /** How a model is backtested, from `models.metadata.backtest`. */
 export const backtestConfigSchema = z.object({

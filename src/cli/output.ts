@@ -1,6 +1,6 @@
 import { ZodError } from 'zod';
 import { ConfigError } from '../config/env.js';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 
 /** Prints `data` as JSON when --json was given, otherwise the human text. Data always goes to stdout. */
 export function emit(json: boolean | undefined, data: unknown, text: () => string): void {
@@ -10,7 +10,8 @@ export function emit(json: boolean | undefined, data: unknown, text: () => strin
 /** Errors go to stderr with a non-zero exit; the ones a user can fix get a hint and no stack trace. */
 export function reportError(err: unknown, json = false): number {
   if (err instanceof UserFacingError) {
-    if (json) process.stderr.write(`${JSON.stringify({ error: err.message, hint: err.hint })}\n`);
+    if (json)
+      process.stderr.write(`${JSON.stringify({ error: err.message, hint: err.hint, code: err.code })}\n`);
     else process.stderr.write(`error: ${err.message}\nhint:  ${err.hint}\n`);
     return 1;
   }

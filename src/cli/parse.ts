@@ -1,5 +1,5 @@
 import { formatDuration, parseDuration } from '../policy/duration.js';
-import { InvalidInputError } from '../registry/errors.js';
+import { InvalidInputError } from '../errors.js';
 import {
   bigintId,
   strictDecimal,

@@ -6,7 +6,6 @@ import {
 } from '@temporalio/client';
 import { defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
 import type { Knex } from 'knex';
-import { RegistryError } from '../registry/errors.js';
 import { prepareRollout, type StartRolloutInput } from '../rollout/prepare.js';
 export { rolloutWorkflowId, type StartRolloutInput } from '../rollout/prepare.js';
 import type {
@@ -16,7 +15,7 @@ import type {
   RolloutState,
   RolloutStatus,
 } from '../rollout/types.js';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 import type { rolloutWorkflow } from '../../workflows/rollout.js';
 
 export interface ArenaClientOptions {
@@ -121,7 +120,9 @@ export class ArenaClient {
       .where({ tenant_id: this.tenantId, id: rolloutId })
       .first('workflow_id', 'run_id');
     if (!row)
-      throw new RegistryError('not_found', `No rollout ${rolloutId}`, 'List rollouts: arena rollout list');
+      throw new UserFacingError(`No rollout ${rolloutId}`, 'List rollouts: arena rollout list', {
+        code: 'not_found',
+      });
     // The stored run id is the chain's first: with firstExecutionRunId the handle follows continue-as-new to
     // the current run (queries, updates, the final result) and never reaches a later rollout of the model.
     return this.options.temporal.workflow.getHandle<typeof rolloutWorkflow>(

@@ -8,9 +8,9 @@ import {
   type ExperimentInput,
   type ExperimentStatus,
 } from '../experiments/types.js';
-import { InvalidInputError } from '../registry/errors.js';
+import { InvalidInputError } from '../errors.js';
 import { parseVersion } from '../registry/version.js';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 import type { experimentWorkflow } from '../../workflows/experiment.js';
 
 export const experimentWorkflowId = (tenantId: string, experimentId: string): string =>
@@ -108,7 +108,10 @@ export class ExperimentClient {
   async status(experimentId: string): Promise<ExperimentStatus> {
     const handle = this.handle(experimentId);
     const d = await handle.describe().catch(() => null);
-    if (!d) throw new UserFacingError(`No experiment ${experimentId}`, 'List them: arena experiment list');
+    if (!d)
+      throw new UserFacingError(`No experiment ${experimentId}`, 'List them: arena experiment list', {
+        code: 'not_found',
+      });
     return d.status.name === 'RUNNING'
       ? handle.query<ExperimentStatus>('status')
       : ((await handle.result()) as ExperimentStatus);

@@ -10,9 +10,9 @@ import { createRecorder, type Recorder } from '../ingest/recorder.js';
 import type { TimeWindow } from '../ingest/limits.js';
 import { WriteFailedError, isDatabaseUnavailable } from '../ingest/write-errors.js';
 import type { Logger } from '../log.js';
-import { RegistryError } from '../registry/errors.js';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 import { createRouter, type Router } from '../routing/router.js';
+import { HTTP_STATUS } from './error-status.js';
 import { createGatewayMetrics, rejectionLabel } from './metrics.js';
 import { registerPeopleRoutes, type PeopleRoutesOptions } from './people-routes.js';
 import type { Role, TokenGrant, TokenStore } from './tokens.js';
@@ -145,50 +145,37 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
 
   const unavailableHint =
     'Nothing of this request was stored or acknowledged; send it again later (stored records are recognised by their keys, so a retry never counts twice). GET /healthz shows the state.';
-  app.setErrorHandler(
-    (err: FastifyError | HttpError | RegistryError | UserFacingError, _request, reply: FastifyReply) => {
-      if (err instanceof WriteFailedError) {
-        if (err.kind === 'batch') {
-          options.log?.error({ err: err.message }, 'gateway: the database refused a write');
-          return reply.code(500).send({
-            error: err.message,
-            hint: 'The database refused the write as a whole (not because of a record): check that `arena db migrate` ran and the gateway’s database role; nothing was acknowledged.',
-          });
-        }
-        return reply.code(503).header('retry-after', '5').send({ error: err.message, hint: unavailableHint });
-      }
-      if (isDatabaseUnavailable(err))
-        return reply
-          .code(503)
-          .header('retry-after', '5')
-          .send({ error: `the database is unavailable: ${err.message}`, hint: unavailableHint });
-      if (err instanceof HttpError)
-        return reply
-          .code(err.statusCode)
-          .send({ error: err.message, ...(err.hint ? { hint: err.hint } : {}) });
-      // Refused actions (an Update's validator, an alert already closed, an unknown id) are the caller's to fix.
-      if (err instanceof UserFacingError && !(err instanceof RegistryError))
-        return reply.code(/^No /.test(err.message) ? 404 : 409).send({ error: err.message, hint: err.hint });
-      if (err instanceof RegistryError) {
-        const status =
-          err.code === 'unknown_model' || err.code === 'not_found'
-            ? 404
-            : err.code === 'conflict'
-              ? 409
-              : 400;
-        return reply.code(status).send({ error: err.message, hint: err.hint, code: err.code });
-      }
-      const fe = err as FastifyError;
-      if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-        return reply.code(413).send({
-          error: `body larger than ${options.bodyLimit ?? 5 * 1024 * 1024} bytes`,
-          hint: 'Send smaller batches.',
+  app.setErrorHandler((err: FastifyError | HttpError | UserFacingError, _request, reply: FastifyReply) => {
+    if (err instanceof WriteFailedError) {
+      if (err.kind === 'batch') {
+        options.log?.error({ err: err.message }, 'gateway: the database refused a write');
+        return reply.code(500).send({
+          error: err.message,
+          hint: 'The database refused the write as a whole (not because of a record): check that `arena db migrate` ran and the gateway’s database role; nothing was acknowledged.',
         });
-      if (fe.statusCode && fe.statusCode < 500) return reply.code(fe.statusCode).send({ error: fe.message });
-      options.log?.error({ err: fe.message }, 'gateway: unexpected error');
-      return reply.code(500).send({ error: 'internal error' });
-    },
-  );
+      }
+      return reply.code(503).header('retry-after', '5').send({ error: err.message, hint: unavailableHint });
+    }
+    if (isDatabaseUnavailable(err))
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: `the database is unavailable: ${err.message}`, hint: unavailableHint });
+    if (err instanceof HttpError)
+      return reply.code(err.statusCode).send({ error: err.message, ...(err.hint ? { hint: err.hint } : {}) });
+    // Refused actions (an Update's validator, an alert already closed, an unknown id) are the caller's to fix.
+    if (err instanceof UserFacingError)
+      return reply.code(HTTP_STATUS[err.code]).send({ error: err.message, hint: err.hint, code: err.code });
+    const fe = err as FastifyError;
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply.code(413).send({
+        error: `body larger than ${options.bodyLimit ?? 5 * 1024 * 1024} bytes`,
+        hint: 'Send smaller batches.',
+      });
+    if (fe.statusCode && fe.statusCode < 500) return reply.code(fe.statusCode).send({ error: fe.message });
+    options.log?.error({ err: fe.message }, 'gateway: unexpected error');
+    return reply.code(500).send({ error: 'internal error' });
+  });
 
   const records = (body: unknown): unknown[] => {
     const list = Array.isArray(body) ? body : (body as { records?: unknown } | null)?.records;

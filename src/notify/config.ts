@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ALERT_SEVERITIES } from '../alerts/alert-store.js';
-import { InvalidInputError } from '../registry/errors.js';
+import { InvalidInputError } from '../errors.js';
 
 export const notifyConfigSchema = z.object({
   sinks: z

@@ -1,6 +1,6 @@
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { InvalidInputError } from '../registry/errors.js';
+import { InvalidInputError } from '../errors.js';
 import { formatDuration, parseDuration } from './duration.js';
 
 const SECOND_MS = 1_000;

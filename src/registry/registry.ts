@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { appendAudit } from '../db/audit.js';
 import { changeRouting, createRouting, getRouting } from '../routing/store.js';
 import type { RoutingEntry } from '../routing/table.js';
-import { InvalidInputError, RegistryError, UnknownModelError } from './errors.js';
+import { InvalidInputError, RegistryError, UnknownModelError } from '../errors.js';
 import { isLegalTransition, LEGAL_TRANSITIONS, type VersionStatus } from './status.js';
 import { parseVersion } from './version.js';
 

@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError } from '../errors.js';
 
 export interface ParsedVersion {
   /** The canonical string stored in the registry, e.g. `2.1.0+20250818142000`. */

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { min } from 'simple-statistics';
 import type { Policy } from '../policy/policy.js';
-import { RegistryError } from '../registry/errors.js';
+import { RegistryError } from '../errors.js';
 import type { AnalysisVerdict } from '../rollout/types.js';
 import type { GateResult } from '../stats/gate.js';
 

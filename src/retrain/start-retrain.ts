@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { UnknownModelError } from '../registry/errors.js';
-import { UserFacingError } from '../user-error.js';
+import { UnknownModelError } from '../errors.js';
+import { UserFacingError } from '../errors.js';
 import { parseTrainingConfig } from './training-config.js';
 import { RETRAIN_TRIGGERS, retrainWorkflowId, type RetrainInput, type RetrainTrigger } from './types.js';
 import type { retrainWorkflow } from '../../workflows/retrain.js';

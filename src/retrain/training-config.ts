@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../policy/duration.js';
-import { InvalidInputError } from '../registry/errors.js';
+import { InvalidInputError } from '../errors.js';
 import { trainingWindowSchema } from './training-window.js';
 
 const duration = (fallback: string) =>

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { parsePolicy, type Policy, type PolicyInput } from '../policy/policy.js';
-import { InvalidInputError, RegistryError } from '../registry/errors.js';
+import { InvalidInputError, RegistryError } from '../errors.js';
 import { getVersion } from '../registry/registry.js';
 import { parseVersion } from '../registry/version.js';
 import { getRouting } from '../routing/store.js';

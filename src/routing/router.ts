@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import { createKnex } from '../db/knex.js';
 import type { Logger } from '../log.js';
-import { UnknownModelError } from '../registry/errors.js';
+import { UnknownModelError } from '../errors.js';
 import { backoffDelay } from '../retry/backoff.js';
 import { ROUTING_CHANNEL, toEntry, type RoutingNotice, type RoutingRow } from './store.js';
 import { decide, keyPrefix, type RouteDecision, type RouteOptions, type RoutingEntry } from './table.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { appendAudit } from '../db/audit.js';
-import { InvalidInputError, UnknownModelError } from '../registry/errors.js';
+import { InvalidInputError, UnknownModelError } from '../errors.js';
 import { ROUTING_MODES, type RoutingEntry, type SegmentOverride } from './table.js';
 
 /** Postgres channel on which every committed routing change is announced (payload: RoutingNotice). */

@@ -1,5 +1,5 @@
 import { bucketOfKey } from './bucket.js';
-import { RegistryError } from '../registry/errors.js';
+import { RegistryError } from '../errors.js';
 
 export const ROUTING_MODES = ['off', 'shadow', 'canary'] as const;
 export type RoutingMode = (typeof ROUTING_MODES)[number];

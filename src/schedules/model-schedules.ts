@@ -1,7 +1,7 @@
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { parseMonitoringPolicy } from '../monitoring/policy.js';
-import { UnknownModelError } from '../registry/errors.js';
+import { UnknownModelError } from '../errors.js';
 
 export const SCHEDULE_KINDS = ['drift', 'backtest', 'retrain', 'report'] as const;
 export type ScheduleKind = (typeof SCHEDULE_KINDS)[number];

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../registry/errors.js';
+import { InvalidInputError } from '../errors.js';
 import { parseVersion } from '../registry/version.js';
 import { strictDecimal } from '../validation/strict.js';
 import type { VersionProfile } from './traffic.js';

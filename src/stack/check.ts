@@ -5,7 +5,7 @@ import { createKnex } from '../db/knex.js';
 import type { Logger } from '../log.js';
 import { connectClient, connectWorker, temporalTargetFromEnv } from '../temporal/connection.js';
 import { createWorker } from '../worker/create-worker.js';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 import { resolveEndpoints } from './endpoints.js';
 
 export interface StackCheckResult {

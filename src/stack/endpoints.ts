@@ -1,5 +1,5 @@
 import type { ArenaEnv } from '../config/env.js';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 import { readState } from './state.js';
 import type { StackEndpoints } from './index.js';
 
@@ -16,6 +16,7 @@ export async function resolveEndpoints(env: ArenaEnv): Promise<StackEndpoints> {
     throw new UserFacingError(
       'No database configured: DATABASE_URL is not set and the embedded stack is not running',
       'Run `npm run arena -- dev up` first, or set DATABASE_URL.',
+      { code: 'configuration' },
     );
   }
   return {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 import { POSTGRES_OS_USER, spawnAs, type RunAs } from './postgres-user.js';
 import type { PlatformBinaries } from './postgres-runtime.js';
 

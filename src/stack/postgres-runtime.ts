@@ -17,7 +17,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 import {
   chooseBinaries,
   chooseDataDir,

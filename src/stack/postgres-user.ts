@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 
 const execFileAsync = promisify(execFile);
 

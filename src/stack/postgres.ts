@@ -6,7 +6,7 @@ import getPort, { portNumbers } from 'get-port';
 import pg from 'pg';
 import type { ArenaEnv } from '../config/env.js';
 import type { Logger } from '../log.js';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 import { initialiseCluster } from './postgres-initdb.js';
 import {
   candidateDataDirs,

@@ -4,7 +4,7 @@ import { access, chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile, consta
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../log.js';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 import type { Progress } from './progress.js';
 
 /** v1.5.1 is the newest tag whose go.mod has no replace directive; later tags refuse `go install`. */

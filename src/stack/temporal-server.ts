@@ -4,7 +4,7 @@ import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { ArenaEnv } from '../config/env.js';
 import type { Logger } from '../log.js';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 import { connectClient, temporalTargetFromEnv } from '../temporal/connection.js';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
 import { locateTemporalCli } from './temporal-cli.js';

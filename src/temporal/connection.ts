@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { ArenaEnv } from '../config/env.js';
-import { UserFacingError } from '../user-error.js';
+import { UserFacingError } from '../errors.js';
 import { installWorkerRuntime } from '../worker/runtime.js';
 
 export interface TemporalTarget {

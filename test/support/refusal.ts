@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { InvalidInputError } from '../../src/registry/errors.js';
+import { InvalidInputError } from '../../src/errors.js';
 
 /** The InvalidInputError `fn` throws (fails the test if it throws nothing or something else). */
 export function refusal(fn: () => unknown): InvalidInputError {

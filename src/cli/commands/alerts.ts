@@ -11,7 +11,7 @@ import {
   type AlertStatus,
 } from '../../alerts/alert-store.js';
 import { ArenaClient } from '../../client/arena-client.js';
-import { InvalidInputError } from '../../registry/errors.js';
+import { InvalidInputError } from '../../errors.js';
 import { actor, withKnex } from '../database.js';
 import { emit } from '../output.js';
 import { idOption, integerOption, sinceOption } from '../parse.js';

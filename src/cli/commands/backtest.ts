@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { sparkline } from '../../backtest/windows.js';
-import { InvalidInputError } from '../../registry/errors.js';
+import { InvalidInputError } from '../../errors.js';
 import type { backtestWorkflow } from '../../../workflows/backtest.js';
 import { emit } from '../output.js';
 import { integerOption } from '../parse.js';

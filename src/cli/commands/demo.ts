@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadEnv } from '../../config/env.js';
 import { createLogger } from '../../log.js';
 import { createProgress } from '../../stack/progress.js';
-import { UserFacingError } from '../../user-error.js';
+import { UserFacingError } from '../../errors.js';
 import { emit } from '../output.js';
 
 export function registerDemo(program: Command): void {

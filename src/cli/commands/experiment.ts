@@ -6,7 +6,7 @@ import {
   type ExperimentDecision,
   type ExperimentStatus,
 } from '../../experiments/types.js';
-import { InvalidInputError } from '../../registry/errors.js';
+import { InvalidInputError } from '../../errors.js';
 import { actor } from '../database.js';
 import { emit } from '../output.js';
 import { decimalOption } from '../parse.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ingestTimeWindow, loadEnv } from '../../config/env.js';
 import { createLogger } from '../../log.js';
 import { resolveEndpoints } from '../../stack/endpoints.js';
-import { UserFacingError } from '../../user-error.js';
+import { UserFacingError } from '../../errors.js';
 import { integerOption } from '../parse.js';
 
 export function registerGateway(program: Command): void {

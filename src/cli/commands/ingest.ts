@@ -7,7 +7,7 @@ import { createRecorder } from '../../ingest/recorder.js';
 import type { Rejection } from '../../ingest/records.js';
 import { createLogger } from '../../log.js';
 import { resolveEndpoints } from '../../stack/endpoints.js';
-import { UserFacingError } from '../../user-error.js';
+import { UserFacingError } from '../../errors.js';
 import { emit } from '../output.js';
 import { createProgressBar } from '../progress-bar.js';
 

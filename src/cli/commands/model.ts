@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { championAt, listModels, registerVersion, setChampion, showModel } from '../../registry/registry.js';
-import { InvalidInputError } from '../../registry/errors.js';
+import { InvalidInputError } from '../../errors.js';
 import { routingAt } from '../../routing/store.js';
 import { modelHealth } from '../../health/model-health.js';
 import { actor, withKnex } from '../database.js';

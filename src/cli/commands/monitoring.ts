@@ -5,7 +5,7 @@ import {
   listModelSchedules,
   setSchedulePaused,
 } from '../../schedules/model-schedules.js';
-import { UserFacingError } from '../../user-error.js';
+import { UserFacingError } from '../../errors.js';
 import type { DriftCheckOutcome } from '../../../workflows/drift-check.js';
 import { actor } from '../database.js';
 import { emit } from '../output.js';

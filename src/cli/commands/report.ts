@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadEnv } from '../../config/env.js';
 import { createKnex } from '../../db/knex.js';
-import { InvalidInputError } from '../../registry/errors.js';
+import { InvalidInputError } from '../../errors.js';
 import { loadModelReport } from '../../report/model-report-data.js';
 import { renderModelReportHtml } from '../../report/model-report-html.js';
 import { loadRolloutReport } from '../../report/rollout-report-data.js';

@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Knex } from 'knex';
 import { parse as parseYaml } from 'yaml';
-import { InvalidInputError, UnknownModelError } from '../../registry/errors.js';
+import { InvalidInputError, UnknownModelError } from '../../errors.js';
 import { startRetrain } from '../../retrain/start-retrain.js';
 import { parseTrainingConfig } from '../../retrain/training-config.js';
 import { retrainWorkflowId, type RetrainTrigger } from '../../retrain/types.js';
-import { UserFacingError } from '../../user-error.js';
+import { UserFacingError } from '../../errors.js';
 import { actor, withKnex } from '../database.js';
 import { emit } from '../output.js';
 import { integerOption } from '../parse.js';
@@ -178,7 +178,10 @@ export function registerRetrain(program: Command): void {
     .action(async (jobId: string, opts: { json?: boolean }) => {
       const job = await withKnex(async (knex) => {
         const row = (await knex('retraining_jobs').where({ id: jobId }).first()) as JobRow | undefined;
-        if (!row) throw new UserFacingError(`No retraining job ${jobId}`, 'List them: arena retrain list');
+        if (!row)
+          throw new UserFacingError(`No retraining job ${jobId}`, 'List them: arena retrain list', {
+            code: 'not_found',
+          });
         return jobJson(row);
       });
       emit(opts.json, job, () => jobLine(job));
@@ -192,7 +195,10 @@ export function registerRetrain(program: Command): void {
       await withTemporal(async ({ client, knex }) => {
         const row = (await knex('retraining_jobs').where({ id: jobId }).first('model', 'tenant_id')) as
           { model: string; tenant_id: string } | undefined;
-        if (!row) throw new UserFacingError(`No retraining job ${jobId}`, 'List them: arena retrain list');
+        if (!row)
+          throw new UserFacingError(`No retraining job ${jobId}`, 'List them: arena retrain list', {
+            code: 'not_found',
+          });
         await client.workflow.getHandle(retrainWorkflowId(row.tenant_id, row.model, jobId)).cancel();
       });
       emit(opts.json, { jobId, cancelled: true }, () => `Cancellation of ${jobId} requested.`);

@@ -6,7 +6,7 @@ import { createKnex } from '../../db/knex.js';
 import { parsePolicyText, type Policy } from '../../policy/policy.js';
 import { FINAL_STATES, type RolloutStatus } from '../../rollout/types.js';
 import { resolveEndpoints } from '../../stack/endpoints.js';
-import { UserFacingError } from '../../user-error.js';
+import { UserFacingError } from '../../errors.js';
 import { actor } from '../database.js';
 import { emit } from '../output.js';
 import { watchRollout } from '../live-view.js';
@@ -195,6 +195,7 @@ export function registerRollout(program: Command): void {
           throw new UserFacingError(
             `No active rollout of ${model}`,
             `To restore an earlier champion directly: arena model champion ${model} VERSION`,
+            { code: 'not_found' },
           );
         return arena.abort(active.rolloutId, { by: actor(opts.by), reason: opts.reason });
       });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InvalidInputError } from '../../registry/errors.js';
+import { InvalidInputError } from '../../errors.js';
 import { parseVersion } from '../../registry/version.js';
 import { changeRouting, getRouting, type RoutingChange } from '../../routing/store.js';
 import {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadEnv } from '../../config/env.js';
-import { InvalidInputError } from '../../registry/errors.js';
+import { InvalidInputError } from '../../errors.js';
 import { parseProfile } from '../../simulate/profile.js';
 import { startTraffic } from '../../simulate/traffic.js';
 import { resolveEndpoints } from '../../stack/endpoints.js';

@@ -5,7 +5,7 @@ import { migrationSource } from '../../../src/db/migrations/index.js';
 import { modelHealth } from '../../../src/health/model-health.js';
 import { createRecorder } from '../../../src/ingest/recorder.js';
 import { registerVersion, setChampion } from '../../../src/registry/registry.js';
-import { UserFacingError } from '../../../src/user-error.js';
+import { UserFacingError } from '../../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 
 /**

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../../src/db/audit.js';
-import { InvalidInputError, RegistryError, UnknownModelError } from '../../../src/registry/errors.js';
+import { InvalidInputError, RegistryError, UnknownModelError } from '../../../src/errors.js';
 import {
   championAt,
   getVersion,

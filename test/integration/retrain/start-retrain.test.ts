@@ -3,7 +3,7 @@ import { DEFAULT_POLICY } from '../../../src/policy/policy.js';
 import { registerVersion } from '../../../src/registry/registry.js';
 import { createRetrainJob, tryCreateRetrainJob } from '../../../src/retrain/start-retrain.js';
 import type { TrainingConfigInput } from '../../../src/retrain/training-config.js';
-import { UserFacingError } from '../../../src/user-error.js';
+import { UserFacingError } from '../../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 
 const training: TrainingConfigInput = {

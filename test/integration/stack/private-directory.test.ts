@@ -32,7 +32,7 @@ import {
 import { postgresRunAs } from '../../../src/stack/postgres-user.js';
 import { canConnect, ensurePostgres, stopEmbeddedPostgres } from '../../../src/stack/postgres.js';
 import type { Progress } from '../../../src/stack/progress.js';
-import { UserFacingError } from '../../../src/user-error.js';
+import { UserFacingError } from '../../../src/errors.js';
 
 /**
  * The embedded stack from a private directory (issue 16): a clone in a `mktemp -d` directory (0700) as root,

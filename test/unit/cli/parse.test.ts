@@ -8,7 +8,7 @@ import {
   percentToBasisPoints,
   sinceOption,
 } from '../../../src/cli/parse.js';
-import { InvalidInputError } from '../../../src/registry/errors.js';
+import { InvalidInputError } from '../../../src/errors.js';
 import { refusal } from '../../support/refusal.js';
 import { unstorableText } from '../../../src/validation/storable-text.js';
 import { numberishText, plainDecimalText } from '../../support/arbitraries.js';

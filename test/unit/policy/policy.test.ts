@@ -8,7 +8,7 @@ import {
   parsePolicyText,
   type PolicyInput,
 } from '../../../src/policy/policy.js';
-import { InvalidInputError } from '../../../src/registry/errors.js';
+import { InvalidInputError } from '../../../src/errors.js';
 import { refusal } from '../../support/refusal.js';
 import { durationishText, policyishInput, yamlishValue } from '../../support/arbitraries.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../../src/registry/errors.js';
+import { InvalidInputError } from '../../../src/errors.js';
 import { isLegalTransition } from '../../../src/registry/status.js';
 import { parseVersion } from '../../../src/registry/version.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bucket } from '../../../src/routing/bucket.js';
 import { decide, type RoutingEntry } from '../../../src/routing/table.js';
-import { RegistryError } from '../../../src/registry/errors.js';
+import { RegistryError } from '../../../src/errors.js';
 
 const base: RoutingEntry = {
   tenantId: 'default',

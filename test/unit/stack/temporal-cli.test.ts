@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import { locateTemporalCli, userCacheDir } from '../../../src/stack/temporal-cli.js';
 import { silentProgress } from '../../../src/stack/progress.js';
-import { UserFacingError } from '../../../src/user-error.js';
+import { UserFacingError } from '../../../src/errors.js';
 
 async function fakeBinary(file: string): Promise<string> {
   await mkdir(path.dirname(file), { recursive: true });
