@@ -24,12 +24,12 @@ import { benchResult, type BenchResult } from './result.js';
 /**
  * Rollout benchmarks (issue 6, "Measure"):
  *
- * - rollback_reaction_ms: a canary is healthy and analysed every second; the challenger starts failing every
+ * - rollback_reaction_ms: a canary is healthy and analyzed every second; the challenger starts failing every
  *   request; the clock runs from the first failing batch handed to the recorder (durable writes) until a
  *   separate router (createRouter, LISTEN/NOTIFY + 5 s polling, as a model server runs it) applies a routing
  *   entry in which only the champion serves.
  * - concurrent_rollouts_1000: N rollouts (BENCH_ROLLOUTS_N, default 1000) active at once on one `arena
- *   worker` child process, each analysing every 5 s with no traffic (every analysis is "waiting for data",
+ *   worker` child process, each analyzing every 5 s with no traffic (every analysis is "waiting for data",
  *   which still runs the activity and its rollup queries). Reports the worker's RSS and the p99 analysis lag
  *   (time between successive analyses of a rollout, from analyses.at, minus the interval).
  *
@@ -144,7 +144,7 @@ async function rollbackReaction(server: OwnTemporalServer): Promise<BenchResult[
           policy: REACTION_POLICY,
           proposedBy: 'bench',
         });
-        // Healthy canary first: analysed with data for a few seconds, the router serving the split.
+        // Healthy canary first: analyzed with data for a few seconds, the router serving the split.
         let status: RolloutStatus;
         const deadline = Date.now() + 60_000;
         for (;;) {
@@ -295,7 +295,7 @@ async function concurrentRollouts(server: OwnTemporalServer): Promise<BenchResul
     });
     log(`started in ${round((Date.now() - startStarted) / 1000, 1)} s; waiting for all to be in canary`);
 
-    // Every rollout should be in its analyse-wait loop before measuring; on a machine that cannot keep up,
+    // Every rollout should be in its analyze-wait loop before measuring; on a machine that cannot keep up,
     // measure after a bounded wait anyway and say how many got there.
     const inCanary = async (): Promise<number> =>
       Number((await db.knex('rollouts').where({ state: 'canary' }).count({ c: '*' }))[0]?.c ?? 0);
@@ -316,7 +316,7 @@ async function concurrentRollouts(server: OwnTemporalServer): Promise<BenchResul
         ? `all ${n} in canary ${allReachedAfter} s after the first start`
         : `only ${reached}/${n} in canary after ${canaryWaitMs / 1000} s; measuring anyway`,
     );
-    // Two intervals of warm-up, so the rollouts are in their steady analyse-wait loop.
+    // Two intervals of warm-up, so the rollouts are in their steady analyze-wait loop.
     if (allReachedAfter !== undefined) await sleep(2 * intervalMs);
     const inCanaryAtStart = await inCanary();
     const from = new Date();

@@ -31,9 +31,10 @@ import type {
   RolloutStatus,
 } from '../src/rollout/types.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../src/errors.js';
+import { basisPoints, percentOf } from '../src/routing/weight.js';
 
 /**
- * One durable workflow per rollout (DESIGN.md §6): approval → stages (shadow, canaries) analysed every
+ * One durable workflow per rollout (DESIGN.md §6): approval → stages (shadow, canaries) analyzed every
  * interval → decision → promotion → watch, or rollback at any point. Only the state machine and timers
  * live here; every side effect is an activity with an idempotency key derived from the rollout.
  */
@@ -160,7 +161,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
           ? {
               index: m.stageIndex,
               mode: stage.mode,
-              weightBp: stage.mode === 'canary' ? Math.round(stage.weight * 100) : 0,
+              weightBp: stage.mode === 'canary' ? basisPoints(stage.weight) : 0,
               startedAt: new Date(m.stageStartedAt).toISOString(),
               endsAt: new Date(m.stageStartedAt + stage.duration + m.extensionMs).toISOString(),
             }
@@ -177,7 +178,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
   const showProgress = (): void => {
     const st = status();
     const stageLabel = st.stage
-      ? `${st.stage.index + 1}/${policy.stages.length} ${st.stage.mode}${st.stage.mode === 'canary' ? ` ${st.stage.weightBp / 100}%` : ''}`
+      ? `${st.stage.index + 1}/${policy.stages.length} ${st.stage.mode}${st.stage.mode === 'canary' ? ` ${percentOf(st.stage.weightBp)}%` : ''}`
       : '-';
     // An upsert is a history event and a visibility write on the server; done on every analysis of a
     // thousand rollouts it was a large share of the server's work, yet the values change only at
@@ -418,7 +419,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
     mode: policy.stages[w.index]?.mode ?? 'canary',
   });
 
-  const analyse = async (
+  const analyze = async (
     mode: AnalysisVerdict['mode'],
     windows: Array<{ index: number; from: number; to: number }>,
   ): Promise<AnalysisVerdict> => {
@@ -645,7 +646,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
           change:
             stage.mode === 'shadow'
               ? { challenger: input.challenger, mode: 'shadow' }
-              : { challenger: input.challenger, mode: 'canary', weightBp: Math.round(stage.weight * 100) },
+              : { challenger: input.challenger, mode: 'canary', weightBp: basisPoints(stage.weight) },
           actor: 'arena',
           reason: `rollout ${rolloutId} stage ${m.stageIndex + 1}`,
           idempotencyKey: `${rolloutId}:stage:${m.stageIndex}`,
@@ -696,7 +697,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
             await condition(() => !m.paused || interrupted());
             continue;
           }
-          verdict = await analyse(stage.mode, [
+          verdict = await analyze(stage.mode, [
             { index: m.stageIndex, from: m.stageStartedAt, to: Date.now() },
           ]);
         }
@@ -749,7 +750,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
     } else {
       await transition('deciding', 'arena', 'all stages complete');
       const canaryWindows = m.stageWindows.filter((w) => policy.stages[w.index]?.mode === 'canary');
-      const verdict = await analyse('final', canaryWindows.length ? canaryWindows : m.stageWindows);
+      const verdict = await analyze('final', canaryWindows.length ? canaryWindows : m.stageWindows);
       let outcome: 'promote' | 'rollback' | 'ask' =
         verdict.decision === 'pass' ? 'promote' : verdict.decision === 'fail' ? 'rollback' : 'ask';
       if (outcome === 'ask' && policy.onInconclusive !== 'ask') outcome = policy.onInconclusive;
@@ -814,7 +815,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
         change: {
           challenger: m.previousChampion,
           mode: 'canary',
-          weightBp: Math.round(policy.watch.holdback * 100),
+          weightBp: basisPoints(policy.watch.holdback),
         },
         actor: 'arena',
         reason: `holdback ${policy.watch.holdback}% on the previous champion during the watch`,
@@ -859,7 +860,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
           await condition(() => !m.paused);
           continue;
         }
-        verdict = await analyse('watch', [
+        verdict = await analyze('watch', [
           ...(lastStage ? [lastStage] : []),
           { index: policy.stages.length, from: m.watchStartedAt, to: Date.now() },
         ]);

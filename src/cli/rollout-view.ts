@@ -1,5 +1,6 @@
 import type { RolloutEvent, RolloutStatus } from '../rollout/types.js';
 import type { GateResult } from '../stats/gate.js';
+import { percentOf } from '../routing/weight.js';
 
 const fmt = (x: number): string =>
   Math.abs(x) >= 100 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(3) : x.toPrecision(3);
@@ -37,7 +38,7 @@ export function renderPanel(s: RolloutStatus): string {
   if (s.stage) {
     const split =
       s.stage.mode === 'canary'
-        ? `${s.stage.weightBp / 100}% challenger, ${100 - s.stage.weightBp / 100}% champion`
+        ? `${percentOf(s.stage.weightBp)}% challenger, ${100 - percentOf(s.stage.weightBp)}% champion`
         : 'shadow (champion serves, challenger mirrored)';
     lines.push(`stage   ${s.stage.index + 1}: ${s.stage.mode} — ${split}; ends ${s.stage.endsAt}`);
   }

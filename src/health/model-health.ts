@@ -3,6 +3,7 @@ import { readVersionMetrics } from '../analysis/rollup-reader.js';
 import { getVersion } from '../registry/registry.js';
 import { getRouting } from '../routing/store.js';
 import type { AnalysisVerdict } from '../rollout/types.js';
+import { percentOf } from '../routing/weight.js';
 
 const DAY = 86_400_000;
 
@@ -166,7 +167,7 @@ export async function modelHealth(
       version: v.version,
       status: v.status,
       mode: routing.mode,
-      weightPct: routing.weightBp / 100,
+      weightPct: percentOf(routing.weightBp),
       primary: await trend(knex, tenantId, model, v.version, primary.name, primary.direction, now),
     };
   }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { appendAudit } from '../db/audit.js';
 import { InvalidInputError, UnknownModelError } from '../errors.js';
 import { ROUTING_MODES, type RoutingEntry, type SegmentOverride } from './table.js';
+import { percentOf } from './weight.js';
 
 /** Postgres channel on which every committed routing change is announced (payload: RoutingNotice). */
 export const ROUTING_CHANNEL = 'arena_routing';
@@ -176,7 +177,7 @@ function assertConsistent(entry: RoutingEntry): void {
   if (entry.mode !== 'canary' && entry.weightBp !== 0) {
     throw new InvalidInputError(
       'weight',
-      entry.weightBp / 100,
+      percentOf(entry.weightBp),
       `a traffic weight applies only in canary mode, not ${entry.mode}`,
     );
   }

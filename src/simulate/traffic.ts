@@ -35,7 +35,7 @@ export interface TrafficOptions {
   profiles: Record<string, VersionProfile>;
   ratePerSecond?: number;
   seed?: number;
-  /** Rollup bucket width; 1 s lets stages of seconds be analysed (production uses 60 s). */
+  /** Rollup bucket width; 1 s lets stages of seconds be analyzed (production uses 60 s). */
   bucketSeconds?: number;
   /** Ground truth this long after the prediction (0 = at once). */
   feedbackDelayMs?: number;

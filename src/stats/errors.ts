@@ -4,7 +4,7 @@
  * can tell "the input was unusable" from a bug, and the message names the offending field and value.
  */
 
-/** The input cannot be analysed: wrong shape, out of range, non-finite, or too little data. */
+/** The input cannot be analyzed: wrong shape, out of range, non-finite, or too little data. */
 export class StatsInputError extends Error {
   override name = 'StatsInputError';
   readonly code: string = 'STATS_INPUT';

@@ -1,6 +1,6 @@
 /**
  * Always-valid confidence sequences (Waudby-Smith, Ramdas et al., normal-mixture boundary). A rollout is
- * analysed every minute; re-running a fixed-horizon test at each look inflates the false-alarm rate far
+ * analyzed every minute; re-running a fixed-horizon test at each look inflates the false-alarm rate far
  * above alpha (bench/stats-simulation.ts measures it). The mixture boundary holds uniformly over time:
  * P(∃ n: the true effect is outside the interval at n) ≤ alpha, so the gate may look as often as it likes.
  */

@@ -38,7 +38,7 @@ export async function connectTestTemporal(): Promise<TestTemporal> {
         knex,
         log: createLogger('warn'),
         ...(clock ? { clock } : {}),
-        // Tests record with 1-second rollup buckets so stages of seconds have whole buckets to analyse.
+        // Tests record with 1-second rollup buckets so stages of seconds have whole buckets to analyze.
         rollupBucketMs: 1000,
         // Rollouts started by workflows (retraining, experiments) get ids of this run's own: the server is
         // shared with earlier runs, whose rollouts of a same-named model may still be open.

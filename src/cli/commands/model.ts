@@ -8,6 +8,7 @@ import { renderHealth } from '../health-view.js';
 import { emit } from '../output.js';
 import { jsonObjectOption } from '../parse.js';
 import { routingJson } from './routing.js';
+import { percentOf } from '../../routing/weight.js';
 
 export function registerModel(program: Command): void {
   const model = program.command('model').description('the model registry');
@@ -94,7 +95,7 @@ export function registerModel(program: Command): void {
         { model: shown.model, routing: routingJson(shown.routing), versions: shown.versions },
         () =>
           [
-            `${shown.model}: champion ${shown.routing.champion ?? '-'}, challenger ${shown.routing.challenger ?? '-'} (${shown.routing.mode}, ${shown.routing.weightBp / 100}%), generation ${shown.routing.generation}`,
+            `${shown.model}: champion ${shown.routing.champion ?? '-'}, challenger ${shown.routing.challenger ?? '-'} (${shown.routing.mode}, ${percentOf(shown.routing.weightBp)}%), generation ${shown.routing.generation}`,
             ...shown.versions.map(
               (v) => `  ${v.version.padEnd(28)} ${v.status.padEnd(10)} ${v.artifactUri ?? ''}`,
             ),

@@ -12,6 +12,7 @@ import {
 import { actor, withKnex } from '../database.js';
 import { emit } from '../output.js';
 import { keyValue, percentToBasisPoints } from '../parse.js';
+import { percentOf } from '../../routing/weight.js';
 
 /** The JSON shape of DESIGN.md §7 for `arena routing show`. */
 export function routingJson(entry: RoutingEntry) {
@@ -50,7 +51,7 @@ export function registerRouting(program: Command): void {
         [
           `${entry.model} (generation ${entry.generation}, salt ${entry.salt})`,
           `  champion   ${entry.champion ?? '-'}`,
-          `  challenger ${entry.challenger ?? '-'}  mode ${entry.mode}  weight ${entry.weightBp / 100}%`,
+          `  challenger ${entry.challenger ?? '-'}  mode ${entry.mode}  weight ${percentOf(entry.weightBp)}%`,
           `  shadow     ${entry.shadow.join(', ') || '-'}`,
           ...entry.segmentOverrides.map((o) => `  override   ${o.key}=${o.value} → ${o.version}`),
         ].join('\n'),
@@ -121,7 +122,7 @@ export function registerRouting(program: Command): void {
           opts.json,
           routingJson(entry),
           () =>
-            `${model}: generation ${entry.generation} — ${entry.mode}, challenger ${entry.challenger ?? '-'} at ${entry.weightBp / 100}%`,
+            `${model}: generation ${entry.generation} — ${entry.mode}, challenger ${entry.challenger ?? '-'} at ${percentOf(entry.weightBp)}%`,
         );
       },
     );

@@ -102,7 +102,7 @@ describe('watchStage (real Postgres, rollups written by the recorder)', () => {
     expect(await seqs('healthy-1')).toEqual([1]);
   });
 
-  it('keeps analysing while nothing changes, and hands back after its batch with every seq stored', async () => {
+  it('keeps analyzing while nothing changes, and hands back after its batch with every seq stored', async () => {
     const first = await watch(input('healthy-2'));
     const heartbeats: unknown[] = [];
     const env = new MockActivityEnvironment();
