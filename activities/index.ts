@@ -11,7 +11,7 @@ import { routingActivities } from './routing.js';
 import { stackCheckActivities } from './stack-check.js';
 
 export type { ActivityDeps } from './deps.js';
-export type { AnalyzeInput } from './analysis.js';
+export type { AnalyzeInput } from '../src/analysis/analyze-input.js';
 
 /** Every activity the worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {

@@ -1,9 +1,8 @@
 import { activityInfo, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
 import type { AnalysisVerdict } from '../src/rollout/types.js';
-import type { AnalysisWindow, AnalyzeInput } from './analysis.js';
+import type { AnalyzeInput, WatchWindow } from '../src/analysis/analyze-input.js';
 
-/** A window whose `to` is null ends at the moment of each analysis (the stage still running). */
-export type WatchWindow = Omit<AnalysisWindow, 'to'> & { to: string | null };
+export type { WatchWindow } from '../src/analysis/analyze-input.js';
 
 export interface WatchInput extends Omit<AnalyzeInput, 'seq' | 'windows'> {
   windows: WatchWindow[];

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { requestCount } from '../analysis/recorded-metrics.js';
 import { readVersionMetrics } from '../analysis/rollup-reader.js';
 import { getRouting } from '../routing/store.js';
 
@@ -68,7 +69,7 @@ export async function loadModelReport(
       daily.push({
         day: start.toISOString().slice(0, 10),
         version: routing.champion,
-        n: f?.error?.summary.n ?? 0,
+        n: f ? requestCount(f) : 0,
         mae: f?.abs_error?.summary.n ? f.abs_error.summary.mean : null,
         errorRate: f?.error?.summary.n ? f.error.summary.mean : null,
       });

@@ -1,0 +1,81 @@
+import type { Guardrail, Policy } from '../policy/policy.js';
+import type { AnalysisVerdict } from '../rollout/types.js';
+import { evaluateGate, type GatePolicy, type GateResult } from '../stats/gate.js';
+import type { AnalyzeInput } from './analyze-input.js';
+import { buildEvidence, requestSamples } from './evidence.js';
+import type { MetricSource } from './metric-source.js';
+import { readPeriods } from './periods.js';
+import { guardrailMetricName } from './recorded-metrics.js';
+import { summarise } from './verdict-summary.js';
+
+/**
+ * The analysis a rollout runs every interval: figures from a metric source, compared within each stage and
+ * combined across stages by inverse-variance weights, judged by the sequential gate (src/stats/gate.ts).
+ * Guardrails on metrics nobody records are skipped and said so. `now` stamps the verdict once it is judged.
+ */
+export async function analyze(
+  input: AnalyzeInput,
+  source: MetricSource,
+  now: () => Date,
+): Promise<AnalysisVerdict> {
+  const periods = await readPeriods(source, input);
+  const { metrics, srm, recorded } = buildEvidence(periods, input.policy.guardrails);
+  const { guardrails, skipped } = checkedGuardrails(input.policy.guardrails, recorded);
+  const gate: GateResult = evaluateGate(
+    { metrics, ...(srm.length ? { srm } : {}) },
+    { primaryMetric: primaryMetricFor(input), guardrails, analysis: input.policy.analysis },
+  );
+  const first = gate.metrics[0];
+  return {
+    seq: input.seq,
+    at: now().toISOString(),
+    stageIndex: input.stageIndex,
+    mode: input.mode,
+    decision: gate.decision,
+    action: gate.action,
+    reasons: [
+      ...gate.reasons,
+      ...(skipped.length ? [`not recorded, so not checked: ${skipped.join(', ')}`] : []),
+    ],
+    summary: summarise(gate),
+    samples: requestSamples(periods),
+    primary: first
+      ? {
+          metric: first.metric,
+          estimate: first.improvement.estimate,
+          ci: first.improvement.interval,
+          pValue: first.pValue,
+        }
+      : undefined,
+    details: gate,
+  };
+}
+
+/** The guardrails on recorded metrics, named as the evidence names them, and the metrics of the others. */
+function checkedGuardrails(
+  all: readonly Guardrail[],
+  recorded: ReadonlySet<string>,
+): { guardrails: NonNullable<GatePolicy['guardrails']>; skipped: string[] } {
+  const skipped: string[] = [];
+  const guardrails = all
+    .filter((g) => {
+      if (recorded.has(g.metric)) return true;
+      skipped.push(g.metric);
+      return false;
+    })
+    .map((g) => ({ ...g, metric: guardrailMetricName(g) }));
+  return { guardrails, skipped };
+}
+
+/**
+ * After promotion the new champion need not improve on anything any more, only not degrade: the watch
+ * rolls back on the policy's watch threshold instead of the stages' one.
+ */
+function primaryMetricFor(input: AnalyzeInput): Policy['primaryMetric'] {
+  if (input.mode !== 'watch') return input.policy.primaryMetric;
+  return input.policy.primaryMetric.map((p) => ({
+    ...p,
+    minImprovement: 0,
+    rollbackRelativeDegradation: input.policy.watch.rollbackOnRelativeDegradation,
+  }));
+}

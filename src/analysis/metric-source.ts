@@ -1,0 +1,46 @@
+import type { Histogram } from '../ingest/histogram.js';
+import type { Summary } from '../stats/summary.js';
+
+/**
+ * Where an analysis gets its figures: the seam between the rollout gate's evidence (evidence.ts) and
+ * whatever stores the metrics. Arena's own rollups are the one provider today (rollup-source.ts).
+ *
+ * Adding a provider (e.g. Prometheus): write a function that takes the provider's own configuration
+ * (connection, a query per metric name, …) and returns a `MetricSource`, in a file of its own beside
+ * rollup-source.ts, then build it in the activity from injected deps instead of (or merged with) the
+ * rollup source. A provider returns every metric it knows for a version; the gate skips, and says so,
+ * guardrails on metrics no provider returns. Figures are sums over the window, never per-request data,
+ * so a provider's cost must not grow with traffic (an analysis runs every interval of every rollout).
+ */
+export interface MetricSource {
+  figures(query: FigureQuery): Promise<FiguresByVersion>;
+}
+
+export interface FigureQuery {
+  tenantId: string;
+  model: string;
+  versions: readonly string[];
+  /** `served`: requests the version answered; `shadow`: requests it scored beside the served version. */
+  role: 'served' | 'shadow';
+  /** Inclusive start. */
+  from: Date;
+  /** Exclusive end. */
+  to: Date;
+}
+
+/** Figures per version, then per metric name; a version with nothing recorded may be missing. */
+export type FiguresByVersion = Readonly<Record<string, FiguresByMetric>>;
+export type FiguresByMetric = Readonly<Record<string, SourceFigures>>;
+
+/** One metric of one version in one role over one window. */
+export interface SourceFigures {
+  /** Independent per-request values. */
+  summary: Summary;
+  /**
+   * Per-request differences (this shadow version − the served version) over the requests both scored:
+   * what makes shadow mode a paired comparison. A source without request-level pairing leaves it out.
+   */
+  paired?: Summary | undefined;
+  /** The merged histogram of values, for quantile guardrails; absent for metrics recorded without one. */
+  histogram?: Histogram | undefined;
+}

@@ -1,0 +1,83 @@
+import type { AnalysisWindow, AnalyzeInput } from './analyze-input.js';
+import type { FiguresByMetric, MetricSource } from './metric-source.js';
+
+/** One version's figures over a period, and the share of traffic it was meant to get (0: no split). */
+export interface Arm {
+  figures: FiguresByMetric;
+  weight: number;
+}
+
+/** The two arms of one period of constant traffic split, compared as its mode compares them. */
+export interface Period {
+  champion: Arm;
+  challenger: Arm;
+  /** Shadow: both versions scored the same requests, so the challenger's figures hold paired differences. */
+  paired: boolean;
+}
+
+/** The periods an analysis compares, one per window, or the self-baseline of a watch without holdback. */
+export async function readPeriods(source: MetricSource, input: AnalyzeInput): Promise<Period[]> {
+  if (input.mode === 'watch' && input.policy.watch.holdback === 0)
+    return [await selfBaselinePeriod(source, input)];
+  return Promise.all(input.windows.map((w) => readPeriod(source, input, w)));
+}
+
+/** The challenger's intended share of a canary window: the stage's weight, or the watch's holdback. */
+export function challengerShare(input: Pick<AnalyzeInput, 'policy'>, w: AnalysisWindow): number {
+  const stage = input.policy.stages[w.index];
+  return stage?.mode === 'canary' ? stage.weight / 100 : input.policy.watch.holdback / 100;
+}
+
+/** Reads one window's figures for both arms, as the mode compares them. */
+async function readPeriod(source: MetricSource, input: AnalyzeInput, w: AnalysisWindow): Promise<Period> {
+  const base = { tenantId: input.tenantId, model: input.model, from: new Date(w.from), to: new Date(w.to) };
+  if (w.mode === 'shadow') {
+    const [champ, chall] = await Promise.all([
+      source.figures({ ...base, versions: [input.champion], role: 'served' }),
+      source.figures({ ...base, versions: [input.challenger], role: 'shadow' }),
+    ]);
+    return {
+      champion: { figures: champ[input.champion] ?? {}, weight: 1 },
+      challenger: { figures: chall[input.challenger] ?? {}, weight: 1 },
+      paired: true,
+    };
+  }
+  const figures = await source.figures({
+    ...base,
+    versions: [input.champion, input.challenger],
+    role: 'served',
+  });
+  const weight = challengerShare(input, w);
+  return {
+    champion: { figures: figures[input.champion] ?? {}, weight: 1 - weight },
+    challenger: { figures: figures[input.challenger] ?? {}, weight },
+    paired: false,
+  };
+}
+
+/**
+ * The watch without a holdback has no concurrent control, so the new champion is compared with itself:
+ * its figures before promotion (the last stage, window 0) against those since (window 1). A drift over
+ * the day shows up here too, which is why a holdback is the better control when traffic allows.
+ */
+async function selfBaselinePeriod(source: MetricSource, input: AnalyzeInput): Promise<Period> {
+  const read = async (w: AnalysisWindow | undefined): Promise<FiguresByMetric> => {
+    if (!w) return {};
+    const f = await source.figures({
+      tenantId: input.tenantId,
+      model: input.model,
+      versions: [input.challenger],
+      role: 'served',
+      from: new Date(w.from),
+      to: new Date(w.to),
+    });
+    return f[input.challenger] ?? {};
+  };
+  const [before, after] = await Promise.all([read(input.windows[0]), read(input.windows[1])]);
+  // Weight 0: there is no traffic split between the two periods, so no sample-ratio check applies.
+  return {
+    champion: { figures: before, weight: 0 },
+    challenger: { figures: after, weight: 0 },
+    paired: false,
+  };
+}

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../../../src/analysis/analyze.js';
+import type { AnalyzeInput } from '../../../src/analysis/analyze-input.js';
+import type { FigureQuery, FiguresByVersion, MetricSource } from '../../../src/analysis/metric-source.js';
+import { readPeriods } from '../../../src/analysis/periods.js';
+import { binOf } from '../../../src/ingest/histogram.js';
+import { parsePolicy } from '../../../src/policy/policy.js';
+import type { GateResult } from '../../../src/stats/gate.js';
+
+/** A metric source answering from a table by role, recording what it was asked. */
+function fakeSource(byRole: Record<FigureQuery['role'], FiguresByVersion>): MetricSource & {
+  queries: FigureQuery[];
+} {
+  const queries: FigureQuery[] = [];
+  return {
+    queries,
+    figures: async (q) => {
+      queries.push(q);
+      return Object.fromEntries(q.versions.map((v) => [v, byRole[q.role][v] ?? {}]));
+    },
+  };
+}
+
+const t0 = '2026-01-01T12:00:00.000Z';
+const t1 = '2026-01-01T13:00:00.000Z';
+const t2 = '2026-01-01T14:00:00.000Z';
+const policy = parsePolicy({
+  stages: [
+    { mode: 'shadow', duration: '1h' },
+    { mode: 'canary', weight: 5, duration: '1h' },
+  ],
+  watch: { holdback: 0 },
+});
+const input = (over: Partial<AnalyzeInput>): AnalyzeInput => ({
+  tenantId: 'acme',
+  rolloutId: 'r1',
+  seq: 7,
+  stageIndex: 1,
+  mode: 'canary',
+  model: 'm',
+  champion: '1.0.0',
+  challenger: '1.1.0',
+  windows: [],
+  policy,
+  ...over,
+});
+const s = (n: number, mean: number, variance = 1) => ({ summary: { n, mean, variance } });
+
+describe('readPeriods: what each mode asks of the metric source', () => {
+  it('reads a shadow window as served champion against shadow challenger, a canary window by its weight', async () => {
+    const source = fakeSource({
+      served: { '1.0.0': { error: s(950, 0) }, '1.1.0': { error: s(50, 0) } },
+      shadow: { '1.1.0': { error: s(900, 0) } },
+    });
+    const periods = await readPeriods(
+      source,
+      input({
+        windows: [
+          { index: 0, from: t0, to: t1, mode: 'shadow' },
+          { index: 1, from: t1, to: t2, mode: 'canary' },
+        ],
+      }),
+    );
+    const window = { tenantId: 'acme', model: 'm' };
+    expect(source.queries).toEqual([
+      { ...window, from: new Date(t0), to: new Date(t1), versions: ['1.0.0'], role: 'served' },
+      { ...window, from: new Date(t0), to: new Date(t1), versions: ['1.1.0'], role: 'shadow' },
+      { ...window, from: new Date(t1), to: new Date(t2), versions: ['1.0.0', '1.1.0'], role: 'served' },
+    ]);
+    expect(periods.map((p) => [p.paired, p.champion.weight, p.challenger.weight])).toEqual([
+      [true, 1, 1],
+      [false, 0.95, 0.05],
+    ]);
+    expect(periods[0]!.challenger.figures).toEqual({ error: s(900, 0) });
+  });
+
+  it('compares the promoted version with itself before and after promotion when the watch has no holdback', async () => {
+    const source = fakeSource({ served: { '1.1.0': { error: s(10, 0) } }, shadow: {} });
+    const periods = await readPeriods(
+      source,
+      input({
+        mode: 'watch',
+        stageIndex: 2,
+        windows: [
+          { index: 1, from: t0, to: t1, mode: 'canary' },
+          { index: 2, from: t1, to: t2, mode: 'canary' },
+        ],
+      }),
+    );
+    expect(source.queries.map((q) => [q.versions, q.role, q.from.toISOString()])).toEqual([
+      [['1.1.0'], 'served', t0],
+      [['1.1.0'], 'served', t1],
+    ]);
+    expect(periods).toEqual([
+      {
+        champion: { figures: { error: s(10, 0) }, weight: 0 },
+        challenger: { figures: { error: s(10, 0) }, weight: 0 },
+        paired: false,
+      },
+    ]);
+  });
+});
+
+describe('analyze: a verdict from any metric source', () => {
+  it('judges the evidence, names quantile guardrails as the evidence does and reports unrecorded ones', async () => {
+    const latency = (ms: number, n: number) => ({ ...s(n, ms), histogram: { [binOf(ms)]: n } });
+    const source = fakeSource({
+      served: {
+        '1.0.0': { error: s(1900, 0, 0), abs_error: s(1900, 2), latency_ms: latency(20, 1900) },
+        '1.1.0': { error: s(100, 0, 0), abs_error: s(100, 2), latency_ms: latency(20, 100) },
+      },
+      shadow: {},
+    });
+    const at = new Date('2026-01-01T13:30:00.000Z');
+    const verdict = await analyze(
+      input({ windows: [{ index: 1, from: t1, to: t2, mode: 'canary' }] }),
+      source,
+      () => at,
+    );
+    expect(verdict).toMatchObject({
+      seq: 7,
+      at: at.toISOString(),
+      stageIndex: 1,
+      mode: 'canary',
+      samples: { champion: 1900, challenger: 100 },
+    });
+    // The default policy guards memory_mb, which nothing recorded: skipped, and said so.
+    expect(verdict.reasons.at(-1)).toBe('not recorded, so not checked: memory_mb');
+    const gate = verdict.details as GateResult;
+    expect(gate.guardrails.map((g) => g.metric)).toEqual(['error', 'latency_ms@q0.95']);
+    expect(gate.srm).toBeDefined();
+  });
+});
