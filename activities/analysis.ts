@@ -4,6 +4,7 @@ import { readVersionMetrics, type MetricFigures } from '../src/analysis/rollup-r
 import { histogramQuantile } from '../src/ingest/histogram.js';
 import type { Guardrail, Policy } from '../src/policy/policy.js';
 import type { AnalysisVerdict } from '../src/rollout/types.js';
+import { storeAnalysis } from '../src/rollout/store.js';
 import {
   evaluateGate,
   paired,
@@ -253,23 +254,7 @@ export function analysisActivities({ knex, rollupBucketMs, clock }: ActivityDeps
     };
     // Idempotent without a read first (a round trip per analysis, thousands a minute with many rollouts):
     // a retry whose verdict is already stored gets that one back, so the workflow sees what was recorded.
-    const inserted = await knex('analyses')
-      .insert({
-        tenant_id: input.tenantId,
-        rollout_id: input.rolloutId,
-        seq: input.seq,
-        stage_index: input.stageIndex,
-        decision: verdict.decision,
-        result: JSON.stringify(verdict),
-      })
-      .onConflict(['rollout_id', 'seq'])
-      .ignore()
-      .returning('seq');
-    if (inserted.length > 0) return verdict;
-    const stored = await knex('analyses')
-      .where({ rollout_id: input.rolloutId, seq: input.seq })
-      .first('result');
-    return stored.result as AnalysisVerdict;
+    return storeAnalysis(knex, input.tenantId, input.rolloutId, verdict);
   }
   return {
     analyzeRollout,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../../src/policy/policy.js';
 import { registerVersion } from '../../../src/registry/registry.js';
-import { createRetrainJob, tryCreateRetrainJob } from '../../../src/retrain/start-retrain.js';
+import { createRetrainJob, tryCreateRetrainJob } from '../../../src/retrain/job-request.js';
 import type { TrainingConfigInput } from '../../../src/retrain/training-config.js';
 import { UserFacingError } from '../../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
