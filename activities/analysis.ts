@@ -2,6 +2,7 @@ import { analyze } from '../src/analysis/analyze.js';
 import type { AnalyzeInput } from '../src/analysis/analyze-input.js';
 import { rollupMetricSource } from '../src/analysis/rollup-source.js';
 import type { AnalysisVerdict } from '../src/rollout/types.js';
+import { storeAnalysis } from '../src/rollout/store.js';
 import type { ActivityDeps } from './deps.js';
 import { createStageWatch } from './stage-watch.js';
 
@@ -19,23 +20,7 @@ export function analysisActivities({ knex, rollupBucketMs, clock }: ActivityDeps
     const verdict = await analyze(input, source, () => new Date());
     // Idempotent without a read first (a round trip per analysis, thousands a minute with many rollouts):
     // a retry whose verdict is already stored gets that one back, so the workflow sees what was recorded.
-    const inserted = await knex('analyses')
-      .insert({
-        tenant_id: input.tenantId,
-        rollout_id: input.rolloutId,
-        seq: input.seq,
-        stage_index: input.stageIndex,
-        decision: verdict.decision,
-        result: JSON.stringify(verdict),
-      })
-      .onConflict(['rollout_id', 'seq'])
-      .ignore()
-      .returning('seq');
-    if (inserted.length > 0) return verdict;
-    const stored = await knex('analyses')
-      .where({ rollout_id: input.rolloutId, seq: input.seq })
-      .first('result');
-    return stored.result as AnalysisVerdict;
+    return storeAnalysis(knex, input.tenantId, input.rolloutId, verdict);
   }
   return {
     analyzeRollout,

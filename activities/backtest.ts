@@ -10,7 +10,7 @@ import {
   type DailyForecast,
 } from '../src/backtest/windows.js';
 import { getVersion } from '../src/registry/registry.js';
-import { tryCreateRetrainJob } from '../src/retrain/start-retrain.js';
+import { tryCreateRetrainJob } from '../src/retrain/job-request.js';
 import { fillCommand } from '../src/retrain/training-config.js';
 import type { RetrainInput } from '../src/retrain/types.js';
 import { getRouting } from '../src/routing/store.js';

@@ -3,7 +3,7 @@ import { evaluateDrift, type DriftVerdict } from '../src/monitoring/drift.js';
 import { parseMonitoringPolicy, type MonitoringPolicy } from '../src/monitoring/policy.js';
 import { readVersionMetrics } from '../src/analysis/rollup-reader.js';
 import { getVersion } from '../src/registry/registry.js';
-import { tryCreateRetrainJob } from '../src/retrain/start-retrain.js';
+import { tryCreateRetrainJob } from '../src/retrain/job-request.js';
 import type { RetrainInput } from '../src/retrain/types.js';
 import { getRouting } from '../src/routing/store.js';
 import type { ActivityDeps } from './deps.js';

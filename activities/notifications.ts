@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { getAlert } from '../src/alerts/alert-store.js';
+import { findAlertByDedupeKey } from '../src/alerts/alert-store.js';
 import type { NotifySink } from '../src/notify/config.js';
 import { jsonPayload, slackPayload } from '../src/notify/payload.js';
 import { backoffDelay } from '../src/retry/backoff.js';
@@ -27,11 +27,9 @@ export function notificationActivities({ knex, notify, log }: ActivityDeps) {
     async notifyAlert(args: { tenantId: string; dedupeKey: string }): Promise<DeliveryOutcome[]> {
       const sinks = notify?.sinks ?? [];
       if (sinks.length === 0) return [];
-      const row = (await knex('alerts')
-        .where({ tenant_id: args.tenantId, dedupe_key: args.dedupeKey })
-        .first('id')) as { id: number | string } | undefined;
-      if (!row) return [];
-      const alert = await getAlert(knex, Number(row.id), args.tenantId);
+      const found = await findAlertByDedupeKey(knex, args.tenantId, args.dedupeKey);
+      if (!found) return [];
+      const alert = found;
       const workflowId = typeof alert.details.workflowId === 'string' ? alert.details.workflowId : null;
       const links = {
         temporalUi:

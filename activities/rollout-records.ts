@@ -1,5 +1,12 @@
 import { Context } from '@temporalio/activity';
+import { insertAlert } from '../src/alerts/alert-store.js';
 import { appendAudit } from '../src/db/audit.js';
+import {
+  insertRollout,
+  insertRolloutEvent,
+  isRolloutRecorded,
+  setRolloutState,
+} from '../src/rollout/store.js';
 import type { RolloutEvent, RolloutInput } from '../src/rollout/types.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -29,8 +36,8 @@ export function rolloutRecordActivities({ knex }: ActivityDeps) {
      * approve` or `arena rollout status` can find it.
      */
     async awaitRolloutRecorded(args: { tenantId: string; rolloutId: string }): Promise<void> {
-      const row = await knex('rollouts').where({ tenant_id: args.tenantId, id: args.rolloutId }).first('id');
-      if (!row) throw new Error(`rollout ${args.rolloutId} is not recorded yet`);
+      if (!(await isRolloutRecorded(knex, args.tenantId, args.rolloutId)))
+        throw new Error(`rollout ${args.rolloutId} is not recorded yet`);
     },
     async recordRolloutStart(args: {
       input: RolloutInput;
@@ -39,23 +46,12 @@ export function rolloutRecordActivities({ knex }: ActivityDeps) {
     }): Promise<void> {
       const { input } = args;
       await knex.transaction(async (trx) => {
-        const inserted = await trx('rollouts')
-          .insert({
-            id: input.rolloutId,
-            tenant_id: input.tenantId,
-            model: input.model,
-            champion: input.champion,
-            challenger: input.challenger,
-            state: 'proposed',
-            policy: JSON.stringify(input.policy),
-            proposed_by: input.proposedBy,
-            workflow_id: args.workflowId,
-            run_id: args.runId,
-          })
-          .onConflict('id')
-          .ignore()
-          .returning('id');
-        if (inserted.length === 0) return;
+        const inserted = await insertRollout(trx, {
+          input,
+          workflowId: args.workflowId,
+          runId: args.runId,
+        });
+        if (!inserted) return;
         await appendAudit(trx, {
           tenantId: input.tenantId,
           actor: input.proposedBy,
@@ -81,33 +77,15 @@ export function rolloutRecordActivities({ knex }: ActivityDeps) {
     }): Promise<void> {
       const { event } = args;
       await knex.transaction(async (trx) => {
-        const inserted = await trx('rollout_events')
-          .insert({
-            tenant_id: args.tenantId,
-            rollout_id: args.rolloutId,
-            seq: event.seq,
-            type: event.type,
-            from_state: event.from,
-            to_state: event.to,
-            actor: event.actor,
-            reason: event.reason,
-            details: JSON.stringify(args.details),
-            at: event.at,
-          })
-          .onConflict(['rollout_id', 'seq'])
-          .ignore()
-          .returning('id');
-        if (inserted.length === 0) return;
-        if (event.type === 'transition' && event.to) {
-          const final = ['promoted', 'rolled_back', 'rejected', 'expired', 'aborted'].includes(event.to);
-          await trx('rollouts')
-            .where({ id: args.rolloutId })
-            .update({
-              state: event.to,
-              updated_at: trx.fn.now(),
-              ...(final ? { ended_at: event.at, decision: event.reason } : {}),
-            });
-        }
+        const inserted = await insertRolloutEvent(trx, {
+          tenantId: args.tenantId,
+          rolloutId: args.rolloutId,
+          ...event,
+          details: args.details,
+        });
+        if (!inserted) return;
+        if (event.type === 'transition' && event.to)
+          await setRolloutState(trx, args.rolloutId, { state: event.to, at: event.at, reason: event.reason });
         await appendAudit(trx, {
           tenantId: args.tenantId,
           actor: event.actor,
@@ -157,24 +135,10 @@ export function rolloutRecordActivities({ knex }: ActivityDeps) {
 
     async raiseAlert(alert: AlertInput): Promise<number> {
       const info = Context.current().info;
-      const [row] = await knex('alerts')
-        .insert({
-          tenant_id: alert.tenantId,
-          type: alert.type,
-          severity: alert.severity,
-          model: alert.model,
-          rollout_id: alert.rolloutId,
-          title: alert.title,
-          details: JSON.stringify({
-            ...((alert.details as object) ?? {}),
-            workflowId: info.workflowExecution?.workflowId,
-          }),
-          dedupe_key: alert.dedupeKey,
-        })
-        .onConflict(['tenant_id', 'dedupe_key'])
-        .merge({ updated_at: knex.fn.now() })
-        .returning('id');
-      return (row as { id: number }).id;
+      return insertAlert(knex, {
+        ...alert,
+        details: { ...((alert.details as object) ?? {}), workflowId: info.workflowExecution?.workflowId },
+      });
     },
   };
 }

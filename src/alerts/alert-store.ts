@@ -98,6 +98,80 @@ export async function getAlert(
   return toAlert(row);
 }
 
+export interface NewAlert {
+  tenantId: string;
+  type: string;
+  severity: AlertSeverity;
+  model: string;
+  /** Null for alerts about a model rather than a rollout (drift, backtests). */
+  rolloutId: string | null;
+  title: string;
+  details: Record<string, unknown>;
+  /** One alert per key however often it is raised: raising it again only touches `updated_at`. */
+  dedupeKey: string;
+}
+
+/** Stores an alert (once per dedupe key) and returns its id. */
+export async function insertAlert(knex: Knex | Knex.Transaction, alert: NewAlert): Promise<number> {
+  const [row] = (await knex('alerts')
+    .insert({
+      tenant_id: alert.tenantId,
+      type: alert.type,
+      severity: alert.severity,
+      model: alert.model,
+      rollout_id: alert.rolloutId,
+      title: alert.title,
+      details: JSON.stringify(alert.details),
+      dedupe_key: alert.dedupeKey,
+    })
+    .onConflict(['tenant_id', 'dedupe_key'])
+    .merge({ updated_at: knex.fn.now() })
+    .returning('id')) as Array<{ id: number }>;
+  return row!.id;
+}
+
+export async function findAlertByDedupeKey(
+  knex: Knex,
+  tenantId: string,
+  dedupeKey: string,
+): Promise<Alert | undefined> {
+  const row = (await knex('alerts').where({ tenant_id: tenantId, dedupe_key: dedupeKey }).first()) as
+    AlertRow | undefined;
+  return row ? toAlert(row) : undefined;
+}
+
+/** Oldest first. */
+export async function alertsOfRollout(knex: Knex, tenantId: string, rolloutId: string): Promise<Alert[]> {
+  const rows = (await knex('alerts')
+    .where({ tenant_id: tenantId, rollout_id: rolloutId })
+    .orderBy('created_at')) as AlertRow[];
+  return rows.map(toAlert);
+}
+
+/** Oldest first. */
+export async function alertsOfModelBetween(
+  knex: Knex,
+  tenantId: string,
+  model: string,
+  from: Date,
+  to: Date,
+): Promise<Alert[]> {
+  const rows = (await knex('alerts')
+    .where({ tenant_id: tenantId, model })
+    .whereBetween('created_at', [from, to])
+    .orderBy('created_at')) as AlertRow[];
+  return rows.map(toAlert);
+}
+
+/** Unread or read (not yet actioned or dismissed), newest first. */
+export async function openAlertsOfModel(knex: Knex, tenantId: string, model: string): Promise<Alert[]> {
+  const rows = (await knex('alerts')
+    .where({ tenant_id: tenantId, model })
+    .whereIn('status', ['unread', 'read'])
+    .orderBy('created_at', 'desc')) as AlertRow[];
+  return rows.map(toAlert);
+}
+
 /** Unread counts by severity, and open (unread or read) counts: the badge a person sees. */
 export async function alertStats(
   knex: Knex,

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { AuditRow } from '../db/audit.js';
+import { rolloutIdsOfModel } from '../rollout/store.js';
 
 export interface AuditQuery {
   tenantId?: string;
@@ -70,12 +71,7 @@ export async function readAuditLog(knex: Knex, q: AuditQuery = {}): Promise<Audi
         .where('entity_id', model)
         .orWhere('entity_id', 'like', `${model.replace(/[\\%_]/g, '\\$&')}@%`)
         .orWhereRaw(`details->>'model' = ?`, [model])
-        .orWhereIn(
-          'entity_id',
-          knex('rollouts')
-            .select('id')
-            .where({ tenant_id: q.tenantId ?? 'default', model }),
-        );
+        .orWhereIn('entity_id', rolloutIdsOfModel(knex, q.tenantId ?? 'default', model));
     });
   }
   const rows = (await query) as AuditRow[];

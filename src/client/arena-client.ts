@@ -7,6 +7,15 @@ import {
 import { defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
 import type { Knex } from 'knex';
 import { prepareRollout, type StartRolloutInput } from '../rollout/prepare.js';
+import {
+  activeRolloutOfModel,
+  getRolloutRow,
+  getRolloutRun,
+  insertRollout,
+  latestAnalysis,
+  listRolloutEvents,
+  listRollouts,
+} from '../rollout/store.js';
 export { rolloutWorkflowId, type StartRolloutInput } from '../rollout/prepare.js';
 import type {
   ActorInput,
@@ -60,7 +69,7 @@ export class ArenaClient {
       this.options.workflowIdPrefix,
     );
     const { args, workflowId } = prepared;
-    const { rolloutId, champion, challenger, policy } = args;
+    const { rolloutId } = args;
     let runId: string;
     try {
       const handle = await this.options.temporal.workflow.start<typeof rolloutWorkflow>('rolloutWorkflow', {
@@ -80,45 +89,22 @@ export class ArenaClient {
       runId = handle.firstExecutionRunId;
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        const active = await this.options
-          .knex('rollouts')
-          .where({ tenant_id: this.tenantId, model: input.model })
-          .whereNull('ended_at')
-          .orderBy('created_at', 'desc')
-          .first('id');
+        const active = await activeRolloutOfModel(this.options.knex, this.tenantId, input.model);
         throw new UserFacingError(
-          `A rollout of ${input.model} is already active${active ? ` (${active.id as string})` : ''}`,
-          `Finish or abort it first: arena rollout abort ${active ? (active.id as string) : 'ROLLOUT_ID'} --by WHO --reason TEXT`,
+          `A rollout of ${input.model} is already active${active ? ` (${active.id})` : ''}`,
+          `Finish or abort it first: arena rollout abort ${active ? active.id : 'ROLLOUT_ID'} --by WHO --reason TEXT`,
           { cause: err },
         );
       }
       throw err;
     }
     // The workflow records itself too (idempotently); writing the row here lets the caller use the id at once.
-    await this.options
-      .knex('rollouts')
-      .insert({
-        id: rolloutId,
-        tenant_id: this.tenantId,
-        model: input.model,
-        champion,
-        challenger,
-        state: 'proposed',
-        policy: JSON.stringify(policy),
-        proposed_by: input.proposedBy,
-        workflow_id: workflowId,
-        run_id: runId,
-      })
-      .onConflict('id')
-      .ignore();
+    await insertRollout(this.options.knex, { input: args, workflowId, runId });
     return { rolloutId, workflowId };
   }
 
   private async handle(rolloutId: string): Promise<WorkflowHandle<typeof rolloutWorkflow>> {
-    const row = await this.options
-      .knex('rollouts')
-      .where({ tenant_id: this.tenantId, id: rolloutId })
-      .first('workflow_id', 'run_id');
+    const row = await getRolloutRun(this.options.knex, this.tenantId, rolloutId);
     if (!row)
       throw new UserFacingError(`No rollout ${rolloutId}`, 'List rollouts: arena rollout list', {
         code: 'not_found',
@@ -148,31 +134,16 @@ export class ArenaClient {
     // a watch runs: a watch cancelled by pause or abort may go on storing analyses until it hears of it
     // (docs/rollouts.md), and those are not the rollout's current state.
     if (live.paused || !['shadow', 'canary', 'watching'].includes(live.state)) return live;
-    const latest = await this.options
-      .knex('analyses')
-      .where({ tenant_id: this.tenantId, rollout_id: rolloutId })
-      .orderBy('seq', 'desc')
-      .first('result');
-    const stored = (latest?.result as RolloutStatus['lastAnalysis']) ?? null;
+    const stored = await latestAnalysis(this.options.knex, this.tenantId, rolloutId);
     if (stored && (live.lastAnalysis === null || stored.seq > live.lastAnalysis.seq))
       live.lastAnalysis = stored;
     return live;
   }
 
   private async statusFromDatabase(rolloutId: string): Promise<RolloutStatus> {
-    const row = await this.options
-      .knex('rollouts')
-      .where({ tenant_id: this.tenantId, id: rolloutId })
-      .first();
-    const events = (await this.options
-      .knex('rollout_events')
-      .where({ rollout_id: rolloutId })
-      .orderBy('seq')) as Array<Record<string, unknown>>;
-    const analysis = await this.options
-      .knex('analyses')
-      .where({ rollout_id: rolloutId })
-      .orderBy('seq', 'desc')
-      .first('result');
+    const row = (await getRolloutRow(this.options.knex, this.tenantId, rolloutId))!;
+    const events = await listRolloutEvents(this.options.knex, this.tenantId, rolloutId);
+    const analysis = await latestAnalysis(this.options.knex, this.tenantId, rolloutId);
     return {
       rolloutId,
       model: row.model as string,
@@ -181,7 +152,7 @@ export class ArenaClient {
       state: row.state as RolloutState,
       paused: false,
       stage: null,
-      lastAnalysis: (analysis?.result as RolloutStatus['lastAnalysis']) ?? null,
+      lastAnalysis: analysis,
       decision: (row.decision as string | null) ?? null,
       approvals: [],
       events: events.map((e): RolloutEvent => ({
@@ -197,14 +168,7 @@ export class ArenaClient {
   }
 
   async list(filter: { model?: string; active?: boolean } = {}): Promise<RolloutSummary[]> {
-    const q = this.options
-      .knex('rollouts')
-      .where({ tenant_id: this.tenantId })
-      .orderBy('created_at', 'desc')
-      .limit(200);
-    if (filter.model) void q.where({ model: filter.model });
-    if (filter.active) void q.whereNull('ended_at');
-    const rows = (await q) as Array<Record<string, unknown>>;
+    const rows = await listRollouts(this.options.knex, this.tenantId, { ...filter, limit: 200 });
     return rows.map((r) => ({
       rolloutId: r.id as string,
       model: r.model as string,

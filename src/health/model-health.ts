@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
+import { openAlertsOfModel } from '../alerts/alert-store.js';
 import { readVersionMetrics } from '../analysis/rollup-reader.js';
 import { getVersion } from '../registry/registry.js';
 import { getRouting } from '../routing/store.js';
+import { latestAnalysis, latestRolloutOfModel } from '../rollout/store.js';
 import type { AnalysisVerdict } from '../rollout/types.js';
 import { percentOf } from '../routing/weight.js';
 
@@ -119,19 +121,10 @@ export async function modelHealth(
   const tenantId = opts.tenantId ?? 'default';
   const now = opts.now ?? new Date();
   const routing = await getRouting(knex, model, tenantId);
-  const latestRollout = (await knex('rollouts')
-    .where({ tenant_id: tenantId, model })
-    .orderBy('created_at', 'desc')
-    .first('id', 'state', 'policy', 'challenger', 'ended_at')) as
-    | {
-        id: string;
-        state: string;
-        policy: { primaryMetric?: Array<{ name: string; direction: 'lower' | 'higher' }> };
-        challenger: string;
-        ended_at: Date | null;
-      }
-    | undefined;
-  const primary = latestRollout?.policy.primaryMetric?.[0] ?? {
+  const latestRollout = await latestRolloutOfModel(knex, tenantId, model);
+  const policy = latestRollout?.policy as
+    { primaryMetric?: Array<{ name: string; direction: 'lower' | 'higher' }> } | undefined;
+  const primary = policy?.primaryMetric?.[0] ?? {
     name: 'abs_error',
     direction: 'lower' as const,
   };
@@ -174,11 +167,7 @@ export async function modelHealth(
 
   let rollout: ModelHealth['rollout'] = null;
   if (latestRollout && latestRollout.ended_at === null) {
-    const last = (await knex('analyses')
-      .where({ tenant_id: tenantId, rollout_id: latestRollout.id })
-      .orderBy('seq', 'desc')
-      .first('result')) as { result: AnalysisVerdict } | undefined;
-    const a = last?.result ?? null;
+    const a = await latestAnalysis(knex, tenantId, latestRollout.id);
     const eligible = a?.decision === 'pass';
     rollout = {
       rolloutId: latestRollout.id,
@@ -229,17 +218,7 @@ export async function modelHealth(
       }
     : null;
 
-  const openAlerts = (await knex('alerts')
-    .where({ tenant_id: tenantId, model })
-    .whereIn('status', ['unread', 'read'])
-    .orderBy('created_at', 'desc')
-    .select('id', 'type', 'severity', 'title', 'created_at')) as Array<{
-    id: number | string;
-    type: string;
-    severity: 'critical' | 'warning' | 'info';
-    title: string;
-    created_at: Date;
-  }>;
+  const openAlerts = await openAlertsOfModel(knex, tenantId, model);
   const bySeverity = { critical: 0, warning: 0, info: 0 };
   for (const a of openAlerts) bySeverity[a.severity]++;
   if (bySeverity.critical) reasons.push(`${bySeverity.critical} critical alert(s) open`);
@@ -262,11 +241,11 @@ export async function modelHealth(
       open: openAlerts.length,
       bySeverity,
       latest: openAlerts.slice(0, 5).map((a) => ({
-        id: Number(a.id),
+        id: a.id,
         type: a.type,
         severity: a.severity,
         title: a.title,
-        createdAt: a.created_at.toISOString(),
+        createdAt: a.createdAt,
       })),
     },
     verdict,

@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
 import { requestCount } from '../analysis/recorded-metrics.js';
 import { readVersionMetrics } from '../analysis/rollup-reader.js';
+import { alertsOfModelBetween } from '../alerts/alert-store.js';
+import { retrainJobsOfModelBetween } from '../retrain/job-store.js';
+import { rolloutsOfModelBetween } from '../rollout/store.js';
 import { getRouting } from '../routing/store.js';
 
 const DAY = 86_400_000;
@@ -80,18 +83,9 @@ export async function loadModelReport(
       .where({ tenant_id: tenantId, model, method: 'psi' })
       .whereBetween('at', [from, to])
       .orderBy('at'),
-    knex('rollouts')
-      .where({ tenant_id: tenantId, model })
-      .whereBetween('created_at', [from, to])
-      .orderBy('created_at'),
-    knex('retraining_jobs')
-      .where({ tenant_id: tenantId, model })
-      .whereBetween('created_at', [from, to])
-      .orderBy('created_at'),
-    knex('alerts')
-      .where({ tenant_id: tenantId, model })
-      .whereBetween('created_at', [from, to])
-      .orderBy('created_at'),
+    rolloutsOfModelBetween(knex, tenantId, model, from, to),
+    retrainJobsOfModelBetween(knex, tenantId, model, from, to),
+    alertsOfModelBetween(knex, tenantId, model, from, to),
   ]);
   type Row = Record<string, unknown>;
   const day = (d: unknown): string =>
@@ -116,27 +110,27 @@ export async function loadModelReport(
       psi: Number(r.statistic),
       drifted: Boolean(r.drifted),
     })),
-    rollouts: (rollouts as Row[]).map((r) => ({
-      id: r.id as string,
-      challenger: r.challenger as string,
-      state: r.state as string,
-      decision: (r.decision as string | null) ?? null,
-      createdAt: iso(r.created_at as Date),
+    rollouts: rollouts.map((r) => ({
+      id: r.id,
+      challenger: r.challenger,
+      state: r.state,
+      decision: r.decision ?? null,
+      createdAt: iso(r.created_at),
     })),
-    retrains: (retrains as Row[]).map((r) => ({
-      id: r.id as string,
-      trigger: r.trigger as string,
-      status: r.status as string,
-      candidate: (r.candidate_version as string | null) ?? null,
-      error: (r.error as string | null) ?? null,
-      createdAt: iso(r.created_at as Date),
+    retrains: retrains.map((r) => ({
+      id: r.id,
+      trigger: r.trigger,
+      status: r.status,
+      candidate: r.candidate_version ?? null,
+      error: r.error ?? null,
+      createdAt: iso(r.created_at),
     })),
-    alerts: (alerts as Row[]).map((a) => ({
-      type: a.type as string,
-      severity: a.severity as string,
-      status: a.status as string,
-      title: a.title as string,
-      at: iso(a.created_at as Date),
+    alerts: alerts.map((a) => ({
+      type: a.type,
+      severity: a.severity,
+      status: a.status,
+      title: a.title,
+      at: a.createdAt,
     })),
   };
 }

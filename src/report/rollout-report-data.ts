@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import { min } from 'simple-statistics';
 import type { Policy } from '../policy/policy.js';
+import { alertsOfRollout } from '../alerts/alert-store.js';
 import { RegistryError } from '../errors.js';
-import type { AnalysisVerdict } from '../rollout/types.js';
+import { getRolloutRow, listAnalyses, listRolloutEvents } from '../rollout/store.js';
 import type { GateResult } from '../stats/gate.js';
 
 /** Everything a rollout report shows, read from Postgres only (JSON-serialisable). */
@@ -87,11 +88,11 @@ export async function loadRolloutReport(
   opts: { tenantId?: string; temporalUi?: string | null; namespace?: string } = {},
 ): Promise<RolloutReportData> {
   const tenantId = opts.tenantId ?? 'default';
-  const r = await knex('rollouts').where({ tenant_id: tenantId, id: rolloutId }).first();
+  const r = await getRolloutRow(knex, tenantId, rolloutId);
   if (!r)
     throw new RegistryError('not_found', `No rollout ${rolloutId}`, 'List rollouts with: arena rollout list');
-  const start = new Date(r.created_at as Date);
-  const end = r.ended_at ? new Date(r.ended_at as Date) : new Date();
+  const start = new Date(r.created_at);
+  const end = r.ended_at ? new Date(r.ended_at) : new Date();
   const [routing, analyses, events, approvals, alerts] = await Promise.all([
     // The state before the rollout began, then every change until it ended.
     knex
@@ -111,12 +112,12 @@ export async function loadRolloutReport(
           .where({ tenant_id: tenantId, model: r.model })
           .whereBetween('at', [start, new Date(end.getTime() + 5_000)]);
       }),
-    knex('analyses').where({ tenant_id: tenantId, rollout_id: rolloutId }).orderBy('seq'),
-    knex('rollout_events').where({ tenant_id: tenantId, rollout_id: rolloutId }).orderBy('seq'),
+    listAnalyses(knex, tenantId, rolloutId),
+    listRolloutEvents(knex, tenantId, rolloutId),
     knex('approvals').where({ tenant_id: tenantId, subject_id: rolloutId }).orderBy('at'),
-    knex('alerts').where({ tenant_id: tenantId, rollout_id: rolloutId }).orderBy('created_at'),
+    alertsOfRollout(knex, tenantId, rolloutId),
   ]);
-  const challenger = r.challenger as string;
+  const challenger = r.challenger;
   const traffic = (routing as Array<Record<string, unknown>>)
     .sort((a, b) => Number(a.generation) - Number(b.generation))
     .map((h) => {
@@ -152,7 +153,7 @@ export async function loadRolloutReport(
       policy: r.policy as Policy,
     },
     traffic,
-    analyses: (analyses as Array<{ result: AnalysisVerdict }>).map(({ result: a }) => {
+    analyses: analyses.map((a) => {
       const gate = gateOf(a.details);
       const m = gate?.metrics[0];
       return {
@@ -195,14 +196,14 @@ export async function loadRolloutReport(
         }),
       };
     }),
-    events: (events as Array<Record<string, unknown>>).map((e) => ({
+    events: events.map((e) => ({
       seq: Number(e.seq),
-      at: iso(e.at as Date)!,
-      type: e.type as string,
-      from: (e.from_state as string | null) ?? null,
-      to: (e.to_state as string | null) ?? null,
-      actor: (e.actor as string | null) ?? 'arena',
-      reason: (e.reason as string | null) ?? null,
+      at: iso(e.at)!,
+      type: e.type,
+      from: e.from_state ?? null,
+      to: e.to_state ?? null,
+      actor: e.actor ?? 'arena',
+      reason: e.reason ?? null,
     })),
     approvals: (approvals as Array<Record<string, unknown>>).map((a) => ({
       subject: a.subject_type as string,
@@ -211,15 +212,15 @@ export async function loadRolloutReport(
       comment: (a.comment as string | null) ?? null,
       at: iso(a.at as Date)!,
     })),
-    alerts: (alerts as Array<Record<string, unknown>>).map((a) => ({
-      type: a.type as string,
-      severity: a.severity as string,
-      status: a.status as string,
-      title: a.title as string,
-      at: iso(a.created_at as Date)!,
+    alerts: alerts.map((a) => ({
+      type: a.type,
+      severity: a.severity,
+      status: a.status,
+      title: a.title,
+      at: a.createdAt,
     })),
     temporalUi: opts.temporalUi
-      ? `${opts.temporalUi}/namespaces/${opts.namespace ?? 'default'}/workflows/${encodeURIComponent(r.workflow_id as string)}`
+      ? `${opts.temporalUi}/namespaces/${opts.namespace ?? 'default'}/workflows/${encodeURIComponent(r.workflow_id)}`
       : null,
   };
 }

@@ -18,6 +18,9 @@ export const RETRAIN_STATUSES = [
 ] as const;
 export type RetrainStatus = (typeof RETRAIN_STATUSES)[number];
 
+/** A job in one of these has ended; its status no longer changes. */
+export const FINAL_RETRAIN_STATUSES: readonly RetrainStatus[] = ['completed', 'failed', 'rolled_back'];
+
 export interface RetrainInput {
   /** retraining_jobs.id; also names the workflow (see retrainWorkflowId). */
   jobId: string;

@@ -13,7 +13,7 @@ import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
 import { ArenaClient } from '../../src/client/arena-client.js';
 import type { PolicyInput } from '../../src/policy/policy.js';
 import { getVersion, registerVersion, setChampion } from '../../src/registry/registry.js';
-import { startRetrain } from '../../src/retrain/start-retrain.js';
+import { startRetrain } from '../../src/retrain/launcher.js';
 import type { TrainingConfigInput } from '../../src/retrain/training-config.js';
 import type { RetrainTrigger } from '../../src/retrain/types.js';
 import { startTraffic } from '../../src/simulate/traffic.js';

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { Knex } from 'knex';
 import { parse as parseYaml } from 'yaml';
 import { InvalidInputError, UnknownModelError } from '../../errors.js';
-import { startRetrain } from '../../retrain/start-retrain.js';
+import { getRetrainJob, listRetrainJobs, type RetrainJobRow } from '../../retrain/job-store.js';
+import { startRetrain } from '../../retrain/launcher.js';
 import { parseTrainingConfig } from '../../retrain/training-config.js';
 import { retrainWorkflowId, type RetrainTrigger } from '../../retrain/types.js';
 import { UserFacingError } from '../../errors.js';
@@ -12,21 +13,7 @@ import { emit } from '../output.js';
 import { integerOption } from '../parse.js';
 import { withTemporal } from '../temporal.js';
 
-interface JobRow {
-  id: string;
-  model: string;
-  trigger: string;
-  status: string;
-  backend: string;
-  candidate_version: string | null;
-  metrics: { improvement?: number; candidate?: { mae: number }; champion?: { mae: number } } | null;
-  error: string | null;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-function jobJson(r: JobRow) {
+function jobJson(r: RetrainJobRow) {
   return {
     jobId: r.id,
     model: r.model,
@@ -164,9 +151,8 @@ export function registerRetrain(program: Command): void {
     .action(async (opts: { model?: string; limit: string; json?: boolean }) => {
       const limit = integerOption('--limit', opts.limit, { min: 1, max: 10_000 });
       const rows = await withKnex(async (knex) => {
-        const q = knex('retraining_jobs').orderBy('created_at', 'desc').limit(limit);
-        if (opts.model) void q.where({ model: opts.model });
-        return ((await q) as JobRow[]).map(jobJson);
+        const jobs = await listRetrainJobs(knex, { model: opts.model, limit });
+        return jobs.map(jobJson);
       });
       emit(opts.json, rows, () => (rows.length ? rows.map(jobLine).join('\n') : 'No retraining jobs.'));
     });
@@ -177,7 +163,7 @@ export function registerRetrain(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (jobId: string, opts: { json?: boolean }) => {
       const job = await withKnex(async (knex) => {
-        const row = (await knex('retraining_jobs').where({ id: jobId }).first()) as JobRow | undefined;
+        const row = await getRetrainJob(knex, jobId);
         if (!row)
           throw new UserFacingError(`No retraining job ${jobId}`, 'List them: arena retrain list', {
             code: 'not_found',
@@ -193,8 +179,7 @@ export function registerRetrain(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (jobId: string, opts: { json?: boolean }) => {
       await withTemporal(async ({ client, knex }) => {
-        const row = (await knex('retraining_jobs').where({ id: jobId }).first('model', 'tenant_id')) as
-          { model: string; tenant_id: string } | undefined;
+        const row = await getRetrainJob(knex, jobId);
         if (!row)
           throw new UserFacingError(`No retraining job ${jobId}`, 'List them: arena retrain list', {
             code: 'not_found',

@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertStats, listAlerts, moveAlert } from '../../../src/alerts/alert-store.js';
+import {
+  alertsOfModelBetween,
+  alertsOfRollout,
+  alertStats,
+  findAlertByDedupeKey,
+  insertAlert,
+  listAlerts,
+  moveAlert,
+  openAlertsOfModel,
+} from '../../../src/alerts/alert-store.js';
 import { verifyAuditChain } from '../../../src/db/audit.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 
@@ -79,5 +88,57 @@ describe('alert store on real Postgres', () => {
     ]);
     expect(await verifyAuditChain(db.knex)).toMatchObject({ ok: true });
     expect((await alertStats(db.knex)).unread.critical).toBe(0);
+  });
+
+  it('raises an alert once per dedupe key (raising it again only touches it) and finds it by key, rollout or model', async () => {
+    const alert = {
+      tenantId: 'default',
+      type: 'promotion_pending',
+      severity: 'warning' as const,
+      model: 'c',
+      rolloutId: 'ro-c',
+      title: 'Promote c?',
+      details: { workflowId: 'wf-c' },
+      dedupeKey: 'ro-c:pending',
+    };
+    const id = Number(await insertAlert(db.knex, alert));
+    const first = await findAlertByDedupeKey(db.knex, 'default', 'ro-c:pending');
+    expect(first).toMatchObject({
+      id,
+      type: 'promotion_pending',
+      rolloutId: 'ro-c',
+      details: { workflowId: 'wf-c' },
+    });
+    expect(Number(await insertAlert(db.knex, { ...alert, title: 'changed' }))).toBe(id);
+    const again = await findAlertByDedupeKey(db.knex, 'default', 'ro-c:pending');
+    expect(again?.title).toBe('Promote c?');
+    expect(Date.parse(again!.updatedAt)).toBeGreaterThanOrEqual(Date.parse(first!.updatedAt));
+    expect(await findAlertByDedupeKey(db.knex, 'acme', 'ro-c:pending')).toBeUndefined();
+    expect((await alertsOfRollout(db.knex, 'default', 'ro-c')).map((a) => a.id)).toEqual([id]);
+    expect((await openAlertsOfModel(db.knex, 'default', 'c')).map((a) => a.id)).toEqual([id]);
+    expect(await openAlertsOfModel(db.knex, 'acme', 'c')).toEqual([]);
+    const hour = 3_600_000;
+    expect(
+      (
+        await alertsOfModelBetween(
+          db.knex,
+          'default',
+          'c',
+          new Date(Date.now() - hour),
+          new Date(Date.now() + hour),
+        )
+      ).map((a) => a.id),
+    ).toEqual([id]);
+    expect(
+      await alertsOfModelBetween(
+        db.knex,
+        'default',
+        'c',
+        new Date(Date.now() - 2 * hour),
+        new Date(Date.now() - hour),
+      ),
+    ).toEqual([]);
+    await moveAlert(db.knex, { id, to: 'dismissed', actor: 'ana' });
+    expect(await openAlertsOfModel(db.knex, 'default', 'c')).toEqual([]);
   });
 });

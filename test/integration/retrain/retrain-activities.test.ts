@@ -11,7 +11,7 @@ import { trainWeatherModel } from '../../../examples/weather-model/model.js';
 import { createLocalArtifactStore } from '../../../src/artifacts/local-store.js';
 import { createLogger } from '../../../src/log.js';
 import { getVersion, registerVersion, setChampion } from '../../../src/registry/registry.js';
-import { createRetrainJob } from '../../../src/retrain/start-retrain.js';
+import { createRetrainJob } from '../../../src/retrain/job-request.js';
 import type { TrainingConfigInput } from '../../../src/retrain/training-config.js';
 import type { RetrainInput } from '../../../src/retrain/types.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';

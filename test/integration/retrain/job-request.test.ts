@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../../src/policy/policy.js';
 import { registerVersion } from '../../../src/registry/registry.js';
-import { createRetrainJob, tryCreateRetrainJob } from '../../../src/retrain/start-retrain.js';
+import {
+  createRetrainJob,
+  requestRetrainJob,
+  tryCreateRetrainJob,
+} from '../../../src/retrain/job-request.js';
 import type { TrainingConfigInput } from '../../../src/retrain/training-config.js';
 import { UserFacingError } from '../../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
@@ -66,5 +70,24 @@ describe('creating a retraining job (real Postgres)', () => {
     await db.knex('retraining_jobs').where({ id: first.jobId }).update({ status: 'completed' });
     const next = await createRetrainJob(db.knex, request);
     expect(next.jobId).not.toBe(first.jobId);
+  });
+
+  it('returns why a model cannot be retrained instead of throwing it', async () => {
+    const unknown = await requestRetrainJob(db.knex, { ...request, model: 'nobody' });
+    expect(unknown.created).toBe(false);
+    if (unknown.created) return;
+    expect(unknown.refusal).toMatchObject({ name: 'UnknownModelError', code: 'unknown_model' });
+
+    await registerVersion(db.knex, { model: 'bare', version: '1.0.0', actor: 't' });
+    const bare = await requestRetrainJob(db.knex, { ...request, model: 'bare' });
+    expect(bare.created ? null : bare.refusal.message).toBe('Model bare has no training configuration');
+    const badTrigger = await requestRetrainJob(db.knex, { ...request, trigger: 'whim' as 'manual' });
+    expect(badTrigger.created ? null : badTrigger.refusal.message).toMatch(
+      /^--trigger="whim": must be one of/,
+    );
+    expect(await tryCreateRetrainJob(db.knex, { ...request, model: 'bare', trigger: 'drift' })).toEqual({
+      input: null,
+      note: 'Model bare has no training configuration',
+    });
   });
 });
