@@ -14,7 +14,7 @@ import {
   type GateResult,
   type MetricEvidence,
   type SrmInput,
-} from '../src/stats/gate.js';
+} from '../src/stats/gate/index.js';
 import type { ActivityDeps } from './deps.js';
 import { createStageWatch } from './stage-watch.js';
 

@@ -1,5 +1,5 @@
 import type { RolloutEvent, RolloutStatus } from '../rollout/types.js';
-import type { GateResult } from '../stats/gate.js';
+import type { GateResult } from '../stats/gate/index.js';
 import { percentOf } from '../routing/weight.js';
 
 const fmt = (x: number): string =>

@@ -3,7 +3,7 @@ import { min } from 'simple-statistics';
 import type { Policy } from '../policy/policy.js';
 import { RegistryError } from '../errors.js';
 import type { AnalysisVerdict } from '../rollout/types.js';
-import type { GateResult } from '../stats/gate.js';
+import type { GateResult } from '../stats/gate/index.js';
 
 /** Everything a rollout report shows, read from Postgres only (JSON-serialisable). */
 export interface RolloutReportData {
