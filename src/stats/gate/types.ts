@@ -43,7 +43,10 @@ export interface AnalysisPolicy {
   tuningN: number;
 }
 
-/** The parts of a rollout policy the gate reads; a whole policy object may be passed. */
+/**
+ * The parts of a rollout policy the gate reads; a whole policy object may be passed. The policy schema
+ * (src/policy/policy.ts) validates them: evaluateGate re-checks only what it must (guardPolicy, evaluate.ts).
+ */
 export interface GatePolicy {
   primaryMetric: PrimaryMetricPolicy | readonly PrimaryMetricPolicy[];
   guardrails?: readonly GuardrailPolicy[];
@@ -199,6 +202,7 @@ export interface GateResult {
   metrics: PrimaryVerdict[];
   guardrails: GuardrailVerdict[];
   srm: SrmVerdict | null;
+  /** The decision's reason, then every verdict's, failures first; format.ts words them all. */
   reasons: string[];
   alpha: number;
 }
