@@ -1,16 +1,15 @@
 import type { Guardrail, Policy } from '../policy/policy.js';
 import type { AnalysisVerdict } from '../rollout/types.js';
-import { evaluateGate, type GatePolicy, type GateResult } from '../stats/gate.js';
+import { evaluateGate, summarizeGate, type GatePolicy, type GateResult } from '../stats/gate/index.js';
 import type { AnalyzeInput } from './analyze-input.js';
 import { buildEvidence, requestSamples } from './evidence.js';
 import type { MetricSource } from './metric-source.js';
 import { readPeriods } from './periods.js';
 import { guardrailMetricName } from './recorded-metrics.js';
-import { summarise } from './verdict-summary.js';
 
 /**
  * The analysis a rollout runs every interval: figures from a metric source, compared within each stage and
- * combined across stages by inverse-variance weights, judged by the sequential gate (src/stats/gate.ts).
+ * combined across stages by inverse-variance weights, judged by the sequential gate (src/stats/gate/).
  * Guardrails on metrics nobody records are skipped and said so. `now` stamps the verdict once it is judged.
  */
 export async function analyze(
@@ -37,7 +36,7 @@ export async function analyze(
       ...gate.reasons,
       ...(skipped.length ? [`not recorded, so not checked: ${skipped.join(', ')}`] : []),
     ],
-    summary: summarise(gate),
+    summary: summarizeGate(gate),
     samples: requestSamples(periods),
     primary: first
       ? {

@@ -9,12 +9,12 @@ import {
   type MetricEvidence,
   type QuantileObservation,
   type SrmInput,
-} from '../stats/gate.js';
+} from '../stats/gate/index.js';
 import type { SourceFigures } from './metric-source.js';
 import type { Period } from './periods.js';
 import { PROPORTION_METRICS, quantileMetricName, requestCount } from './recorded-metrics.js';
 
-/** What the gate (src/stats/gate.ts) is given, built from the periods' figures; pure. */
+/** What the gate (src/stats/gate/) is given, built from the periods' figures; pure. */
 export interface Evidence {
   metrics: Record<string, MetricEvidence>;
   srm: SrmInput[];
@@ -35,7 +35,7 @@ export function buildEvidence(
     const evidence = metricEvidence(periods, name);
     if (evidence) metrics[name] = evidence;
   }
-  // Quantile guardrails compare the observed quantile of the merged histograms (descriptive, see gate.ts).
+  // Quantile guardrails compare the observed quantile of the merged histograms (descriptive, see src/stats/gate/guardrail-quantile.ts).
   for (const g of guardrails) {
     if (g.quantile === undefined) continue;
     const c = mergedQuantile(periods, 'champion', g.metric, g.quantile);

@@ -1,16 +1,16 @@
 import type { RolloutEvent, RolloutStatus } from '../rollout/types.js';
-import type { GateResult } from '../stats/gate.js';
+import type { GateResult } from '../stats/gate/index.js';
 import { percentOf } from '../routing/weight.js';
+import { PROPORTION_METRICS } from '../analysis/recorded-metrics.js';
 
 const fmt = (x: number): string =>
   Math.abs(x) >= 100 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(3) : x.toPrecision(3);
 const pct = (x: number): string => `${(x * 100).toFixed(Math.abs(x) < 0.1 ? 2 : 1)}%`;
 const signedPct = (x: number): string => `${x >= 0 ? '+' : ''}${pct(x)}`;
 
-/** A rate metric (error, correct) reads better as a percentage. */
-const RATE_METRICS = new Set(['error', 'correct']);
 const value = (metric: string, x: number): string =>
-  RATE_METRICS.has(metric.split('@')[0]!) ? pct(x) : fmt(x);
+  // A proportion (error, correct) reads better as a percentage.
+  PROPORTION_METRICS.has(metric.split('@')[0]!) ? pct(x) : fmt(x);
 
 /** The gate's output stored with each analysis; older analyses or foreign shapes are shown without it. */
 function gateOf(details: unknown): GateResult | null {

@@ -4,7 +4,7 @@ import type { Policy } from '../policy/policy.js';
 import { alertsOfRollout } from '../alerts/alert-store.js';
 import { RegistryError } from '../errors.js';
 import { getRolloutRow, listAnalyses, listRolloutEvents } from '../rollout/store.js';
-import type { GateResult } from '../stats/gate.js';
+import type { GateResult } from '../stats/gate/index.js';
 
 /** Everything a rollout report shows, read from Postgres only (JSON-serialisable). */
 export interface RolloutReportData {

@@ -1,4 +1,5 @@
 import type { Policy } from '../policy/policy.js';
+import type { Action, Decision } from '../stats/gate/types.js';
 
 /** Types shared by the rollout workflow, its activities, the client wrapper and the CLI (no runtime code). */
 
@@ -39,16 +40,14 @@ export interface RolloutInput {
   historyLimit?: number;
 }
 
-export type GateDecision = 'pass' | 'fail' | 'inconclusive' | 'waiting' | 'invalid';
-
 /** What one analysis concluded, with the numbers a person needs to see why. */
 export interface AnalysisVerdict {
   seq: number;
   at: string;
   stageIndex: number;
   mode: 'shadow' | 'canary' | 'watch' | 'final';
-  decision: GateDecision;
-  action: 'promote' | 'rollback' | 'continue' | 'pause';
+  decision: Decision;
+  action: Action;
   reasons: string[];
   /** The one-line reason used in decisions and alerts (what failed, or what passed). */
   summary: string;

@@ -71,5 +71,5 @@ export {
   type Action,
   type VerdictStatus,
   type Interval,
-} from './gate.js';
+} from './gate/index.js';
 export { createRng, mulberry32, xoshiro128, type Rng } from './random.js';

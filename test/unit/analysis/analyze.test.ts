@@ -5,7 +5,7 @@ import type { FigureQuery, FiguresByVersion, MetricSource } from '../../../src/a
 import { readPeriods } from '../../../src/analysis/periods.js';
 import { binOf } from '../../../src/ingest/histogram.js';
 import { parsePolicy } from '../../../src/policy/policy.js';
-import type { GateResult } from '../../../src/stats/gate.js';
+import type { GateResult } from '../../../src/stats/gate/index.js';
 
 /** A metric source answering from a table by role, recording what it was asked. */
 function fakeSource(byRole: Record<FigureQuery['role'], FiguresByVersion>): MetricSource & {

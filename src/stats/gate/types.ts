@@ -1,0 +1,208 @@
+/**
+ * The rollout gate's inputs (the parts of a policy it reads, the evidence per metric) and its output (a
+ * decision with one verdict per metric). Types only: src/rollout/types.ts imports Decision and Action from
+ * here, and the workflow bundle must not pull in any runtime code through it.
+ */
+import type { Summary } from '../summary.js';
+
+/* ───────────────────────── policy (DESIGN.md §7) ───────────────────────── */
+
+export type Direction = 'lower' | 'higher';
+
+export interface PrimaryMetricPolicy {
+  name: string;
+  /** Which way is better: `lower` for errors (abs_error, ape), `higher` for accuracy. */
+  direction: Direction;
+  /** Relative improvement the challenger must demonstrably reach, e.g. 0.02 for 2%. */
+  minImprovement: number;
+  /** Roll back when the challenger is demonstrably worse by more than this (relative), e.g. 0.05. */
+  rollbackRelativeDegradation?: number;
+}
+
+/** Limits are upper bounds: a guardrail metric is one where more is worse (errors, latency, memory). */
+export interface GuardrailPolicy {
+  metric: string;
+  /** Absolute limit the challenger must stay below to be promoted (e.g. error rate 0.001, p95 500 ms). */
+  max?: number;
+  /** Set for quantile metrics (0.95 for p95): the evidence is then the observed quantile per arm. */
+  quantile?: number;
+  /** Relative limit against the champion (0.2: at most 20% above it) to be promoted. */
+  maxRelativeIncrease?: number;
+  /** Absolute level above which the challenger is rolled back. */
+  rollbackAbove?: number;
+  /** Relative increase over the champion above which the challenger is rolled back (1.0 = doubled). */
+  rollbackRelativeIncrease?: number;
+}
+
+export interface AnalysisPolicy {
+  /** Two-sided level of every confidence sequence (and of the Holm family of rollback triggers). */
+  alpha: number;
+  /** Observations per arm below which a metric is `waiting`, never failed. */
+  minSamples: number;
+  /** N* of the confidence sequence: the total sample size where it is tightest. */
+  tuningN: number;
+}
+
+/**
+ * The parts of a rollout policy the gate reads; a whole policy object may be passed. The policy schema
+ * (src/policy/policy.ts) validates them: evaluateGate re-checks only what it must (guardPolicy, evaluate.ts).
+ */
+export interface GatePolicy {
+  primaryMetric: PrimaryMetricPolicy | readonly PrimaryMetricPolicy[];
+  guardrails?: readonly GuardrailPolicy[];
+  analysis: AnalysisPolicy;
+}
+
+/* ───────────────────────── evidence ───────────────────────── */
+
+/** Successes (e.g. errors) out of n requests: a proportion metric. */
+export interface Counts {
+  successes: number;
+  n: number;
+}
+
+export type ArmData = Summary | Counts;
+
+export interface ArmPair {
+  champion: ArmData;
+  challenger: ArmData;
+}
+
+/** Independent arms (canary), one entry per period of constant traffic split; see combineStrata. */
+export interface IndependentEvidence {
+  kind: 'independent';
+  strata: readonly ArmPair[];
+}
+
+/** Shadow mode: both versions scored the same requests. */
+export interface PairedEvidence {
+  kind: 'paired';
+  /** Per-request differences challenger − champion. */
+  difference: Summary;
+  /** The champion's own values (its mean is the base of relative figures); counts for a rate. */
+  champion: ArmData;
+  /** The challenger's own values (absolute limits are checked on it); counts for a rate. */
+  challenger: ArmData;
+}
+
+export interface QuantileObservation {
+  n: number;
+  value: number;
+}
+
+/** Observed quantiles (computed elsewhere from merged histograms); compared descriptively. */
+export interface QuantileEvidence {
+  kind: 'quantile';
+  quantile: number;
+  champion: QuantileObservation;
+  challenger: QuantileObservation;
+}
+
+export type MetricEvidence = IndependentEvidence | PairedEvidence | QuantileEvidence;
+
+export interface SrmInput {
+  /** Units (or requests) observed per arm, in the same order as the weights. */
+  observed: readonly number[];
+  /** Intended split of the period, e.g. [0.95, 0.05]. */
+  expectedWeights: readonly number[];
+}
+
+export interface GateInput {
+  /** Evidence per metric name; a metric the policy names but that is missing here is `waiting`. */
+  metrics: Readonly<Record<string, MetricEvidence | undefined>>;
+  /** Sample-ratio check: one period, or one entry per stage (their chi-squares add up). */
+  srm?: SrmInput | readonly SrmInput[];
+}
+
+/* ───────────────────────── verdicts ───────────────────────── */
+
+export type VerdictStatus = 'pass' | 'fail' | 'inconclusive' | 'waiting';
+export type Decision = VerdictStatus | 'invalid';
+export type Action = 'promote' | 'rollback' | 'continue' | 'pause';
+export type Interval = [number, number];
+
+export interface ArmFigures {
+  n: number;
+  /** Mean (or rate, or observed quantile) of the arm; pooled across strata for display only. */
+  value: number;
+}
+
+export interface PrimaryVerdict {
+  metric: string;
+  direction: Direction;
+  status: VerdictStatus;
+  analysis: 'independent' | 'paired';
+  champion: ArmFigures;
+  challenger: ArmFigures;
+  /** Relative change of the challenger vs the champion, (challenger − champion)/|champion|. */
+  estimate: number;
+  se: number;
+  /** Always-valid (1 − alpha) interval of `estimate`. */
+  interval: Interval;
+  /** Always-valid p-value for "no difference". */
+  pValue: number;
+  /** The same figures oriented so that positive means better. */
+  improvement: { estimate: number; interval: Interval };
+  minImprovement: number;
+  /** The pass bar is out of reach: the interval lies below minImprovement. */
+  futile: boolean;
+  /** The degradation test against rollbackRelativeDegradation (adjustedPValue = pValue: not in the Holm family). */
+  rollback?: { limit: number; pValue: number; adjustedPValue: number };
+  /** Fixed-horizon normal (1 − alpha) interval and p-value, reported beside the sequential ones, never deciding. */
+  fixedHorizon: { interval: Interval; pValue: number };
+  strata: number;
+  reason: string;
+}
+
+export type GuardrailCheckKind = 'max' | 'maxRelativeIncrease' | 'rollbackAbove' | 'rollbackRelativeIncrease';
+
+export interface GuardrailCheck {
+  kind: GuardrailCheckKind;
+  limit: number;
+  /** `absolute`: the challenger's level; `relative`: its increase over the champion. */
+  scale: 'absolute' | 'relative';
+  status: 'pass' | 'fail' | 'inconclusive';
+  estimate: number;
+  /** Always-valid interval of the estimate; null for descriptive (quantile) checks. */
+  interval: Interval | null;
+  /** Always-valid p-value for "within the limit" (small = breach); null when descriptive or undefined. */
+  pValue: number | null;
+  /** Holm-adjusted across every guardrail check of this analysis that carries a p-value. */
+  adjustedPValue: number | null;
+  reason: string;
+}
+
+export interface GuardrailVerdict {
+  metric: string;
+  status: VerdictStatus;
+  analysis: 'independent' | 'paired' | 'quantile';
+  quantile?: number;
+  /** True for quantile guardrails: limits are compared with the observed values, without a test. */
+  descriptive: boolean;
+  champion: ArmFigures;
+  challenger: ArmFigures;
+  checks: GuardrailCheck[];
+  reason: string;
+}
+
+export interface SrmVerdict {
+  tested: boolean;
+  chi2: number;
+  df: number;
+  pValue: number;
+  observed: number[];
+  expected: number[];
+  mismatch: boolean;
+  reason: string;
+}
+
+export interface GateResult {
+  decision: Decision;
+  action: Action;
+  metrics: PrimaryVerdict[];
+  guardrails: GuardrailVerdict[];
+  srm: SrmVerdict | null;
+  /** The decision's reason, then every verdict's, failures first; format.ts words them all. */
+  reasons: string[];
+  alpha: number;
+}
