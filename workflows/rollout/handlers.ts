@@ -42,6 +42,7 @@ const ACCEPTED: Record<RolloutAction, { when: (r: Rollout) => boolean; otherwise
       otherwise: (r) => `cannot pause a rollout that is ${r.memory.state}`,
     },
     resume: { when: (r) => r.memory.paused, otherwise: () => 'not paused' },
+    // Also during the watch, where it restores the previous champion: `arena rollback` is this action.
     abort: {
       when: (r) => r.memory.phase !== 'done' && r.memory.state !== 'rolling_back',
       otherwise: (r) => `rollout ${r.id} is already ${r.memory.state}`,
@@ -95,8 +96,6 @@ export const validators = {
     requireActor(a);
     if (!a.reason || a.reason.trim() === '') refuse('a reason is required to abort');
     requireAccepted('abort', r);
-    if (r.memory.phase === 'watching')
-      refuse('the challenger is already champion; use `arena rollback` to restore the previous champion');
   },
   promoteNow(r: Rollout, a: ActorInput): void {
     requireActor(a);

@@ -246,10 +246,15 @@ export async function promotion(rollout: Rollout): Promise<void> {
   });
 }
 
-/** After promotion the watch keeps analysing; a breach restores the previous champion. */
+/**
+ * After promotion the watch keeps analysing; a breach, or an abort (`arena rollback`), restores the previous
+ * champion. An abort accepted while the promotion itself ran (without promotion approval) is acted on at the
+ * watch's start.
+ */
 export async function watch(rollout: Rollout): Promise<void> {
   const { input, memory: m, policy } = rollout;
   if (m.phase !== 'watching') return;
+  const aborted = (): boolean => m.abort !== null;
   while (m.watchStartedAt !== null && Date.now() < m.watchStartedAt + policy.watch.duration) {
     const lastStage = m.stageWindows[m.stageWindows.length - 1];
     const verdict = await nextVerdict(rollout, {
@@ -259,10 +264,10 @@ export async function watch(rollout: Rollout): Promise<void> {
         { index: policy.stages.length, from: m.watchStartedAt, to: null },
       ],
       deadline: m.watchStartedAt + policy.watch.duration,
-      interrupted: () => false,
+      interrupted: aborted,
     });
     if (verdict === 'resumed') continue;
-    if (verdict === 'interrupted') continue;
+    if (verdict === 'interrupted') return rollBackOnAbort(rollout);
     if (verdict.decision === 'fail')
       return rollBack(rollout, 'rolled_back', 'arena', `breach during watch: ${verdict.summary}`);
     await rollout.continueAsNewIfLong();
@@ -276,13 +281,20 @@ export async function watch(rollout: Rollout): Promise<void> {
       idempotencyKey: `${input.rolloutId}:holdback:end`,
     });
   }
+  // Accepted while the holdback was being removed: the rollout had not ended yet.
+  if (aborted()) return rollBackOnAbort(rollout);
   m.phase = 'done';
   await rollout.record({ to: 'promoted', actor: 'arena', reason: 'watch window passed' });
 }
 
+function rollBackOnAbort(rollout: Rollout): Promise<void> {
+  const abort = rollout.memory.abort!;
+  return rollBack(rollout, 'aborted', abort.by, abort.reason ?? 'aborted');
+}
+
 /**
- * Ends the rollout with the champion of before it serving all traffic: during the watch (the challenger
- * already promoted) the previous champion is promoted back, before it the challenger is rejected.
+ * Ends the rollout with the champion it started from serving all traffic: during the watch (the challenger
+ * already promoted) that champion is promoted back, before it the challenger is rejected.
  */
 export async function rollBack(
   rollout: Rollout,

@@ -312,6 +312,10 @@ export class Rollout {
     return this.status();
   }
 
+  /**
+   * Acted on by the running phase: before promotion the challenger is rejected, after it (during the watch)
+   * the previous champion is restored.
+   */
   abort(a: ActorInput): Promise<RolloutStatus> {
     this.memory.abort = a;
     return Promise.resolve(this.status());
