@@ -1,6 +1,6 @@
 // The worker bundles this file: every workflow the task queue serves is exported here.
 export { stackCheckWorkflow } from './stack-check.js';
-export { rolloutWorkflow } from './rollout.js';
+export { rolloutWorkflow } from './rollout/workflow.js';
 export { retrainWorkflow } from './retrain.js';
 export { driftCheckWorkflow } from './drift-check.js';
 export { scheduledRetrainWorkflow } from './scheduled-retrain.js';

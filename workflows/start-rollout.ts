@@ -1,7 +1,7 @@
 import { defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
 import { ParentClosePolicy, startChild } from '@temporalio/workflow';
 import type { PreparedRollout } from '../src/rollout/prepare.js';
-import type { rolloutWorkflow } from './rollout.js';
+import type { rolloutWorkflow } from './rollout/workflow.js';
 
 /**
  * Starts a prepared rollout (see prepareRollout) as a child that outlives its parent: a retrain or an

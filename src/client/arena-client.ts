@@ -4,7 +4,7 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { defineSearchAttributeKey, TypedSearchAttributes } from '@temporalio/common';
+import { defineSearchAttributeKey, TypedSearchAttributes, type UpdateDefinition } from '@temporalio/common';
 import type { Knex } from 'knex';
 import { prepareRollout, type StartRolloutInput } from '../rollout/prepare.js';
 import {
@@ -25,7 +25,16 @@ import type {
   RolloutStatus,
 } from '../rollout/types.js';
 import { UserFacingError } from '../errors.js';
-import type { rolloutWorkflow } from '../../workflows/rollout.js';
+import {
+  abortUpdate,
+  approveUpdate,
+  pauseUpdate,
+  promoteNowUpdate,
+  rejectUpdate,
+  resumeUpdate,
+  statusQuery,
+} from '../rollout/messages.js';
+import type { rolloutWorkflow } from '../../workflows/rollout/workflow.js';
 
 export interface ArenaClientOptions {
   temporal: Client;
@@ -125,7 +134,7 @@ export class ArenaClient {
     const handle = await this.handle(rolloutId);
     let live: RolloutStatus;
     try {
-      live = await handle.query<RolloutStatus>('status');
+      live = await handle.query(statusQuery);
     } catch {
       return this.statusFromDatabase(rolloutId);
     }
@@ -182,19 +191,19 @@ export class ArenaClient {
     }));
   }
 
-  private async update(
+  private async update<A extends ActorInput | ApproveInput>(
     rolloutId: string,
-    name: string,
-    arg: ActorInput | ApproveInput,
+    update: UpdateDefinition<RolloutStatus, [A]>,
+    arg: A,
   ): Promise<RolloutStatus> {
     const handle = await this.handle(rolloutId);
     try {
-      return await handle.executeUpdate<RolloutStatus, [ActorInput | ApproveInput]>(name, { args: [arg] });
+      return await handle.executeUpdate(update, { args: [arg] });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         const message = (err.cause as Error | undefined)?.message ?? err.message;
         throw new UserFacingError(
-          `${name} refused: ${message}`,
+          `${update.name} refused: ${message}`,
           `See the rollout's state: arena rollout status ${rolloutId}`,
           { cause: err },
         );
@@ -204,22 +213,22 @@ export class ArenaClient {
   }
 
   approve(rolloutId: string, a: ApproveInput): Promise<RolloutStatus> {
-    return this.update(rolloutId, 'approve', a);
+    return this.update(rolloutId, approveUpdate, a);
   }
   reject(rolloutId: string, a: ActorInput): Promise<RolloutStatus> {
-    return this.update(rolloutId, 'reject', a);
+    return this.update(rolloutId, rejectUpdate, a);
   }
   pause(rolloutId: string, a: ActorInput): Promise<RolloutStatus> {
-    return this.update(rolloutId, 'pause', a);
+    return this.update(rolloutId, pauseUpdate, a);
   }
   resume(rolloutId: string, a: ActorInput): Promise<RolloutStatus> {
-    return this.update(rolloutId, 'resume', a);
+    return this.update(rolloutId, resumeUpdate, a);
   }
   abort(rolloutId: string, a: ActorInput): Promise<RolloutStatus> {
-    return this.update(rolloutId, 'abort', a);
+    return this.update(rolloutId, abortUpdate, a);
   }
   promoteNow(rolloutId: string, a: ActorInput): Promise<RolloutStatus> {
-    return this.update(rolloutId, 'promoteNow', a);
+    return this.update(rolloutId, promoteNowUpdate, a);
   }
 
   /** Waits for the workflow to finish and returns its final status. */

@@ -10,6 +10,7 @@ import type { PolicyInput } from '../../src/policy/policy.js';
 import { getVersion, registerVersion, setChampion } from '../../src/registry/registry.js';
 import { getRouting } from '../../src/routing/store.js';
 import type { RolloutStatus } from '../../src/rollout/types.js';
+import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { startTraffic, type VersionProfile } from '../../src/simulate/traffic.js';
@@ -445,6 +446,47 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
       expect(await getRouting(db.knex, 'watched')).toMatchObject({ champion: '7.0.0', mode: 'off' });
       expect((await getVersion(db.knex, 'watched', '7.0.0')).status).toBe('champion');
       expect((await getVersion(db.knex, 'watched', '7.1.0')).status).toBe('archived');
+    } finally {
+      await traffic.stop();
+    }
+  });
+
+  it('`arena rollback` during the watch restores the previous champion and ends the rollout aborted', async () => {
+    const traffic = await model('regretted', { '10.0.0': { noise: 10 }, '10.1.0': { noise: 6 } });
+    try {
+      const { rolloutId } = await arena.startRollout({
+        model: 'regretted',
+        challenger: '10.1.0',
+        policy: {
+          ...FAST,
+          approval: { required: false },
+          stages: [{ mode: 'canary', weight: 50, duration: '4s' }],
+          watch: { duration: '120s', rollbackOnRelativeDegradation: 0.5 },
+        },
+        proposedBy: 'dana',
+      });
+      await waitFor(rolloutId, (s) => s.state === 'watching');
+      expect((await getRouting(db.knex, 'regretted')).champion).toBe('10.1.0');
+      // The challenger is already champion: the abort (which `arena rollback` sends) restores the previous one.
+      const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: inject('stack').temporalAddress };
+      const r = await runCli(
+        ['rollback', 'regretted', '--by', 'ops', '--reason', 'complaints after promotion', '--json'],
+        env,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ rolloutId });
+      const final = await arena.result(rolloutId);
+      expect(final.state).toBe('aborted');
+      expect(final.decision).toBe('aborted by ops: complaints after promotion');
+      expect(final.events.map((e) => e.to).slice(-3)).toEqual(['watching', 'rolling_back', 'aborted']);
+      expect(await getRouting(db.knex, 'regretted')).toMatchObject({
+        champion: '10.0.0',
+        challenger: null,
+        mode: 'off',
+      });
+      expect((await getVersion(db.knex, 'regretted', '10.0.0')).status).toBe('champion');
+      expect((await getVersion(db.knex, 'regretted', '10.1.0')).status).toBe('archived');
+      await replayAndMaybeRecord(rolloutId, 'rollout-watch-aborted');
     } finally {
       await traffic.stop();
     }

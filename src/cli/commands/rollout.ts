@@ -179,12 +179,18 @@ export function registerRollout(program: Command): void {
   action('reject', 'reject a proposed rollout (or a pending promotion)');
   action('pause', 'pause analysis and stage timers; traffic stays as it is');
   action('resume', 'resume a paused rollout');
-  action('abort', 'manual rollback: the champion takes all traffic, the challenger is rejected', true);
+  action(
+    'abort',
+    'manual rollback: the champion takes all traffic and the challenger is rejected; during the watch the previous champion is promoted back',
+    true,
+  );
   action('promote', 'promote now, skipping the remaining stages (audited)');
 
   program
     .command('rollback <model>')
-    .description("abort the model's active rollout (manual rollback)")
+    .description(
+      "abort the model's active rollout (manual rollback), also during the watch: the previous champion is restored",
+    )
     .option('--by <who>', 'who acts')
     .requiredOption('--reason <text>', 'why')
     .option('--json', 'machine-readable output')

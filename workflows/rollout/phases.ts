@@ -1,0 +1,365 @@
+import { condition } from '@temporalio/workflow';
+import type { Stage } from '../../src/policy/policy.js';
+import { basisPoints } from '../../src/routing/weight.js';
+import { acts } from './activities.js';
+import type { Rollout } from './state.js';
+import { analyze, nextVerdict } from './verdicts.js';
+
+/**
+ * The phases of DESIGN.md §6, in order. Each returns at once unless the rollout is in it, so a run continued
+ * as new resumes where the last one stopped, and a rollout that ended (rolled back, rejected, expired) skips
+ * the rest.
+ */
+
+export async function approval(rollout: Rollout): Promise<void> {
+  const { input, memory: m, policy } = rollout;
+  if (m.phase !== 'approval') return;
+  if (policy.approval.required) {
+    if (m.state !== 'awaiting_approval')
+      await rollout.record({
+        to: 'awaiting_approval',
+        actor: input.proposedBy,
+        reason: 'proposed; waiting for approval',
+      });
+    const approved = (): boolean => m.approvals.length >= policy.approval.minApprovals;
+    const settledBy = (): boolean => approved() || m.rejected !== null || m.abort !== null;
+    const deadline =
+      Date.parse(
+        m.events.find((e) => e.to === 'awaiting_approval')?.at ?? new Date(Date.now()).toISOString(),
+      ) + policy.approval.timeout;
+    const warnAt = deadline - policy.approval.warnBefore;
+    if (Date.now() < warnAt && !(await condition(settledBy, warnAt - Date.now()))) {
+      await rollout.alert({
+        type: 'approval_expiring',
+        severity: 'warning',
+        title: `${input.model} ${input.challenger}: approval expires at ${new Date(deadline).toISOString()}`,
+        details: { approvals: m.approvals, required: policy.approval.minApprovals },
+        dedupeKey: `${input.rolloutId}:approval_expiring`,
+      });
+    }
+    const settled = await condition(settledBy, Math.max(0, deadline - Date.now()));
+    if (m.rejected) return finish(rollout, 'rejected', m.rejected.by, m.rejected.reason ?? 'rejected');
+    if (m.abort) return finish(rollout, 'rejected', m.abort.by, m.abort.reason ?? 'withdrawn');
+    if (!settled) {
+      await rollout.alert({
+        type: 'approval_expired',
+        severity: 'warning',
+        title: `${input.model} ${input.challenger}: no approval within ${policy.approval.timeout / 1000}s; rollout expired`,
+        details: { approvals: m.approvals },
+        dedupeKey: `${input.rolloutId}:expired`,
+      });
+      return finish(rollout, 'expired', 'arena', 'approval timed out');
+    }
+  }
+  m.phase = 'stages';
+}
+
+export async function stages(rollout: Rollout): Promise<void> {
+  const { input, memory: m, policy } = rollout;
+  if (m.phase !== 'stages') return;
+  for (; m.stageIndex < policy.stages.length; m.stageIndex++) {
+    const stage = policy.stages[m.stageIndex]!;
+    if (m.stageStartedAt === null) await startStage(rollout, stage);
+    for (;;) {
+      const startedAt = m.stageStartedAt!;
+      const deadline = startedAt + stage.duration + m.extensionMs;
+      const verdict = await nextVerdict(rollout, {
+        mode: stage.mode,
+        windows: [{ index: m.stageIndex, from: startedAt, to: null }],
+        deadline,
+        interrupted: () => rollout.interrupted(),
+      });
+      if (verdict === 'resumed') continue;
+      if (verdict === 'interrupted') {
+        if (m.abort) return rollBack(rollout, 'aborted', m.abort.by, m.abort.reason ?? 'aborted');
+        if (m.promoteNow) break;
+        continue;
+      }
+      if (verdict.decision === 'fail')
+        return rollBack(rollout, 'rolled_back', 'arena', verdict.summary || 'the gate failed');
+      if (verdict.decision === 'invalid') {
+        m.paused = true;
+        m.pausedAt = Date.now();
+        await rollout.alert({
+          type: 'srm_detected',
+          severity: 'critical',
+          title: `${input.model} ${input.challenger}: sample ratio mismatch; rollout paused, data invalid`,
+          details: { analysis: verdict },
+          dedupeKey: `${input.rolloutId}:srm:${m.stageIndex}`,
+        });
+        await rollout.record({
+          type: 'paused',
+          actor: 'arena',
+          reason: `sample ratio mismatch: ${verdict.summary}`,
+        });
+        continue;
+      }
+      if (Date.now() >= deadline) {
+        const last = m.stageIndex === policy.stages.length - 1;
+        // Earlier stages guard safety (no failure, enough data); the final decision needs a pass.
+        const enough = last
+          ? verdict.decision === 'pass'
+          : verdict.decision === 'pass' || verdict.decision === 'inconclusive';
+        if (enough || m.extensionMs >= policy.analysis.maxExtension) break;
+        m.extensionMs = Math.min(policy.analysis.maxExtension, m.extensionMs + policy.analysis.interval);
+        if (m.extensionMs === policy.analysis.interval)
+          await rollout.record({
+            type: 'extended',
+            actor: 'arena',
+            reason: `${verdict.decision} at the end of stage ${m.stageIndex + 1}; waiting up to ${policy.analysis.maxExtension / 1000}s more`,
+          });
+      }
+      await rollout.continueAsNewIfLong();
+    }
+    m.stageWindows.push({ index: m.stageIndex, from: m.stageStartedAt!, to: Date.now() });
+    m.stageStartedAt = null;
+    if (m.promoteNow) break;
+  }
+  m.phase = 'deciding';
+}
+
+/** Routes traffic to the challenger as the stage says, and records the stage's start. */
+async function startStage(rollout: Rollout, stage: Stage): Promise<void> {
+  const { input, memory: m, policy } = rollout;
+  await acts.setRouting({
+    model: input.model,
+    change:
+      stage.mode === 'shadow'
+        ? { challenger: input.challenger, mode: 'shadow' }
+        : { challenger: input.challenger, mode: 'canary', weightBp: basisPoints(stage.weight) },
+    actor: 'arena',
+    reason: `rollout ${input.rolloutId} stage ${m.stageIndex + 1}`,
+    idempotencyKey: `${input.rolloutId}:stage:${m.stageIndex}`,
+  });
+  await acts.setVersionStatus({
+    model: input.model,
+    version: input.challenger,
+    to: stage.mode === 'shadow' ? 'shadow' : 'challenger',
+    actor: 'arena',
+    reason: `stage ${m.stageIndex + 1}`,
+  });
+  m.stageStartedAt = Date.now();
+  m.extensionMs = 0;
+  await rollout.record({
+    to: stage.mode,
+    actor: 'arena',
+    reason: `stage ${m.stageIndex + 1}/${policy.stages.length}: ${stage.mode}${stage.mode === 'canary' ? ` ${stage.weight}%` : ''} for ${stage.duration / 1000}s`,
+  });
+}
+
+export async function decision(rollout: Rollout): Promise<void> {
+  const { input, memory: m, policy } = rollout;
+  if (m.phase !== 'deciding') return;
+  if (m.promoteNow) {
+    await rollout.record({
+      type: 'promote_now',
+      actor: m.promoteNow.by,
+      reason: m.promoteNow.reason ?? 'promote now',
+    });
+    m.decision = `promoted early by ${m.promoteNow.by}`;
+  } else {
+    await rollout.record({ to: 'deciding', actor: 'arena', reason: 'all stages complete' });
+    const canaryWindows = m.stageWindows.filter((w) => policy.stages[w.index]?.mode === 'canary');
+    const verdict = await analyze(rollout, 'final', canaryWindows.length ? canaryWindows : m.stageWindows);
+    let outcome: 'promote' | 'rollback' | 'ask' =
+      verdict.decision === 'pass' ? 'promote' : verdict.decision === 'fail' ? 'rollback' : 'ask';
+    if (outcome === 'ask' && policy.onInconclusive !== 'ask') outcome = policy.onInconclusive;
+    if (outcome === 'rollback')
+      return rollBack(
+        rollout,
+        'rolled_back',
+        'arena',
+        `final decision: ${verdict.decision}; ${verdict.summary}`,
+      );
+    if (outcome === 'ask') {
+      await rollout.alert({
+        type: 'promotion_pending',
+        severity: 'warning',
+        title: `${input.model} ${input.challenger}: inconclusive; promote or abort?`,
+        details: { analysis: verdict },
+        dedupeKey: `${input.rolloutId}:promotion_pending`,
+      });
+      await rollout.record({
+        type: 'decision_requested',
+        actor: 'arena',
+        reason: `inconclusive: ${verdict.summary}`,
+      });
+      await condition(() => m.abort !== null || m.promoteNow !== null);
+      if (m.abort) return rollBack(rollout, 'aborted', m.abort.by, m.abort.reason ?? 'aborted');
+      m.decision = `promoted by ${m.promoteNow!.by} after an inconclusive result`;
+    } else {
+      m.decision = `promote: ${verdict.summary || 'the challenger passed the gate'}`;
+    }
+  }
+  m.phase = 'promotion';
+}
+
+export async function promotion(rollout: Rollout): Promise<void> {
+  const { input, memory: m, policy } = rollout;
+  if (m.phase !== 'promotion') return;
+  await rollout.record({ to: 'promoting', actor: 'arena', reason: m.decision });
+  if (policy.promotion.requireApproval) {
+    await rollout.alert({
+      type: 'promotion_pending',
+      severity: 'warning',
+      title: `${input.model} ${input.challenger} passed; approve the promotion`,
+      details: { analysis: m.lastAnalysis },
+      dedupeKey: `${input.rolloutId}:promotion_approval`,
+    });
+    await condition(
+      () =>
+        m.promotionApprovals.length >= policy.approval.minApprovals ||
+        m.rejected !== null ||
+        m.abort !== null,
+    );
+    if (m.rejected || m.abort) {
+      const who = (m.rejected ?? m.abort)!;
+      return rollBack(rollout, 'aborted', who.by, who.reason ?? 'promotion rejected');
+    }
+  }
+  await acts.promoteChampion({
+    model: input.model,
+    version: input.challenger,
+    actor: 'arena',
+    reason: m.decision ?? 'promoted',
+    idempotencyKey: `${input.rolloutId}:promote`,
+  });
+  if (policy.watch.holdback > 0) {
+    await acts.setRouting({
+      model: input.model,
+      change: {
+        challenger: m.previousChampion,
+        mode: 'canary',
+        weightBp: basisPoints(policy.watch.holdback),
+      },
+      actor: 'arena',
+      reason: `holdback ${policy.watch.holdback}% on the previous champion during the watch`,
+      idempotencyKey: `${input.rolloutId}:holdback`,
+    });
+  }
+  m.phase = 'watching';
+  m.watchStartedAt = Date.now();
+  await rollout.record({
+    to: 'watching',
+    actor: 'arena',
+    reason: `promoted; watching for ${policy.watch.duration / 1000}s`,
+  });
+}
+
+/**
+ * After promotion the watch keeps analysing; a breach, or an abort (`arena rollback`), restores the previous
+ * champion. An abort accepted while the promotion itself ran (without promotion approval) is acted on at the
+ * watch's start.
+ */
+export async function watch(rollout: Rollout): Promise<void> {
+  const { input, memory: m, policy } = rollout;
+  if (m.phase !== 'watching') return;
+  const aborted = (): boolean => m.abort !== null;
+  while (m.watchStartedAt !== null && Date.now() < m.watchStartedAt + policy.watch.duration) {
+    const lastStage = m.stageWindows[m.stageWindows.length - 1];
+    const verdict = await nextVerdict(rollout, {
+      mode: 'watch',
+      windows: [
+        ...(lastStage ? [lastStage] : []),
+        { index: policy.stages.length, from: m.watchStartedAt, to: null },
+      ],
+      deadline: m.watchStartedAt + policy.watch.duration,
+      interrupted: aborted,
+    });
+    if (verdict === 'resumed') continue;
+    if (verdict === 'interrupted') return rollBackOnAbort(rollout);
+    if (verdict.decision === 'fail')
+      return rollBack(rollout, 'rolled_back', 'arena', `breach during watch: ${verdict.summary}`);
+    await rollout.continueAsNewIfLong();
+  }
+  if (policy.watch.holdback > 0) {
+    await acts.setRouting({
+      model: input.model,
+      change: { challenger: null, mode: 'off', weightBp: 0 },
+      actor: 'arena',
+      reason: 'watch complete',
+      idempotencyKey: `${input.rolloutId}:holdback:end`,
+    });
+  }
+  // Accepted while the holdback was being removed: the rollout had not ended yet.
+  if (aborted()) return rollBackOnAbort(rollout);
+  m.phase = 'done';
+  await rollout.record({ to: 'promoted', actor: 'arena', reason: 'watch window passed' });
+}
+
+function rollBackOnAbort(rollout: Rollout): Promise<void> {
+  const abort = rollout.memory.abort!;
+  return rollBack(rollout, 'aborted', abort.by, abort.reason ?? 'aborted');
+}
+
+/**
+ * Ends the rollout with the champion it started from serving all traffic: during the watch (the challenger
+ * already promoted) that champion is promoted back, before it the challenger is rejected.
+ */
+export async function rollBack(
+  rollout: Rollout,
+  finalState: 'rolled_back' | 'aborted',
+  actor: string,
+  reason: string,
+): Promise<void> {
+  const { input, memory: m } = rollout;
+  await rollout.record({ to: 'rolling_back', actor, reason });
+  // Traffic first: the champion serves everything before anything else is recorded.
+  await acts.setRouting({
+    model: input.model,
+    change:
+      m.phase === 'watching'
+        ? { challenger: null, mode: 'off', weightBp: 0 }
+        : { challenger: null, mode: 'off', weightBp: 0, shadow: [] },
+    actor,
+    reason,
+    idempotencyKey: `${input.rolloutId}:rollback:routing`,
+  });
+  if (m.phase === 'watching') {
+    await acts.promoteChampion({
+      model: input.model,
+      version: m.previousChampion,
+      actor,
+      reason: `rollback: ${reason}`,
+      idempotencyKey: `${input.rolloutId}:rollback:champion`,
+    });
+  } else {
+    await acts.setVersionStatus({
+      model: input.model,
+      version: input.challenger,
+      to: 'rejected',
+      actor,
+      reason,
+    });
+  }
+  await rollout.alert({
+    type: 'rollback_executed',
+    severity: 'critical',
+    title: `${input.model} ${input.challenger} rolled back: ${reason}`,
+    details: { actor, reason, lastAnalysis: m.lastAnalysis },
+    dedupeKey: `${input.rolloutId}:rollback`,
+  });
+  m.decision = finalState === 'aborted' ? `aborted by ${actor}: ${reason}` : `rolled back: ${reason}`;
+  m.phase = 'done';
+  await rollout.record({ to: finalState, actor, reason });
+}
+
+/** Ends a rollout that never started its stages: the challenger is rejected. */
+async function finish(
+  rollout: Rollout,
+  state: 'rejected' | 'expired',
+  actor: string,
+  reason: string,
+): Promise<void> {
+  const { input, memory: m } = rollout;
+  await acts.setVersionStatus({
+    model: input.model,
+    version: input.challenger,
+    to: 'rejected',
+    actor,
+    reason,
+  });
+  m.decision = reason;
+  m.phase = 'done';
+  await rollout.record({ to: state, actor, reason });
+}
