@@ -44,8 +44,14 @@ const ACCEPTED: Record<RolloutAction, { when: (r: Rollout) => boolean; otherwise
     resume: { when: (r) => r.memory.paused, otherwise: () => 'not paused' },
     // Also during the watch, where it restores the previous champion: `arena rollback` is this action.
     abort: {
-      when: (r) => r.memory.phase !== 'done' && r.memory.state !== 'rolling_back',
-      otherwise: (r) => `rollout ${r.id} is already ${r.memory.state}`,
+      when: (r) =>
+        r.memory.phase !== 'done' &&
+        r.memory.state !== 'rolling_back' &&
+        !(r.memory.phase === 'watching' && r.watchHonoursAbort === false),
+      otherwise: (r) =>
+        r.memory.phase === 'watching' && r.watchHonoursAbort === false
+          ? `rollout ${r.id} started before aborts during the watch were possible; restore the previous champion with \`arena model champion ${r.input.model} ${r.memory.previousChampion}\``
+          : `rollout ${r.id} is already ${r.memory.state}`,
     },
     promoteNow: {
       when: inState('shadow', 'canary', 'deciding'),

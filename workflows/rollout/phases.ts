@@ -1,4 +1,4 @@
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import type { Stage } from '../../src/policy/policy.js';
 import { basisPoints } from '../../src/routing/weight.js';
 import { acts } from './activities.js';
@@ -254,7 +254,8 @@ export async function promotion(rollout: Rollout): Promise<void> {
 export async function watch(rollout: Rollout): Promise<void> {
   const { input, memory: m, policy } = rollout;
   if (m.phase !== 'watching') return;
-  const aborted = (): boolean => m.abort !== null;
+  rollout.watchHonoursAbort = patched('abort-during-watch');
+  const aborted = (): boolean => rollout.watchHonoursAbort === true && m.abort !== null;
   while (m.watchStartedAt !== null && Date.now() < m.watchStartedAt + policy.watch.duration) {
     const lastStage = m.stageWindows[m.stageWindows.length - 1];
     const verdict = await nextVerdict(rollout, {

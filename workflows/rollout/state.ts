@@ -79,6 +79,12 @@ export class Rollout {
   readonly memory: RolloutMemory;
   // Not carried across continue-as-new: a new run starts with no search attributes of its own to compare.
   private upsertedSearchKey: string | undefined;
+  /**
+   * Whether this run's watch acts on an abort (set as the watch starts, per run). Runs whose history began
+   * before 'abort-during-watch' refused aborts during the watch and ignored one accepted just before it;
+   * they replay that way, and their validator goes on refusing (handlers.ts).
+   */
+  watchHonoursAbort: boolean | undefined;
 
   constructor(
     readonly input: RolloutInput,

@@ -40,6 +40,16 @@ describe('rollout action validators', () => {
     expect(refusalOf(() => validators.abort(watching, { by: 'ops' }))).toBe('a reason is required to abort');
   });
 
+  it('refuse an abort during the watch of a run whose history predates it, pointing at the champion command', () => {
+    const old = rolloutAt('watching', 'watching');
+    old.watchHonoursAbort = false;
+    expect(refusalOf(() => validators.abort(old, { by: 'ops', reason: 'complaints' }))).toBe(
+      'rollout r1 started before aborts during the watch were possible; restore the previous champion with `arena model champion m 1.0.0`',
+    );
+    old.watchHonoursAbort = true;
+    expect(refusalOf(() => validators.abort(old, { by: 'ops', reason: 'complaints' }))).toBe('accepted');
+  });
+
   it('refuse an abort once the rollout is rolling back or over', () => {
     expect(
       refusalOf(() => validators.abort(rolloutAt('watching', 'rolling_back'), { by: 'ops', reason: 'x' })),
