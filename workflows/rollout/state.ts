@@ -23,7 +23,6 @@ import type {
 import { basisPoints, percentOf } from '../../src/routing/weight.js';
 import { raiseAndNotify } from '../alerting.js';
 import { acts } from './activities.js';
-import type { rolloutWorkflow } from './workflow.js';
 
 const SA_MODEL = defineSearchAttributeKey('ArenaModel', 'KEYWORD');
 const SA_VERSION = defineSearchAttributeKey('ArenaVersion', 'KEYWORD');
@@ -257,7 +256,11 @@ export class Rollout {
     if (info.continueAsNewSuggested || info.historyLength > (this.input.historyLimit ?? HISTORY_LIMIT)) {
       // Let in-flight update handlers finish so no approval is lost across the boundary.
       await condition(allHandlersFinished);
-      await continueAsNew<typeof rolloutWorkflow>(this.input, this.memory);
+      // The workflow's signature, spelled out: importing it from workflow.ts would close an import circle.
+      await continueAsNew<(input: RolloutInput, carried?: RolloutMemory) => Promise<RolloutStatus>>(
+        this.input,
+        this.memory,
+      );
     }
   }
 
