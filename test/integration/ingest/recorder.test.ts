@@ -345,7 +345,7 @@ describe('recorder and incremental rollups on real Postgres', () => {
   });
 
   it('a tenant write Postgres refuses does not break the writes after it', async () => {
-    // One connection at a time: the failed write's connection is replaced (see checkOut in writer.ts) and
+    // One connection at a time: the failed write's connection is replaced (see checkOut in write-transaction.ts) and
     // the writes after it go through as usual.
     const single = new pg.Pool({ connectionString: db.url, max: 1 });
     try {

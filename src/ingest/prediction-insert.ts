@@ -1,0 +1,116 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Prediction } from './records.js';
+
+const PREDICTION_COLUMNS = [
+  'tenant_id',
+  'request_id',
+  'unit_id',
+  'model',
+  'version',
+  'role',
+  'rollout_id',
+  'value',
+  'prediction',
+  'latency_ms',
+  'error',
+  'error_code',
+  'metrics',
+  'features_hash',
+  'features',
+  'at',
+] as const;
+
+/** CSV field for COPY: NULL is an unquoted empty field, everything else is quoted with doubled quotes. */
+function csv(value: string | number | boolean | null): string {
+  if (value === null) return '';
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  return `"${value.replace(/"/g, '""')}"`;
+}
+
+export function predictionCsv(tenantId: string, rows: Prediction[]): string {
+  const tenant = csv(tenantId);
+  let out = '';
+  for (const p of rows) {
+    // Numbers need no quoting; ids and versions are quoted by csv() since they are caller-supplied text.
+    const value = p.value === null ? '' : String(p.value);
+    const prediction =
+      typeof p.prediction === 'number' ? `"${p.prediction}"` : csv(JSON.stringify(p.prediction));
+    out += `${tenant},${csv(p.requestId)},${csv(p.unitId)},${csv(p.model)},${csv(p.version)},${p.role},${csv(p.rolloutId)},${value},${prediction},${p.latencyMs === null ? '' : p.latencyMs},${p.error ? 't' : 'f'},${csv(p.errorCode)},${p.metrics ? csv(JSON.stringify(p.metrics)) : ''},${csv(p.featuresHash)},${p.features ? csv(JSON.stringify(p.features)) : ''},${p.at.toISOString()}\n`;
+  }
+  return out;
+}
+
+export async function copyInto(client: pg.PoolClient, table: string, data: string): Promise<void> {
+  const stream = client.query(
+    copyFrom(`COPY ${table} (${PREDICTION_COLUMNS.join(', ')}) FROM STDIN WITH (FORMAT csv)`),
+  );
+  await pipeline(Readable.from([data]), stream);
+}
+
+/** A prediction's unique key (tenant aside) as one string, to match rows returned by the database. */
+export const predictionKey = (p: Pick<Prediction, 'model' | 'requestId' | 'version' | 'role'>): string =>
+  `${p.model}\u0000${p.requestId}\u0000${p.version}\u0000${p.role}`;
+
+/**
+ * One INSERT … SELECT FROM unnest(column arrays) … ON CONFLICT DO NOTHING: returns the records actually
+ * stored. This is the path where COPY cannot be used (row-level security) or fails (a duplicate key). It
+ * replaced COPY into a temporary staging table followed by INSERT … SELECT, which took three round trips
+ * and truncated the staging table at every commit; measured on the gateway, that cost more per batch than
+ * the rows themselves (docs/ingestion.md).
+ */
+export async function insertViaArrays(
+  client: pg.PoolClient,
+  tenantId: string,
+  batch: Prediction[],
+): Promise<Prediction[]> {
+  const col = <T>(f: (p: Prediction) => T): T[] => batch.map(f);
+  const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+  const { rows } = await client.query<{
+    model: string;
+    request_id: string;
+    version: string;
+    role: 'served' | 'shadow';
+  }>(
+    `insert into predictions (${PREDICTION_COLUMNS.join(', ')})
+     select $1, r.request_id, r.unit_id, r.model, r.version, r.role, r.rollout_id, r.value, r.prediction,
+            r.latency_ms, r.error, r.error_code, r.metrics, r.features_hash, r.features, r.at
+       from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[],
+                   $9::jsonb[], $10::float8[], $11::bool[], $12::text[], $13::jsonb[], $14::text[], $15::jsonb[],
+                   $16::timestamptz[])
+            with ordinality as r(request_id, unit_id, model, version, role, rollout_id, value, prediction,
+                                 latency_ms, error, error_code, metrics, features_hash, features, at, ord)
+      order by r.ord
+     on conflict (tenant_id, model, request_id, version, role) do nothing
+     returning model, request_id, version, role`,
+    [
+      tenantId,
+      col((p) => p.requestId),
+      col((p) => p.unitId),
+      col((p) => p.model),
+      col((p) => p.version),
+      col((p) => p.role),
+      col((p) => p.rolloutId),
+      col((p) => p.value),
+      // As COPY stores it: a null prediction is the JSON value null, not a missing one.
+      col((p) => JSON.stringify(p.prediction)),
+      col((p) => p.latencyMs),
+      col((p) => p.error),
+      col((p) => p.errorCode),
+      col((p) => json(p.metrics)),
+      col((p) => p.featuresHash),
+      col((p) => json(p.features)),
+      col((p) => p.at.toISOString()),
+    ],
+  );
+  const fresh = new Set(
+    rows.map((r) =>
+      predictionKey({ model: r.model, requestId: r.request_id, version: r.version, role: r.role }),
+    ),
+  );
+  // The first occurrence of a key in the batch is the one stored (rows are inserted in batch order).
+  return batch.filter((p) => fresh.delete(predictionKey(p)));
+}

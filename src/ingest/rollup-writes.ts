@@ -1,0 +1,138 @@
+import type pg from 'pg';
+import { outcomeMetrics, type RollupAccumulator, type RollupDelta } from './rollup-delta.js';
+import type { Prediction } from './records.js';
+
+interface StoredPrediction {
+  model: string;
+  request_id: string;
+  version: string;
+  role: 'served' | 'shadow';
+  rollout_id: string;
+  value: number | null;
+  prediction: unknown;
+  error: boolean;
+  at: Date;
+}
+
+function fromRow(r: StoredPrediction): Prediction {
+  return {
+    requestId: r.request_id,
+    unitId: null,
+    model: r.model,
+    version: r.version,
+    role: r.role,
+    value: r.value,
+    prediction: r.prediction,
+    latencyMs: null,
+    error: r.error,
+    errorCode: null,
+    metrics: null,
+    featuresHash: null,
+    features: null,
+    rolloutId: r.rollout_id,
+    at: r.at,
+  };
+}
+
+/**
+ * Outcome metrics and shadow pairs for requests whose actual is known. A shadow version's per-request
+ * difference against the served version is counted exactly once: in the transaction that completes the
+ * triple (served prediction, shadow prediction, actual), whichever of the three arrives last.
+ */
+export async function addOutcomes(
+  client: pg.PoolClient,
+  tenantId: string,
+  acc: RollupAccumulator,
+  requests: Array<{ model: string; requestId: string; actual: unknown }>,
+  isNew: (p: Prediction) => boolean,
+  outcomeFor: (p: Prediction) => boolean,
+): Promise<void> {
+  if (requests.length === 0) return;
+  const { rows } = await client.query<StoredPrediction>(
+    `select p.model, p.request_id, p.version, p.role, p.rollout_id, p.value, p.prediction, p.error, p.at
+       from predictions p
+       join unnest($2::text[], $3::text[]) as r(model, request_id)
+         on p.model = r.model and p.request_id = r.request_id
+      where p.tenant_id = $1`,
+    [tenantId, requests.map((r) => r.model), requests.map((r) => r.requestId)],
+  );
+  const byRequest = new Map<string, Prediction[]>();
+  for (const row of rows) {
+    const p = fromRow(row);
+    const k = `${p.model}\u0000${p.requestId}`;
+    const list = byRequest.get(k);
+    if (list) list.push(p);
+    else byRequest.set(k, [p]);
+  }
+  for (const request of requests) {
+    const preds = byRequest.get(`${request.model}\u0000${request.requestId}`) ?? [];
+    const metrics = new Map<Prediction, Record<string, number>>();
+    for (const p of preds) {
+      metrics.set(p, outcomeFor(p) ? acc.addOutcome(p, request.actual) : outcomeMetrics(p, request.actual));
+    }
+    for (const served of preds.filter((p) => p.role === 'served')) {
+      for (const shadow of preds.filter((p) => p.role === 'shadow')) {
+        if (!isNew(served) && !isNew(shadow)) continue;
+        const s = metrics.get(served)!;
+        const h = metrics.get(shadow)!;
+        for (const name of Object.keys(h)) {
+          if (name in s) acc.addPaired(shadow, name, h[name]! - s[name]!);
+        }
+      }
+    }
+  }
+}
+
+export async function upsertRollups(
+  client: pg.PoolClient,
+  tenantId: string,
+  deltas: RollupDelta[],
+): Promise<void> {
+  // A few thousand parameters per statement at most: chunk so big batches stay under Postgres' limit.
+  for (let i = 0; i < deltas.length; i += 1000) {
+    const chunk = deltas.slice(i, i + 1000);
+    const params: unknown[] = [];
+    const tuples = chunk.map((d) => {
+      const base = params.length;
+      params.push(
+        tenantId,
+        d.model,
+        d.rolloutId,
+        d.version,
+        d.role,
+        d.metric,
+        new Date(d.bucketStart).toISOString(),
+        d.count,
+        d.sum,
+        d.sumSq,
+        d.pairedCount,
+        d.pairedSum,
+        d.pairedSumSq,
+        d.errorCount,
+        d.min,
+        d.max,
+        JSON.stringify(d.histogram),
+      );
+      return `(${Array.from({ length: 17 }, (_, j) => `$${base + j + 1}`).join(',')})`;
+    });
+    await client.query(
+      `insert into metric_rollups (tenant_id, model, rollout_id, version, role, metric, bucket_start, count, sum, sum_sq,
+                                   paired_count, paired_sum, paired_sum_sq, error_count, min, max, histogram)
+       values ${tuples.join(',')}
+       on conflict (tenant_id, model, rollout_id, version, role, metric, bucket_start) do update set
+         count = metric_rollups.count + excluded.count,
+         sum = metric_rollups.sum + excluded.sum,
+         sum_sq = metric_rollups.sum_sq + excluded.sum_sq,
+         paired_count = metric_rollups.paired_count + excluded.paired_count,
+         paired_sum = metric_rollups.paired_sum + excluded.paired_sum,
+         paired_sum_sq = metric_rollups.paired_sum_sq + excluded.paired_sum_sq,
+         error_count = metric_rollups.error_count + excluded.error_count,
+         min = least(metric_rollups.min, excluded.min),
+         max = greatest(metric_rollups.max, excluded.max),
+         histogram = case when excluded.histogram = '{}'::jsonb then metric_rollups.histogram
+                          else arena_hist_add(metric_rollups.histogram, excluded.histogram) end,
+         updated_at = now()`,
+      params,
+    );
+  }
+}
