@@ -1,5 +1,11 @@
 import type { Knex } from 'knex';
-import { FINAL_STATES, type AnalysisVerdict, type RolloutInput, type RolloutState } from './types.js';
+import {
+  FINAL_STATES,
+  type AnalysisVerdict,
+  type RolloutEvent,
+  type RolloutInput,
+  type RolloutState,
+} from './types.js';
 
 /**
  * The only module that reads or writes the `rollouts`, `rollout_events` and `analyses` tables. Every
@@ -182,18 +188,7 @@ export async function setRolloutState(
 /** True when this call wrote the event (false: it was already recorded under its sequence number). */
 export async function insertRolloutEvent(
   db: Db,
-  row: {
-    tenantId: string;
-    rolloutId: string;
-    seq: number;
-    type: string;
-    from: RolloutState | null;
-    to: RolloutState | null;
-    actor: string;
-    reason: string | null;
-    details: Record<string, unknown>;
-    at: string;
-  },
+  row: RolloutEvent & { tenantId: string; rolloutId: string; details: Record<string, unknown> },
 ): Promise<boolean> {
   const inserted = await db('rollout_events')
     .insert({

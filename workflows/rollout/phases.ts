@@ -325,13 +325,7 @@ export async function rollBack(
       idempotencyKey: `${input.rolloutId}:rollback:champion`,
     });
   } else {
-    await acts.setVersionStatus({
-      model: input.model,
-      version: input.challenger,
-      to: 'rejected',
-      actor,
-      reason,
-    });
+    await rejectChallenger(rollout, actor, reason);
   }
   await rollout.alert({
     type: 'rollback_executed',
@@ -352,15 +346,20 @@ async function finish(
   actor: string,
   reason: string,
 ): Promise<void> {
-  const { input, memory: m } = rollout;
+  await rejectChallenger(rollout, actor, reason);
+  const m = rollout.memory;
+  m.decision = reason;
+  m.phase = 'done';
+  await rollout.record({ to: state, actor, reason });
+}
+
+/** The challenger will not serve: the registry marks it rejected, a final status. */
+async function rejectChallenger(rollout: Rollout, actor: string, reason: string): Promise<void> {
   await acts.setVersionStatus({
-    model: input.model,
-    version: input.challenger,
+    model: rollout.input.model,
+    version: rollout.input.challenger,
     to: 'rejected',
     actor,
     reason,
   });
-  m.decision = reason;
-  m.phase = 'done';
-  await rollout.record({ to: state, actor, reason });
 }
