@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { parseBacktestConfig, type BacktestConfig } from '../src/backtest/config.js';
+import { upsertBacktestResults } from '../src/backtest/result-store.js';
 import {
   backtestWindows,
   trendOf,
   type BacktestWindow,
   type DailyForecast,
 } from '../src/backtest/windows.js';
+import { modelMetadata } from '../src/registry/model-store.js';
 import { getVersion } from '../src/registry/registry.js';
 import { tryCreateRetrainJob } from '../src/retrain/job-request.js';
 import { fillCommand } from '../src/retrain/training-config.js';
@@ -50,18 +52,16 @@ export function backtestActivities({ knex, clock, artifacts }: ActivityDeps) {
       asOf?: string;
       lookbackDays?: number;
     }): Promise<BacktestOutcome> {
-      const row = (await knex('models')
-        .where({ tenant_id: args.tenantId, name: args.model })
-        .first('metadata')) as { metadata: { backtest?: unknown } } | undefined;
-      if (!row) return fail('UnknownModelError', `unknown model ${args.model}`);
-      if (!row.metadata.backtest)
+      const metadata = await modelMetadata(knex, args.tenantId, args.model);
+      if (!metadata) return fail('UnknownModelError', `unknown model ${args.model}`);
+      if (!metadata.backtest)
         return fail(
           'ConfigurationError',
           `model ${args.model} has no backtest configuration (models.metadata.backtest; see docs/monitoring.md)`,
         );
       let config: BacktestConfig;
       try {
-        config = parseBacktestConfig(row.metadata.backtest, `backtest configuration of ${args.model}`);
+        config = parseBacktestConfig(metadata.backtest, `backtest configuration of ${args.model}`);
       } catch (err) {
         return fail('ConfigurationError', (err as Error).message);
       }
@@ -100,23 +100,7 @@ export function backtestActivities({ knex, clock, artifacts }: ActivityDeps) {
         await rm(dir, { recursive: true, force: true });
       }
       const windows = backtestWindows(days, { asOf, windowDays: config.windowDays, lookbackDays: lookback });
-      if (windows.length)
-        await knex('backtest_results')
-          .insert(
-            windows.map((w) => ({
-              tenant_id: args.tenantId,
-              model: args.model,
-              version,
-              window_start: w.windowStart,
-              window_end: w.windowEnd,
-              n: w.n,
-              mae: w.mae,
-              mape: Number.isFinite(w.mape) ? w.mape : null,
-              bias: w.bias,
-            })),
-          )
-          .onConflict(['tenant_id', 'model', 'version', 'window_start', 'window_end'])
-          .merge(['n', 'mae', 'mape', 'bias']);
+      await upsertBacktestResults(knex, { tenantId: args.tenantId, model: args.model, version, windows });
       const baseline = (v.metrics as { holdout?: { mae?: number } }).holdout?.mae ?? null;
       const latest = windows.at(-1);
       const limit = baseline === null ? null : baseline * (1 + config.maxRelativeDegradation);

@@ -1,6 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { appendAudit } from '../src/db/audit.js';
+import { insertApproval } from '../src/approvals/approval-store.js';
+import { appendAudit, isAudited } from '../src/db/audit.js';
 import { measureSegments } from '../src/experiments/results.js';
+import { insertExperiment, updateExperimentState } from '../src/experiments/store.js';
 import type { ExperimentInput, ExperimentState, SegmentResult } from '../src/experiments/types.js';
 import type { PolicyInput } from '../src/policy/policy.js';
 import { InvalidInputError, RegistryError } from '../src/errors.js';
@@ -27,23 +29,7 @@ export function experimentActivities({ knex, rolloutWorkflowPrefix }: ActivityDe
           throw err;
         });
       await knex.transaction(async (trx) => {
-        const inserted = await trx('experiments')
-          .insert({
-            id: input.experimentId,
-            tenant_id: input.tenantId,
-            name: input.name,
-            model: input.segments.map((s) => s.model).join(','),
-            hypothesis: input.hypothesis,
-            type: input.type,
-            expected_improvement: input.expectedImprovement,
-            status: 'proposed',
-            proposer: input.proposer,
-            results: JSON.stringify({ segments: input.segments }),
-          })
-          .onConflict('id')
-          .ignore()
-          .returning('id');
-        if (!inserted.length) return;
+        if (!(await insertExperiment(trx, input))) return;
         await appendAudit(trx, {
           tenantId: input.tenantId,
           actor: input.proposer,
@@ -75,40 +61,24 @@ export function experimentActivities({ knex, rolloutWorkflowPrefix }: ActivityDe
     }): Promise<void> {
       const { input } = args;
       await knex.transaction(async (trx) => {
-        const done = await trx('audit_log')
-          .where({ idempotency_key: `experiment:${input.experimentId}:${args.state}` })
-          .first('id');
-        if (done) return;
-        await trx('experiments')
-          .where({ id: input.experimentId })
-          .update({
-            status: args.state,
-            updated_at: trx.fn.now(),
-            ...(args.approval ? { approver: args.by } : {}),
-            ...(args.results
-              ? {
-                  results: JSON.stringify({
-                    segments: input.segments,
-                    measured: args.results,
-                    rollouts: args.rollouts ?? {},
-                  }),
-                }
-              : {}),
-            ...(args.decision ? { decision: args.decision } : {}),
-            ...(args.rationale ? { rationale: args.rationale } : {}),
-          });
+        if (await isAudited(trx, `experiment:${input.experimentId}:${args.state}`)) return;
+        await updateExperimentState(trx, input, {
+          state: args.state,
+          ...(args.approval ? { approver: args.by } : {}),
+          ...(args.results ? { results: args.results } : {}),
+          ...(args.rollouts ? { rollouts: args.rollouts } : {}),
+          ...(args.decision ? { decision: args.decision } : {}),
+          ...(args.rationale ? { rationale: args.rationale } : {}),
+        });
         if (args.approval)
-          await trx('approvals')
-            .insert({
-              tenant_id: input.tenantId,
-              subject_type: 'experiment',
-              subject_id: input.experimentId,
-              actor: args.by,
-              decision: args.approval.decision,
-              comment: args.approval.comment,
-            })
-            .onConflict(['subject_type', 'subject_id', 'actor'])
-            .ignore();
+          await insertApproval(trx, {
+            tenantId: input.tenantId,
+            subjectType: 'experiment',
+            subjectId: input.experimentId,
+            actor: args.by,
+            decision: args.approval.decision,
+            comment: args.approval.comment,
+          });
         await appendAudit(trx, {
           tenantId: input.tenantId,
           actor: args.by,

@@ -1,7 +1,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { evaluateDrift, type DriftVerdict } from '../src/monitoring/drift.js';
+import { insertDriftReports, type DriftReportInput } from '../src/monitoring/drift-report-store.js';
+import { servedFeatureSample } from '../src/monitoring/feature-sample.js';
 import { parseMonitoringPolicy, type MonitoringPolicy } from '../src/monitoring/policy.js';
 import { readVersionMetrics } from '../src/analysis/rollup-reader.js';
+import { modelMetadata } from '../src/registry/model-store.js';
 import { getVersion } from '../src/registry/registry.js';
 import { tryCreateRetrainJob } from '../src/retrain/job-request.js';
 import type { RetrainInput } from '../src/retrain/types.js';
@@ -33,12 +36,11 @@ export function monitoringActivities({ knex, clock, artifacts }: ActivityDeps) {
       checkId: string;
     }): Promise<DriftCheckResult> {
       const { tenantId, model, checkId } = args;
-      const row = (await knex('models').where({ tenant_id: tenantId, name: model }).first('metadata')) as
-        { metadata: { monitoring?: unknown } } | undefined;
-      if (!row) fail('UnknownModelError', `unknown model ${model}`);
+      const metadata = await modelMetadata(knex, tenantId, model);
+      if (!metadata) return fail('UnknownModelError', `unknown model ${model}`);
       let policy: MonitoringPolicy;
       try {
-        policy = parseMonitoringPolicy(row!.metadata.monitoring, `monitoring policy of ${model}`);
+        policy = parseMonitoringPolicy(metadata.monitoring, `monitoring policy of ${model}`);
       } catch (err) {
         return fail('ConfigurationError', (err as Error).message);
       }
@@ -73,57 +75,51 @@ export function monitoringActivities({ knex, clock, artifacts }: ActivityDeps) {
       const reference = Object.fromEntries(
         Object.entries(profile).flatMap(([k, v]) => (Array.isArray(v.sample) ? [[k, v.sample]] : [])),
       );
-      // The newest served predictions of the champion in the window, bounded: enough for PSI and KS,
-      // never a scan of a day of traffic.
-      const recent = (await knex('predictions')
-        .where({ tenant_id: tenantId, model, version: champion.version, role: 'served', error: false })
-        .whereBetween('at', [from, to])
-        .whereNotNull('features')
-        .orderBy('at', 'desc')
-        .limit(policy.drift.maxSamples)
-        .select('features', 'value')) as Array<{ features: Record<string, number>; value: number | null }>;
+      const recent = await servedFeatureSample(knex, {
+        tenantId,
+        model,
+        version: champion.version,
+        from,
+        to,
+        limit: policy.drift.maxSamples,
+      });
       const current: Record<string, number[]> = {};
       for (const r of recent) {
         for (const [k, v] of Object.entries(r.features)) (current[k] ??= []).push(v);
         if (r.value !== null) (current.prediction ??= []).push(r.value);
       }
       const verdict = evaluateDrift(reference, current, policy.drift);
-      const rows = verdict.features.flatMap((f) => [
-        {
-          method: 'psi',
-          statistic: f.psi,
-          p_value: null,
-          threshold: policy.drift.psiThreshold,
-          drifted: f.drifted,
-          feature: f.feature,
-        },
-        {
-          method: 'ks',
-          statistic: f.ks.d,
-          p_value: f.ks.pValue,
-          threshold: policy.drift.ksAlpha,
-          drifted: f.ks.pValue < policy.drift.ksAlpha,
-          feature: f.feature,
-        },
-      ]);
-      if (rows.length)
-        await knex('drift_reports')
-          .insert(
-            rows.map((r) => ({
-              ...r,
-              tenant_id: tenantId,
-              model,
-              version: champion.version,
-              check_id: checkId,
-              windows: JSON.stringify({
-                reference: 'training profile',
-                recent: base.window,
-                n: current[r.feature]?.length ?? 0,
-              }),
-            })),
-          )
-          .onConflict(['tenant_id', 'check_id', 'feature', 'method'])
-          .ignore();
+      const windows = (feature: string) => ({
+        reference: 'training profile',
+        recent: base.window,
+        n: current[feature]?.length ?? 0,
+      });
+      await insertDriftReports(knex, {
+        tenantId,
+        model,
+        version: champion.version,
+        checkId,
+        rows: verdict.features.flatMap((f): DriftReportInput[] => [
+          {
+            method: 'psi',
+            statistic: f.psi,
+            p_value: null,
+            threshold: policy.drift.psiThreshold,
+            drifted: f.drifted,
+            feature: f.feature,
+            windows: windows(f.feature),
+          },
+          {
+            method: 'ks',
+            statistic: f.ks.d,
+            p_value: f.ks.pValue,
+            threshold: policy.drift.ksAlpha,
+            drifted: f.ks.pValue < policy.drift.ksAlpha,
+            feature: f.feature,
+            windows: windows(f.feature),
+          },
+        ]),
+      });
       return { ...base, ...verdict };
     },
 
@@ -140,12 +136,10 @@ export function monitoringActivities({ knex, clock, artifacts }: ActivityDeps) {
       retrain: boolean;
       reason: string;
     }> {
-      const row = (await knex('models')
-        .where({ tenant_id: args.tenantId, name: args.model })
-        .first('metadata')) as { metadata: { monitoring?: unknown } } | undefined;
-      if (!row) return fail('UnknownModelError', `unknown model ${args.model}`);
+      const metadata = await modelMetadata(knex, args.tenantId, args.model);
+      if (!metadata) return fail('UnknownModelError', `unknown model ${args.model}`);
       const policy = parseMonitoringPolicy(
-        row.metadata.monitoring,
+        metadata.monitoring,
         `monitoring policy of ${args.model}`,
       ).performance;
       const champion = (await getRouting(knex, args.model, args.tenantId)).champion;

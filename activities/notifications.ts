@@ -1,6 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { findAlertByDedupeKey } from '../src/alerts/alert-store.js';
 import type { NotifySink } from '../src/notify/config.js';
+import {
+  claimDelivery,
+  markDelivered,
+  markFailed,
+  recordFailedAttempt,
+} from '../src/notify/delivery-store.js';
 import { jsonPayload, slackPayload } from '../src/notify/payload.js';
 import { backoffDelay } from '../src/retry/backoff.js';
 import type { ActivityDeps } from './deps.js';
@@ -45,13 +51,8 @@ export function notificationActivities({ knex, notify, log }: ActivityDeps) {
       return out;
 
       async function deliver(sink: NotifySink): Promise<DeliveryOutcome> {
-        await knex('notification_deliveries')
-          .insert({ tenant_id: args.tenantId, alert_id: alert.id, sink: sink.name })
-          .onConflict(['tenant_id', 'alert_id', 'sink'])
-          .ignore();
-        const claim = (await knex('notification_deliveries')
-          .where({ tenant_id: args.tenantId, alert_id: alert.id, sink: sink.name })
-          .first('status', 'attempts')) as { status: string; attempts: number };
+        const key = { tenantId: args.tenantId, alertId: alert.id, sink: sink.name };
+        const claim = await claimDelivery(knex, key);
         if (claim.status !== 'pending')
           return {
             sink: sink.name,
@@ -84,29 +85,17 @@ export function notificationActivities({ knex, notify, log }: ActivityDeps) {
             });
             status = res.status;
             if (res.ok) {
-              await knex('notification_deliveries')
-                .where({ tenant_id: args.tenantId, alert_id: alert.id, sink: sink.name })
-                .update({
-                  status: 'delivered',
-                  attempts,
-                  http_status: status,
-                  delivered_at: knex.fn.now(),
-                  last_error: null,
-                });
+              await markDelivered(knex, key, { attempts, httpStatus: status });
               return { sink: sink.name, status: 'delivered', attempts, detail: `HTTP ${status}` };
             }
             lastError = `HTTP ${status}: ${(await res.text()).slice(0, 200)}`;
           } catch (err) {
             lastError = (err as Error).message;
           }
-          await knex('notification_deliveries')
-            .where({ tenant_id: args.tenantId, alert_id: alert.id, sink: sink.name })
-            .update({ attempts, http_status: status || null, last_error: lastError });
+          await recordFailedAttempt(knex, key, { attempts, httpStatus: status || null, lastError });
           if (permanent(status)) break;
         }
-        await knex('notification_deliveries')
-          .where({ tenant_id: args.tenantId, alert_id: alert.id, sink: sink.name })
-          .update({ status: 'failed' });
+        await markFailed(knex, key);
         log.warn({ sink: sink.name, alert: alert.id, attempts, lastError }, 'notification not delivered');
         return { sink: sink.name, status: 'failed', attempts, detail: lastError };
       }

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { insertAlert } from '../src/alerts/alert-store.js';
+import { insertApproval } from '../src/approvals/approval-store.js';
 import { appendAudit } from '../src/db/audit.js';
 import {
   insertRollout,
@@ -108,19 +109,15 @@ export function rolloutRecordActivities({ knex }: ActivityDeps) {
       comment: string | null;
     }): Promise<void> {
       await knex.transaction(async (trx) => {
-        const inserted = await trx('approvals')
-          .insert({
-            tenant_id: args.tenantId,
-            subject_type: args.subject,
-            subject_id: args.rolloutId,
-            actor: args.actor,
-            decision: args.decision,
-            comment: args.comment,
-          })
-          .onConflict(['subject_type', 'subject_id', 'actor'])
-          .ignore()
-          .returning('id');
-        if (inserted.length === 0) return;
+        const inserted = await insertApproval(trx, {
+          tenantId: args.tenantId,
+          subjectType: args.subject,
+          subjectId: args.rolloutId,
+          actor: args.actor,
+          decision: args.decision,
+          comment: args.comment,
+        });
+        if (!inserted) return;
         await appendAudit(trx, {
           tenantId: args.tenantId,
           actor: args.actor,

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { AuditRow } from '../db/audit.js';
+import { auditRows } from '../db/audit.js';
 import { rolloutIdsOfModel } from '../rollout/store.js';
 
 export interface AuditQuery {
@@ -57,24 +57,17 @@ export function evidenceOf(details: Record<string, unknown>): string {
  * model named in the details (rollouts, experiments, retraining jobs).
  */
 export async function readAuditLog(knex: Knex, q: AuditQuery = {}): Promise<AuditLogEntry[]> {
-  const query = knex<AuditRow>('audit_log')
-    .where('tenant_id', q.tenantId ?? 'default')
-    .orderBy('id', 'asc')
-    .limit(q.limit ?? 1000);
-  if (q.since) void query.where('at', '>=', q.since);
-  if (q.entityType) void query.where('entity_type', q.entityType);
-  if (q.actor) void query.where('actor', q.actor);
-  if (q.model) {
-    const model = q.model;
-    void query.where((w) => {
-      void w
-        .where('entity_id', model)
-        .orWhere('entity_id', 'like', `${model.replace(/[\\%_]/g, '\\$&')}@%`)
-        .orWhereRaw(`details->>'model' = ?`, [model])
-        .orWhereIn('entity_id', rolloutIdsOfModel(knex, q.tenantId ?? 'default', model));
-    });
-  }
-  const rows = (await query) as AuditRow[];
+  const tenantId = q.tenantId ?? 'default';
+  const rows = await auditRows(knex, {
+    tenantId,
+    limit: q.limit ?? 1000,
+    ...(q.since ? { since: q.since } : {}),
+    ...(q.entityType ? { entityType: q.entityType } : {}),
+    ...(q.actor ? { actor: q.actor } : {}),
+    ...(q.model
+      ? { model: { name: q.model, relatedEntityIds: rolloutIdsOfModel(knex, tenantId, q.model) } }
+      : {}),
+  });
   return rows.map((r) => ({
     id: Number(r.id),
     at: new Date(r.at).toISOString(),

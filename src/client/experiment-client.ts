@@ -8,6 +8,7 @@ import {
   type ExperimentInput,
   type ExperimentStatus,
 } from '../experiments/types.js';
+import { listExperiments } from '../experiments/store.js';
 import { InvalidInputError } from '../errors.js';
 import { parseVersion } from '../registry/version.js';
 import { UserFacingError } from '../errors.js';
@@ -118,21 +119,15 @@ export class ExperimentClient {
   }
 
   async list(opts: { status?: string } = {}) {
-    const q = this.o
-      .knex('experiments')
-      .where({ tenant_id: this.tenantId })
-      .orderBy('created_at', 'desc')
-      .limit(200);
-    if (opts.status) void q.where({ status: opts.status });
-    return ((await q) as Array<Record<string, unknown>>).map((r) => ({
-      experimentId: r.id as string,
-      name: r.name as string,
-      status: r.status as string,
-      type: r.type as string,
-      proposer: r.proposer as string,
-      approver: (r.approver as string | null) ?? null,
-      decision: (r.decision as string | null) ?? null,
-      createdAt: (r.created_at as Date).toISOString(),
+    return (await listExperiments(this.o.knex, this.tenantId, opts.status)).map((r) => ({
+      experimentId: r.id,
+      name: r.name,
+      status: r.status,
+      type: r.type,
+      proposer: r.proposer,
+      approver: r.approver ?? null,
+      decision: r.decision ?? null,
+      createdAt: r.created_at.toISOString(),
     }));
   }
 }

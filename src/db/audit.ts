@@ -98,6 +98,52 @@ export async function appendAudit(db: Knex | Knex.Transaction, entry: AuditEntry
   return db.isTransaction ? run(db as Knex.Transaction) : (db as Knex).transaction(run);
 }
 
+/** Whether an entry with this idempotency key is in the ledger: how a retried change sees it already ran. */
+export async function isAudited(db: Knex | Knex.Transaction, idempotencyKey: string): Promise<boolean> {
+  return Boolean(await db('audit_log').where({ idempotency_key: idempotencyKey }).first('id'));
+}
+
+/** The stored hash of one row, or undefined when there is no such row. */
+export async function auditHashOf(knex: Knex, id: number): Promise<string | undefined> {
+  const row = (await knex('audit_log').where({ id }).first('hash')) as { hash: string } | undefined;
+  return row?.hash;
+}
+
+export interface AuditRowFilter {
+  tenantId: string;
+  since?: Date;
+  entityType?: string;
+  actor?: string;
+  limit: number;
+  /**
+   * Rows about a model: its own entity, its versions (`model@version`), rows whose details name it, and
+   * rows about any of the entity ids the subquery yields (its rollouts).
+   */
+  model?: { name: string; relatedEntityIds: Knex.QueryBuilder };
+}
+
+/** A tenant's ledger rows matching the filter, oldest first. */
+export async function auditRows(knex: Knex, f: AuditRowFilter): Promise<AuditRow[]> {
+  const query = knex<AuditRow>('audit_log')
+    .where('tenant_id', f.tenantId)
+    .orderBy('id', 'asc')
+    .limit(f.limit);
+  if (f.since) void query.where('at', '>=', f.since);
+  if (f.entityType) void query.where('entity_type', f.entityType);
+  if (f.actor) void query.where('actor', f.actor);
+  if (f.model) {
+    const { name, relatedEntityIds } = f.model;
+    void query.where((w) => {
+      void w
+        .where('entity_id', name)
+        .orWhere('entity_id', 'like', `${name.replace(/[\\%_]/g, '\\$&')}@%`)
+        .orWhereRaw(`details->>'model' = ?`, [name])
+        .orWhereIn('entity_id', relatedEntityIds);
+    });
+  }
+  return (await query) as AuditRow[];
+}
+
 export interface AuditVerification {
   ok: boolean;
   checked: number;

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { openAlertsOfModel } from '../alerts/alert-store.js';
 import { readVersionMetrics } from '../analysis/rollup-reader.js';
+import { latestBacktestResult } from '../backtest/result-store.js';
 import { getVersion } from '../registry/registry.js';
 import { getRouting } from '../routing/store.js';
 import { latestAnalysis, latestRolloutOfModel } from '../rollout/store.js';
@@ -189,21 +190,7 @@ export async function modelHealth(
       );
   }
 
-  const bt = (await knex('backtest_results')
-    .where({ tenant_id: tenantId, model })
-    .orderBy('window_end', 'desc')
-    .orderBy('created_at', 'desc')
-    .first('version', 'window_start', 'window_end', 'n', 'mae', 'mape', 'bias')) as
-    | {
-        version: string;
-        window_start: Date | string;
-        window_end: Date | string;
-        n: number;
-        mae: number | null;
-        mape: number | null;
-        bias: number | null;
-      }
-    | undefined;
+  const bt = await latestBacktestResult(knex, tenantId, model);
   const day = (d: Date | string): string =>
     d instanceof Date ? d.toISOString().slice(0, 10) : String(d).slice(0, 10);
   const backtest = bt

@@ -1,62 +1,24 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { appendAudit } from '../db/audit.js';
-import { changeRouting, createRouting, getRouting } from '../routing/store.js';
+import { appendAudit, isAudited } from '../db/audit.js';
+import { changeRouting, createRouting, getRouting, lockRouting } from '../routing/store.js';
 import type { RoutingEntry } from '../routing/table.js';
 import { InvalidInputError, RegistryError, UnknownModelError } from '../errors.js';
+import { insertModel, modelExists, modelSummaries, type ModelSummary } from './model-store.js';
 import { isLegalTransition, LEGAL_TRANSITIONS, type VersionStatus } from './status.js';
 import { parseVersion } from './version.js';
+import {
+  findVersion,
+  insertCandidateVersion,
+  updateVersionStatus,
+  versionExists,
+  versionsOfModel,
+  type ModelVersion,
+  type VersionDetails,
+} from './version-store.js';
 
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/i;
-
-export interface ModelVersion {
-  model: string;
-  version: string;
-  status: VersionStatus;
-  artifactUri: string | null;
-  artifactDigest: string | null;
-  training: Record<string, unknown>;
-  metrics: Record<string, unknown>;
-  parentVersion: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-interface VersionRow {
-  id: number;
-  tenant_id: string;
-  model: string;
-  major: number;
-  minor: number;
-  patch: number;
-  prerelease: string | null;
-  build: string | null;
-  version: string;
-  status: VersionStatus;
-  artifact_uri: string | null;
-  artifact_digest: string | null;
-  training: Record<string, unknown>;
-  metrics: Record<string, unknown>;
-  parent_version: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-function toVersion(row: VersionRow): ModelVersion {
-  return {
-    model: row.model,
-    version: row.version,
-    status: row.status,
-    artifactUri: row.artifact_uri,
-    artifactDigest: row.artifact_digest,
-    training: row.training,
-    metrics: row.metrics,
-    parentVersion: row.parent_version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
 
 export const registerVersionSchema = z.object({
   model: z.string(),
@@ -105,7 +67,7 @@ export async function registerVersion(
   const tenantId = input.tenantId ?? 'default';
   const parsed = parseVersion(input.version);
   const parent = input.parentVersion ? parseVersion(input.parentVersion, 'parentVersion').version : null;
-  const desired = {
+  const desired: VersionDetails = {
     artifact_uri: input.artifactUri ?? null,
     artifact_digest: input.artifactDigest?.replace(/^sha256:/, '') ?? null,
     training: input.training ?? {},
@@ -114,42 +76,22 @@ export async function registerVersion(
   };
 
   return knex.transaction(async (trx) => {
-    await trx('models')
-      .insert({ tenant_id: tenantId, name: input.model, description: input.description ?? null })
-      .onConflict(['tenant_id', 'name'])
-      .ignore();
+    await insertModel(trx, tenantId, input.model, input.description ?? null);
     await createRouting(trx, tenantId, input.model, input.actor);
-    if (parent) {
-      const parentRow = await trx('model_versions')
-        .where({ tenant_id: tenantId, model: input.model, version: parent })
-        .first('id');
-      if (!parentRow)
-        throw new InvalidInputError(
-          'parentVersion',
-          input.parentVersion,
-          `no version ${parent} of model ${input.model} is registered`,
-        );
-    }
+    if (parent && !(await versionExists(trx, tenantId, input.model, parent)))
+      throw new InvalidInputError(
+        'parentVersion',
+        input.parentVersion,
+        `no version ${parent} of model ${input.model} is registered`,
+      );
 
-    const inserted = await trx<VersionRow>('model_versions')
-      .insert({
-        tenant_id: tenantId,
-        model: input.model,
-        version: parsed.version,
-        major: parsed.major,
-        minor: parsed.minor,
-        patch: parsed.patch,
-        prerelease: parsed.prerelease,
-        build: parsed.build,
-        status: 'candidate',
-        ...desired,
-        training: JSON.stringify(desired.training) as never,
-        metrics: JSON.stringify(desired.metrics) as never,
-      })
-      .onConflict(['tenant_id', 'model', 'version'])
-      .ignore()
-      .returning('*');
-    if (inserted[0]) {
+    const inserted = await insertCandidateVersion(trx, {
+      tenantId,
+      model: input.model,
+      parsed,
+      details: desired,
+    });
+    if (inserted) {
       await appendAudit(trx, {
         tenantId,
         actor: input.actor,
@@ -159,13 +101,18 @@ export async function registerVersion(
         details: desired,
         idempotencyKey: `register:${tenantId}:${input.model}:${parsed.version}`,
       });
-      return { version: toVersion(inserted[0]), created: true };
+      return { version: inserted, created: true };
     }
-    const existing = (await trx<VersionRow>('model_versions')
-      .where({ tenant_id: tenantId, model: input.model, version: parsed.version })
-      .first())!;
+    const existing = (await findVersion(trx, tenantId, input.model, parsed.version))!;
+    const stored: VersionDetails = {
+      artifact_uri: existing.artifactUri,
+      artifact_digest: existing.artifactDigest,
+      training: existing.training,
+      metrics: existing.metrics,
+      parent_version: existing.parentVersion,
+    };
     const differs = (Object.keys(desired) as Array<keyof typeof desired>).filter(
-      (k) => !isDeepStrictEqual(existing[k], desired[k]),
+      (k) => !isDeepStrictEqual(stored[k], desired[k]),
     );
     if (differs.length > 0) {
       throw new RegistryError(
@@ -174,7 +121,7 @@ export async function registerVersion(
         'A registered version is immutable: register the change under a new version.',
       );
     }
-    return { version: toVersion(existing), created: false };
+    return { version: existing, created: false };
   });
 }
 
@@ -185,50 +132,20 @@ export async function getVersion(
   tenantId = 'default',
 ): Promise<ModelVersion> {
   const canonical = parseVersion(version).version;
-  const row = await db<VersionRow>('model_versions')
-    .where({ tenant_id: tenantId, model, version: canonical })
-    .first();
-  if (!row) {
-    const known = await db('models').where({ tenant_id: tenantId, name: model }).first('id');
-    if (!known) throw new UnknownModelError(model);
+  const found = await findVersion(db, tenantId, model, canonical);
+  if (!found) {
+    if (!(await modelExists(db, tenantId, model))) throw new UnknownModelError(model);
     throw new RegistryError(
       'not_found',
       `No version ${canonical} of model ${model}`,
       `List versions: arena model show ${model}`,
     );
   }
-  return toVersion(row);
-}
-
-export interface ModelSummary {
-  model: string;
-  description: string | null;
-  champion: string | null;
-  challenger: string | null;
-  mode: RoutingEntry['mode'];
-  versions: number;
+  return found;
 }
 
 export async function listModels(knex: Knex, tenantId = 'default'): Promise<ModelSummary[]> {
-  const rows = await knex('models as m')
-    .join('routing as r', function () {
-      this.on('r.tenant_id', 'm.tenant_id').andOn('r.model', 'm.name');
-    })
-    .leftJoin('model_versions as v', function () {
-      this.on('v.tenant_id', 'm.tenant_id').andOn('v.model', 'm.name');
-    })
-    .where('m.tenant_id', tenantId)
-    .groupBy('m.name', 'm.description', 'r.champion', 'r.challenger', 'r.mode')
-    .orderBy('m.name')
-    .select(
-      'm.name as model',
-      'm.description',
-      'r.champion',
-      'r.challenger',
-      'r.mode',
-      knex.raw('count(v.id)::int as versions'),
-    );
-  return rows as ModelSummary[];
+  return modelSummaries(knex, tenantId);
 }
 
 export async function showModel(
@@ -237,10 +154,7 @@ export async function showModel(
   tenantId = 'default',
 ): Promise<{ model: string; routing: RoutingEntry; versions: ModelVersion[] }> {
   const routing = await getRouting(knex, model, tenantId);
-  const rows = await knex<VersionRow>('model_versions')
-    .where({ tenant_id: tenantId, model })
-    .orderBy([{ column: 'major' }, { column: 'minor' }, { column: 'patch' }, { column: 'created_at' }]);
-  return { model, routing, versions: rows.map(toVersion) };
+  return { model, routing, versions: await versionsOfModel(knex, tenantId, model) };
 }
 
 /** Moves a version to another status, refusing illegal transitions with the list of legal ones. */
@@ -268,10 +182,7 @@ export async function setVersionStatus(
         : `${current.status} is final.`,
     );
   }
-  const [row] = await trx<VersionRow>('model_versions')
-    .where({ tenant_id: tenantId, model: args.model, version: current.version })
-    .update({ status: args.to, updated_at: trx.fn.now() as never })
-    .returning('*');
+  const updated = await updateVersionStatus(trx, tenantId, args.model, current.version, args.to);
   await appendAudit(trx, {
     tenantId,
     actor: args.actor,
@@ -281,7 +192,7 @@ export async function setVersionStatus(
     details: { from: current.status, to: args.to, reason: args.reason ?? null },
     idempotencyKey: `status:${tenantId}:${args.model}:${current.version}:${current.status}->${args.to}:${current.updatedAt.toISOString()}`,
   });
-  return toVersion(row!);
+  return updated;
 }
 
 /**
@@ -302,19 +213,12 @@ export async function setChampion(
 ): Promise<RoutingEntry> {
   const tenantId = args.tenantId ?? 'default';
   return knex.transaction(async (trx) => {
-    if (
-      args.idempotencyKey &&
-      (await trx('audit_log').where({ idempotency_key: args.idempotencyKey }).first('id'))
-    ) {
+    if (args.idempotencyKey && (await isAudited(trx, args.idempotencyKey)))
       return getRouting(trx, args.model, tenantId);
-    }
     const target = await getVersion(trx, args.model, args.version, tenantId);
-    const routing = await trx('routing')
-      .where({ tenant_id: tenantId, model: args.model })
-      .forUpdate()
-      .first();
+    const routing = await lockRouting(trx, tenantId, args.model);
     if (!routing) throw new UnknownModelError(args.model);
-    const previous = routing.champion as string | null;
+    const previous = routing.champion;
     if (previous === target.version) return getRouting(trx, args.model, tenantId);
     if (previous) {
       await setVersionStatus(trx, {
@@ -345,26 +249,11 @@ export async function setChampion(
         change: {
           champion: target.version,
           ...(challengerLeaves ? { challenger: null, mode: 'off' as const, weightBp: 0 } : {}),
-          shadow: (routing.shadow as string[]).filter((v) => v !== target.version),
+          shadow: routing.shadow.filter((v) => v !== target.version),
         },
         ...(args.idempotencyKey ? { idempotencyKey: args.idempotencyKey } : {}),
       },
       trx,
     );
   });
-}
-
-/** "Which version was champion at time T?" from the routing history. */
-export async function championAt(
-  knex: Knex,
-  model: string,
-  at: Date,
-  tenantId = 'default',
-): Promise<string | null> {
-  const row = await knex('routing_history')
-    .where({ tenant_id: tenantId, model })
-    .where('at', '<=', at)
-    .orderBy('generation', 'desc')
-    .first('champion');
-  return (row?.champion as string | null | undefined) ?? null;
 }

@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import { requestCount } from '../analysis/recorded-metrics.js';
 import { readVersionMetrics } from '../analysis/rollup-reader.js';
 import { alertsOfModelBetween } from '../alerts/alert-store.js';
+import { backtestResultsOfModel } from '../backtest/result-store.js';
+import { psiReportsOfModelBetween } from '../monitoring/drift-report-store.js';
 import { retrainJobsOfModelBetween } from '../retrain/job-store.js';
 import { rolloutsOfModelBetween } from '../rollout/store.js';
 import { getRouting } from '../routing/store.js';
@@ -78,16 +80,12 @@ export async function loadModelReport(
       });
     }
   const [backtests, drift, rollouts, retrains, alerts] = await Promise.all([
-    knex('backtest_results').where({ tenant_id: tenantId, model }).orderBy('window_end').limit(200),
-    knex('drift_reports')
-      .where({ tenant_id: tenantId, model, method: 'psi' })
-      .whereBetween('at', [from, to])
-      .orderBy('at'),
+    backtestResultsOfModel(knex, tenantId, model),
+    psiReportsOfModelBetween(knex, tenantId, model, from, to),
     rolloutsOfModelBetween(knex, tenantId, model, from, to),
     retrainJobsOfModelBetween(knex, tenantId, model, from, to),
     alertsOfModelBetween(knex, tenantId, model, from, to),
   ]);
-  type Row = Record<string, unknown>;
   const day = (d: unknown): string =>
     d instanceof Date ? d.toISOString().slice(0, 10) : String(d).slice(0, 10);
   return {
@@ -96,17 +94,17 @@ export async function loadModelReport(
     to: iso(to),
     champion: routing.champion,
     daily,
-    backtests: (backtests as Row[]).map((b) => ({
-      version: b.version as string,
+    backtests: backtests.map((b) => ({
+      version: b.version,
       windowStart: day(b.window_start),
       windowEnd: day(b.window_end),
       n: Number(b.n),
-      mae: b.mae as number | null,
-      bias: b.bias as number | null,
+      mae: b.mae,
+      bias: b.bias,
     })),
-    drift: (drift as Row[]).map((r) => ({
-      at: iso(r.at as Date),
-      feature: r.feature as string,
+    drift: drift.map((r) => ({
+      at: iso(r.at),
+      feature: r.feature,
       psi: Number(r.statistic),
       drifted: Boolean(r.drifted),
     })),

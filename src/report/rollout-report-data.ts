@@ -2,8 +2,10 @@ import type { Knex } from 'knex';
 import { min } from 'simple-statistics';
 import type { Policy } from '../policy/policy.js';
 import { alertsOfRollout } from '../alerts/alert-store.js';
+import { approvalsOfSubject } from '../approvals/approval-store.js';
 import { RegistryError } from '../errors.js';
 import { getRolloutRow, listAnalyses, listRolloutEvents } from '../rollout/store.js';
+import { routingHistoryDuring } from '../routing/store.js';
 import type { GateResult } from '../stats/gate/index.js';
 
 /** Everything a rollout report shows, read from Postgres only (JSON-serialisable). */
@@ -94,35 +96,17 @@ export async function loadRolloutReport(
   const start = new Date(r.created_at);
   const end = r.ended_at ? new Date(r.ended_at) : new Date();
   const [routing, analyses, events, approvals, alerts] = await Promise.all([
-    // The state before the rollout began, then every change until it ended.
-    knex
-      .select('*')
-      .from(
-        knex('routing_history')
-          .where({ tenant_id: tenantId, model: r.model })
-          .where('at', '<', start)
-          .orderBy('generation', 'desc')
-          .limit(1)
-          .as('before'),
-      )
-      .unionAll((q) => {
-        void q
-          .select('*')
-          .from('routing_history')
-          .where({ tenant_id: tenantId, model: r.model })
-          .whereBetween('at', [start, new Date(end.getTime() + 5_000)]);
-      }),
+    routingHistoryDuring(knex, tenantId, r.model, start, end),
     listAnalyses(knex, tenantId, rolloutId),
     listRolloutEvents(knex, tenantId, rolloutId),
-    knex('approvals').where({ tenant_id: tenantId, subject_id: rolloutId }).orderBy('at'),
+    approvalsOfSubject(knex, tenantId, rolloutId),
     alertsOfRollout(knex, tenantId, rolloutId),
   ]);
   const challenger = r.challenger;
-  const traffic = (routing as Array<Record<string, unknown>>)
+  const traffic = routing
     .sort((a, b) => Number(a.generation) - Number(b.generation))
     .map((h) => {
-      const shadow =
-        h.mode === 'shadow' && ((h.shadow as string[]).includes(challenger) || h.challenger === challenger);
+      const shadow = h.mode === 'shadow' && (h.shadow.includes(challenger) || h.challenger === challenger);
       const share =
         h.champion === challenger
           ? 100
@@ -130,12 +114,12 @@ export async function loadRolloutReport(
             ? Number(h.weight_bp) / 100
             : 0;
       return {
-        at: iso(h.at as Date)!,
+        at: iso(h.at)!,
         challengerPct: share,
         shadow,
         generation: Number(h.generation),
-        by: h.changed_by as string,
-        reason: (h.reason as string | null) ?? null,
+        by: h.changed_by,
+        reason: h.reason ?? null,
       };
     });
   return {
@@ -205,12 +189,12 @@ export async function loadRolloutReport(
       actor: e.actor ?? 'arena',
       reason: e.reason ?? null,
     })),
-    approvals: (approvals as Array<Record<string, unknown>>).map((a) => ({
-      subject: a.subject_type as string,
-      actor: a.actor as string,
-      decision: a.decision as string,
-      comment: (a.comment as string | null) ?? null,
-      at: iso(a.at as Date)!,
+    approvals: approvals.map((a) => ({
+      subject: a.subject_type,
+      actor: a.actor,
+      decision: a.decision,
+      comment: a.comment ?? null,
+      at: iso(a.at)!,
     })),
     alerts: alerts.map((a) => ({
       type: a.type,

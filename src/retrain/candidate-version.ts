@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { parseVersion } from '../registry/version.js';
+import { versionLineage } from '../registry/version-store.js';
 import type { RetrainInput } from './types.js';
 
 /**
@@ -7,14 +8,7 @@ import type { RetrainInput } from './types.js';
  * its candidate is registered, that version is the answer.
  */
 export async function candidateVersion(knex: Knex, input: RetrainInput): Promise<string> {
-  const rows = (await knex('model_versions')
-    .where({ tenant_id: input.tenantId, model: input.model })
-    .select('major', 'minor', 'version', 'training')) as Array<{
-    major: number;
-    minor: number;
-    version: string;
-    training: { jobId?: string };
-  }>;
+  const rows = await versionLineage(knex, input.tenantId, input.model);
   const mine = rows.find((r) => r.training.jobId === input.jobId);
   if (mine) return mine.version;
   const top = rows.reduce(

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { modelMetadata } from '../registry/model-store.js';
 import { retrainFailure } from './failure.js';
 import { fillCommand, parseTrainingConfig, type TrainingConfig } from './training-config.js';
 
@@ -14,11 +15,10 @@ export async function storedTrainingConfig(
   tenantId: string,
   model: string,
 ): Promise<StoredTrainingConfig> {
-  const row = (await knex('models').where({ tenant_id: tenantId, name: model }).first('metadata')) as
-    { metadata: { training?: unknown } } | undefined;
-  if (!row) return { status: 'unknown_model' };
-  if (!row.metadata.training) return { status: 'unconfigured' };
-  return { status: 'configured', raw: row.metadata.training };
+  const metadata = await modelMetadata(knex, tenantId, model);
+  if (!metadata) return { status: 'unknown_model' };
+  if (!metadata.training) return { status: 'unconfigured' };
+  return { status: 'configured', raw: metadata.training };
 }
 
 /** The parsed configuration a retraining step runs with; a missing or invalid one is a RetrainFailure. */

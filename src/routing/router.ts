@@ -5,7 +5,13 @@ import { createKnex } from '../db/knex.js';
 import type { Logger } from '../log.js';
 import { UnknownModelError } from '../errors.js';
 import { backoffDelay } from '../retry/backoff.js';
-import { ROUTING_CHANNEL, toEntry, type RoutingNotice, type RoutingRow } from './store.js';
+import {
+  findRouting,
+  listRouting,
+  ROUTING_CHANNEL,
+  routingGenerations,
+  type RoutingNotice,
+} from './store.js';
 import { decide, keyPrefix, type RouteDecision, type RouteOptions, type RoutingEntry } from './table.js';
 
 export interface RouterOptions {
@@ -82,14 +88,13 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   };
 
   const loadAll = async (): Promise<void> => {
-    const rows = await knex<RoutingRow>('routing').where({ tenant_id: tenantId });
-    for (const row of rows) apply(toEntry(row));
+    for (const entry of await listRouting(knex, tenantId)) apply(entry);
     lastLoadAt = new Date();
   };
 
   const loadOne = async (model: string): Promise<void> => {
-    const row = await knex<RoutingRow>('routing').where({ tenant_id: tenantId, model }).first();
-    if (row) apply(toEntry(row));
+    const entry = await findRouting(knex, model, tenantId);
+    if (entry) apply(entry);
     lastLoadAt = new Date();
   };
 
@@ -158,13 +163,10 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   };
 
   const poll = setInterval(() => {
-    knex<RoutingRow>('routing')
-      .where({ tenant_id: tenantId })
-      .select('model', 'generation')
+    routingGenerations(knex, tenantId)
       .then(async (rows) => {
         for (const row of rows) {
-          if ((table.get(row.model)?.entry.generation ?? 0) < Number(row.generation))
-            await loadOne(row.model);
+          if ((table.get(row.model)?.entry.generation ?? 0) < row.generation) await loadOne(row.model);
         }
         if (!listener) scheduleReconnect();
       })

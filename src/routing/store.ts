@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { appendAudit } from '../db/audit.js';
+import { appendAudit, isAudited } from '../db/audit.js';
 import { InvalidInputError, UnknownModelError } from '../errors.js';
+import { versionStatuses } from '../registry/version-store.js';
 import { ROUTING_MODES, type RoutingEntry, type SegmentOverride } from './table.js';
 import { percentOf } from './weight.js';
 
@@ -81,15 +82,43 @@ export async function getRouting(
   model: string,
   tenantId = 'default',
 ): Promise<RoutingEntry> {
+  const entry = await findRouting(db, model, tenantId);
+  if (!entry) throw new UnknownModelError(model);
+  return entry;
+}
+
+/** A model's routing, or undefined for a model that has none. */
+export async function findRouting(
+  db: Knex | Knex.Transaction,
+  model: string,
+  tenantId = 'default',
+): Promise<RoutingEntry | undefined> {
   const row = await db<RoutingRow>('routing').where({ tenant_id: tenantId, model }).first();
-  if (!row) throw new UnknownModelError(model);
-  return toEntry(row);
+  return row ? toEntry(row) : undefined;
+}
+
+/** Each model's routing generation: a cheap way to see which rows changed. */
+export async function routingGenerations(
+  db: Knex,
+  tenantId: string,
+): Promise<Array<{ model: string; generation: number }>> {
+  const rows = await db<RoutingRow>('routing').where({ tenant_id: tenantId }).select('model', 'generation');
+  return rows.map((r) => ({ model: r.model, generation: Number(r.generation) }));
 }
 
 export async function listRouting(db: Knex, tenantId?: string): Promise<RoutingEntry[]> {
   const query = db<RoutingRow>('routing').orderBy(['tenant_id', 'model']);
   if (tenantId !== undefined) void query.where({ tenant_id: tenantId });
   return (await query).map(toEntry);
+}
+
+/** A model's routing row, locked until the transaction ends so concurrent changes apply one after another. */
+export async function lockRouting(
+  trx: Knex.Transaction,
+  tenantId: string,
+  model: string,
+): Promise<RoutingRow | undefined> {
+  return trx<RoutingRow>('routing').where({ tenant_id: tenantId, model }).forUpdate().first();
 }
 
 /** The first routing row of a model: champion-less, mode off, a random salt. Called inside registration. */
@@ -130,14 +159,12 @@ async function assertVersionsExist(
   entry.shadow.forEach((v, i) => wanted.push([`shadow[${i}]`, v]));
   entry.segmentOverrides.forEach((o, i) => wanted.push([`segmentOverrides[${i}].version`, o.version]));
   if (wanted.length === 0) return;
-  const rows: Array<{ version: string; status: string }> = await trx('model_versions')
-    .where({ tenant_id: tenantId, model })
-    .whereIn(
-      'version',
-      wanted.map(([, v]) => v),
-    )
-    .select('version', 'status');
-  const status = new Map(rows.map((r) => [r.version, r.status]));
+  const status = await versionStatuses(
+    trx,
+    tenantId,
+    model,
+    wanted.map(([, v]) => v),
+  );
   for (const [field, version] of wanted) {
     if (!status.has(version)) {
       throw new InvalidInputError(
@@ -213,14 +240,9 @@ export async function changeRouting(
   const change = parsed.data;
   const tenantId = input.tenantId ?? 'default';
   const run = async (trx: Knex.Transaction): Promise<RoutingEntry> => {
-    if (input.idempotencyKey) {
-      const done = await trx('audit_log').where({ idempotency_key: input.idempotencyKey }).first('id');
-      if (done) return getRouting(trx, input.model, tenantId);
-    }
-    const row = await trx<RoutingRow>('routing')
-      .where({ tenant_id: tenantId, model: input.model })
-      .forUpdate()
-      .first();
+    if (input.idempotencyKey && (await isAudited(trx, input.idempotencyKey)))
+      return getRouting(trx, input.model, tenantId);
+    const row = await lockRouting(trx, tenantId, input.model);
     if (!row) throw new UnknownModelError(input.model);
     const current = toEntry(row);
     const next: RoutingEntry = {
@@ -286,4 +308,56 @@ export async function routingAt(
     .first();
   if (!row) return undefined;
   return { ...toEntry(row as RoutingRow), since: row.at as Date };
+}
+
+/** "Which version was champion at time T?" from the routing history. */
+export async function championAt(
+  knex: Knex,
+  model: string,
+  at: Date,
+  tenantId = 'default',
+): Promise<string | null> {
+  const row = await knex('routing_history')
+    .where({ tenant_id: tenantId, model })
+    .where('at', '<=', at)
+    .orderBy('generation', 'desc')
+    .first('champion');
+  return (row?.champion as string | null | undefined) ?? null;
+}
+
+export interface RoutingHistoryRow extends Omit<RoutingRow, 'updated_at'> {
+  id: number;
+  at: Date;
+  changed_by: string;
+  reason: string | null;
+}
+
+/**
+ * A model's routing over a period: the row in force when it began, then every change until it ended (and
+ * five seconds after, for the change that ended it), in no particular order.
+ */
+export async function routingHistoryDuring(
+  knex: Knex,
+  tenantId: string,
+  model: string,
+  start: Date,
+  end: Date,
+): Promise<RoutingHistoryRow[]> {
+  return (await knex
+    .select('*')
+    .from(
+      knex('routing_history')
+        .where({ tenant_id: tenantId, model })
+        .where('at', '<', start)
+        .orderBy('generation', 'desc')
+        .limit(1)
+        .as('before'),
+    )
+    .unionAll((q) => {
+      void q
+        .select('*')
+        .from('routing_history')
+        .where({ tenant_id: tenantId, model })
+        .whereBetween('at', [start, new Date(end.getTime() + 5_000)]);
+    })) as RoutingHistoryRow[];
 }

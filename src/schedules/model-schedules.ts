@@ -2,6 +2,7 @@ import type { Client, ScheduleDescription } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { parseMonitoringPolicy } from '../monitoring/policy.js';
 import { UnknownModelError } from '../errors.js';
+import { modelMetadata } from '../registry/model-store.js';
 
 export const SCHEDULE_KINDS = ['drift', 'backtest', 'retrain', 'report'] as const;
 export type ScheduleKind = (typeof SCHEDULE_KINDS)[number];
@@ -37,10 +38,9 @@ export async function createModelSchedules(
   args: { tenantId?: string; model: string },
 ): Promise<ScheduleView[]> {
   const tenantId = args.tenantId ?? 'default';
-  const row = (await knex('models').where({ tenant_id: tenantId, name: args.model }).first('metadata')) as
-    { metadata: { monitoring?: unknown } } | undefined;
-  if (!row) throw new UnknownModelError(args.model);
-  const policy = parseMonitoringPolicy(row.metadata.monitoring, `monitoring policy of ${args.model}`);
+  const metadata = await modelMetadata(knex, tenantId, args.model);
+  if (!metadata) throw new UnknownModelError(args.model);
+  const policy = parseMonitoringPolicy(metadata.monitoring, `monitoring policy of ${args.model}`);
   const every: Record<ScheduleKind, number> = {
     drift: policy.schedules.driftCheck,
     backtest: policy.schedules.backtest,

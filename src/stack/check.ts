@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import type { ArenaEnv } from '../config/env.js';
+import { auditHashOf } from '../db/audit.js';
 import { createKnex } from '../db/knex.js';
 import type { Logger } from '../log.js';
 import { connectClient, connectWorker, temporalTargetFromEnv } from '../temporal/connection.js';
@@ -40,10 +41,10 @@ export async function runStackCheck(env: ArenaEnv, log: Logger): Promise<StackCh
         args: [{ requestedBy: 'arena dev check' }],
       }),
     );
-    const row = await knex('audit_log').where({ id: result.auditId }).first('hash');
-    if (row?.hash !== result.hash) {
+    const hash = await auditHashOf(knex, result.auditId);
+    if (hash !== result.hash) {
       throw new UserFacingError(
-        `The workflow reported audit row ${result.auditId} but Postgres holds ${row ? 'a different hash' : 'no such row'}`,
+        `The workflow reported audit row ${result.auditId} but Postgres holds ${hash !== undefined ? 'a different hash' : 'no such row'}`,
         'The worker and this command use different databases: check DATABASE_URL.',
       );
     }

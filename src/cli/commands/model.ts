@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { championAt, listModels, registerVersion, setChampion, showModel } from '../../registry/registry.js';
+import { listModels, registerVersion, setChampion, showModel } from '../../registry/registry.js';
 import { InvalidInputError } from '../../errors.js';
-import { routingAt } from '../../routing/store.js';
+import { championAt, routingAt } from '../../routing/store.js';
 import { modelHealth } from '../../health/model-health.js';
 import { actor, withKnex } from '../database.js';
 import { renderHealth } from '../health-view.js';

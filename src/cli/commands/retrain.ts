@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Knex } from 'knex';
 import { parse as parseYaml } from 'yaml';
 import { InvalidInputError, UnknownModelError } from '../../errors.js';
+import { storeTrainingConfig } from '../../registry/model-store.js';
 import { getRetrainJob, listRetrainJobs, type RetrainJobRow } from '../../retrain/job-store.js';
 import { startRetrain } from '../../retrain/launcher.js';
 import { parseTrainingConfig } from '../../retrain/training-config.js';
@@ -54,12 +55,7 @@ async function saveTrainingConfig(knex: Knex, model: string, file: string) {
     throw new InvalidInputError('--config', file, `is not YAML or JSON (${(err as Error).message})`);
   }
   const config = parseTrainingConfig(raw, file);
-  const updated = await knex('models')
-    .where({ tenant_id: 'default', name: model })
-    .update({
-      metadata: knex.raw(`metadata || jsonb_build_object('training', ?::jsonb)`, [JSON.stringify(raw)]),
-    });
-  if (updated === 0) throw new UnknownModelError(model);
+  if (!(await storeTrainingConfig(knex, 'default', model, raw))) throw new UnknownModelError(model);
   return config;
 }
 

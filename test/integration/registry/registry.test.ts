@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../../src/db/audit.js';
 import { InvalidInputError, RegistryError, UnknownModelError } from '../../../src/errors.js';
 import {
-  championAt,
   getVersion,
   listModels,
   registerVersion,
@@ -11,7 +10,13 @@ import {
   setVersionStatus,
   showModel,
 } from '../../../src/registry/registry.js';
-import { changeRouting, getRouting, ROUTING_CHANNEL, routingAt } from '../../../src/routing/store.js';
+import {
+  championAt,
+  changeRouting,
+  getRouting,
+  ROUTING_CHANNEL,
+  routingAt,
+} from '../../../src/routing/store.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 
 describe('model registry and routing table on real Postgres', () => {
