@@ -129,6 +129,7 @@ describe('gateway: alerts, rollout actions and model health behind roles and ten
     ]);
     const again = await call('POST', `/v1/alerts/${id}/approve`, T.alice, {});
     expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ code: 'refused' });
 
     await eventually(
       'shadow',

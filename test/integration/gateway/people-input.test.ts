@@ -55,6 +55,7 @@ describe('gateway people routes: path ids, query parameters and text PostgreSQL 
     expect((await call(`/v1/alerts/${alertId}`)).status).toBe(200);
     const missing = await call('/v1/alerts/9223372036854775807');
     expect(missing.status, JSON.stringify(missing.body)).toBe(404);
+    expect(missing.body).toMatchObject({ code: 'not_found', hint: 'List alerts: arena alerts list' });
     expect((await call('/v1/alerts/9007199254740993')).status).toBe(404); // past 2^53, not rounded
   });
 
