@@ -4,10 +4,12 @@
  */
 import { StatsInputError, requireCount } from '../errors.js';
 import { liftAndSe } from '../lift.js';
+import { confidenceSequence } from '../sequential.js';
 import { combineStrata, type StratumEstimate } from '../strata.js';
 import { mergeSummaries, validateSummary, type Summary } from '../summary.js';
 import type { RelativeUndefined, SampleSize } from './findings.js';
 import type {
+  AnalysisPolicy,
   ArmData,
   ArmPair,
   Counts,
@@ -39,6 +41,28 @@ export function quantiles(
   return { kind: 'quantile', quantile, champion, challenger };
 }
 
+/** The challenger's relative change over the champion, combined across periods. */
+export interface RelativeChange {
+  estimate: number;
+  se: number;
+  nTotal: number;
+  strata: number;
+}
+
+/** The always-valid interval of a relative change (primary metrics and relative guardrail limits alike). */
+export function relativeSequence(
+  rel: RelativeChange,
+  analysis: Pick<AnalysisPolicy, 'alpha' | 'tuningN'>,
+): ReturnType<typeof confidenceSequence> {
+  return confidenceSequence({
+    delta: rel.estimate,
+    se: rel.se,
+    nTotal: rel.nTotal,
+    alpha: analysis.alpha,
+    tuningN: analysis.tuningN,
+  });
+}
+
 /** Everything the tests need about one metric of per-request values, whatever the evidence kind. */
 export interface PreparedEvidence {
   analysis: 'independent' | 'paired';
@@ -47,8 +71,7 @@ export interface PreparedEvidence {
   /** All arms are proportions (counts): absolute limits use the score test's null variance. */
   proportion: boolean;
   /** Combined relative change and its se, or why it is undefined. */
-  relative:
-    { estimate: number; se: number; nTotal: number; strata: number } | { undefined: RelativeUndefined };
+  relative: RelativeChange | { undefined: RelativeUndefined };
   /** Observations per arm used for the minSamples rule. */
   nChampion: number;
   nChallenger: number;

@@ -5,7 +5,7 @@
  */
 import { StatsInputError } from '../errors.js';
 import { confidenceSequence, sequentialPValue } from '../sequential.js';
-import { prepareEvidence, type PreparedEvidence } from './evidence.js';
+import { prepareEvidence, relativeSequence, type PreparedEvidence } from './evidence.js';
 import type { AbsoluteKind, RelativeKind } from './findings.js';
 import { GuardrailBuilder, isPromotionLimit, settleGuardrails } from './guardrail-builder.js';
 import { assessQuantileGuardrail } from './guardrail-quantile.js';
@@ -144,13 +144,7 @@ function testIncrease({ builder, prep, analysis, rho }: LimitTest, kind: Relativ
     return;
   }
   const r = prep.relative;
-  const cs = confidenceSequence({
-    delta: r.estimate,
-    se: r.se,
-    nTotal: r.nTotal,
-    alpha: analysis.alpha,
-    tuningN: analysis.tuningN,
-  });
+  const cs = relativeSequence(r, analysis);
   const p =
     r.estimate <= limit ? 1 : r.se === 0 ? 0 : sequentialPValue((r.estimate - limit) / r.se, r.nTotal, rho);
   builder.addTested(

@@ -5,8 +5,8 @@
  */
 import { StatsInputError } from '../errors.js';
 import { normalQuantile, normalTails } from '../normal.js';
-import { confidenceSequence, sequentialPValue } from '../sequential.js';
-import { prepareEvidence } from './evidence.js';
+import { sequentialPValue } from '../sequential.js';
+import { prepareEvidence, relativeSequence } from './evidence.js';
 import type { PrimaryComparison, PrimaryFinding } from './findings.js';
 import { primaryReason } from './format.js';
 import type {
@@ -79,13 +79,7 @@ function decidePrimary(
     };
   }
   const rel = prep.relative;
-  const cs = confidenceSequence({
-    delta: rel.estimate,
-    se: rel.se,
-    nTotal: rel.nTotal,
-    alpha: analysis.alpha,
-    tuningN: analysis.tuningN,
-  });
+  const cs = relativeSequence(rel, analysis);
   const sign = policy.direction === 'lower' ? -1 : 1;
   const improvement = sign * rel.estimate;
   const impInterval: Interval = sign > 0 ? [cs.ci[0], cs.ci[1]] : [-cs.ci[1], -cs.ci[0]];
