@@ -10,7 +10,7 @@ import type { RolloutInput } from './types.js';
 export interface StartRolloutInput {
   model: string;
   challenger: string;
-  /** A validated Policy, or a raw object to validate (durations as strings, weights in percent). */
+  /** A parsed Policy or a raw object (durations as strings, weights in percent); validated either way. */
   policy?: Policy | PolicyInput;
   proposedBy: string;
   /** Continue-as-new past this many history events (default 4000). */
@@ -46,10 +46,9 @@ export async function prepareRollout(
   input: StartRolloutInput,
   workflowIdPrefix?: string,
 ): Promise<PreparedRollout> {
-  const policy =
-    'primaryMetric' in (input.policy ?? {}) && Array.isArray((input.policy as Policy).primaryMetric)
-      ? (input.policy as Policy)
-      : parsePolicy(input.policy ?? {});
+  // Always through the schema, also a policy that looks parsed already (an experiment's or a retraining
+  // configuration's): validation happens there and only there, and a parsed policy parses to itself.
+  const policy = parsePolicy(input.policy ?? {});
   if (!input.proposedBy.trim())
     throw new InvalidInputError('by', input.proposedBy, 'who proposes the rollout is required');
   const challenger = parseVersion(input.challenger, 'challenger').version;

@@ -235,6 +235,16 @@ describe('parsePolicy and parsePolicyText on arbitrary input (property)', () => 
     );
   });
 
+  it('gives back an accepted policy unchanged when parsed again, so every rollout start can re-parse (property)', () => {
+    fc.assert(
+      fc.property(policyishInput, (input) => {
+        const p = check(() => parsePolicy(input));
+        if (p) expect(parsePolicy(p)).toEqual(p);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('never throws anything but InvalidInputError with a field path (YAML and JSON text)', () => {
     const text = fc.oneof(
       policyishInput.map((v) => {
