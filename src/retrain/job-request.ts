@@ -37,6 +37,7 @@ export async function requestRetrainJob(knex: Knex, req: RetrainRequest): Promis
       new UserFacingError(
         `--trigger=${JSON.stringify(req.trigger)}: must be one of ${RETRAIN_TRIGGERS.join(', ')}`,
         'e.g. --trigger manual',
+        { code: 'invalid_input' },
       ),
     );
   const stored = await storedTrainingConfig(knex, tenantId, req.model);
@@ -46,6 +47,7 @@ export async function requestRetrainJob(knex: Knex, req: RetrainRequest): Promis
       new UserFacingError(
         `Model ${req.model} has no training configuration`,
         `Set one first: arena retrain configure ${req.model} --config training.yaml (see docs/retraining.md)`,
+        { code: 'conflict' },
       ),
     );
   let config: TrainingConfig;
@@ -94,6 +96,7 @@ export async function requestRetrainJob(knex: Knex, req: RetrainRequest): Promis
           (rollout ? ` through rollout ${rollout.id}` : ''),
         `A model has one active rollout at a time: wait for it (arena rollout status ${ref}) or end it ` +
           `(arena rollout abort ${ref} --by YOU --reason TEXT), then retrain.`,
+        { code: 'conflict' },
       ),
     );
   }
@@ -101,6 +104,7 @@ export async function requestRetrainJob(knex: Knex, req: RetrainRequest): Promis
     new UserFacingError(
       `A retraining job of ${req.model} is already running (${active.id})`,
       `Wait for it (arena retrain status ${active.id}) or cancel it (arena retrain cancel ${active.id}).`,
+      { code: 'conflict' },
     ),
   );
 }
