@@ -12,6 +12,7 @@ const families: Record<string, () => Promise<Family>> = {
   ingest: async () => (await import('./ingest.js')).runIngestBench,
   'bad-record': async () => (await import('./bad-record.js')).runBadRecordBench,
   stats: async () => (await import('./stats-simulation.js')).runStatsBench,
+  'aa-panel': async () => (await import('./aa-panel.js')).runAaPanelBench,
   rollouts: async () => (await import('./rollouts.js')).runRolloutBench,
 };
 
