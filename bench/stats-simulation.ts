@@ -18,7 +18,6 @@ import { fileURLToPath } from 'node:url';
 import { median } from 'simple-statistics';
 import {
   SummaryAccumulator,
-  confidenceSequence,
   createRng,
   evaluateGate,
   independent,
@@ -27,6 +26,7 @@ import {
   type GatePolicy,
   type Rng,
 } from '../src/stats/index.js';
+import { liftSequenceRejects } from './lift-sequence.js';
 import { benchResult, type BenchResult } from './result.js';
 
 export interface StatsBenchOptions {
@@ -85,16 +85,7 @@ function aaRollout(rng: Rng, peeks: number, perPeek: number, policy: GatePolicy)
     const naive = welchTTest(t, c).pValue < ALPHA;
     trace.naiveAny ||= naive;
     if (k === peeks - 1) trace.naiveLast = naive;
-    // The gate's own statistic: the relative lift and its delta-method se, in the confidence sequence.
-    const lift = relativeLift(c, t);
-    const cs = confidenceSequence({
-      delta: lift.lift,
-      se: lift.se,
-      nTotal: c.n + t.n,
-      alpha: ALPHA,
-      tuningN,
-    });
-    trace.sequentialAny ||= cs.pValue < ALPHA;
+    trace.sequentialAny ||= liftSequenceRejects(c, t, ALPHA, tuningN);
     if (!trace.gateAny) {
       const d = evaluateGate({ metrics: { abs_error: independent(c, t) } }, policy).decision;
       trace.gateAny = d === 'pass' || d === 'fail';

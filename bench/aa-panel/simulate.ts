@@ -6,7 +6,6 @@
  */
 import { median } from 'simple-statistics';
 import {
-  confidenceSequence,
   createRng,
   evaluateGate,
   independent,
@@ -18,6 +17,7 @@ import {
   type GatePolicy,
   type Summary,
 } from '../../src/stats/index.js';
+import { liftSequenceRejects } from '../lift-sequence.js';
 import { emptySums, type Distribution, type Sums } from './distributions.js';
 
 export const ALPHA = 0.05;
@@ -110,15 +110,7 @@ export function runAa(config: PanelConfig): AaRates {
       if (!naiveAny) naiveAny = welchTTest(t, c).pValue < ALPHA;
       // A zero champion mean (rare events not yet seen) leaves the relative lift undefined: no rejection.
       if (!seqAny && c.mean !== 0) {
-        const lift = relativeLift(c, t);
-        const cs = confidenceSequence({
-          delta: lift.lift,
-          se: lift.se,
-          nTotal: c.n + t.n,
-          alpha: ALPHA,
-          tuningN: policy.analysis.tuningN,
-        });
-        seqAny = cs.pValue < ALPHA;
+        seqAny = liftSequenceRejects(c, t, ALPHA, policy.analysis.tuningN);
       }
       if (!decided) {
         // A real rollout stops at its first promotion or rollback.

@@ -136,23 +136,3 @@ export async function readVersionMetrics(knex: Knex, q: WindowQuery): Promise<Ve
   }
   return out;
 }
-
-/** One version's summary of one metric (n = 0 when nothing was recorded). */
-export async function readSummary(
-  knex: Knex,
-  q: Omit<WindowQuery, 'versions'> & { version: string },
-  metric: string,
-): Promise<SummaryStats> {
-  const figures = await readVersionMetrics(knex, { ...q, versions: [q.version] });
-  return figures[q.version]?.[metric]?.summary ?? { n: 0, mean: 0, variance: 0 };
-}
-
-/** Successes and trials of a 0/1 metric (error, correct). */
-export async function readProportion(
-  knex: Knex,
-  q: Omit<WindowQuery, 'versions'> & { version: string },
-  metric: string,
-): Promise<{ x: number; n: number }> {
-  const s = await readSummary(knex, q, metric);
-  return { x: Math.round(s.mean * s.n), n: s.n };
-}

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { requestCount } from '../analysis/recorded-metrics.js';
 import { readVersionMetrics } from '../analysis/rollup-reader.js';
 import { alertsOfModelBetween } from '../alerts/alert-store.js';
+import { reportAlert, type ReportAlert } from './report-alert.js';
 import { backtestResultsOfModel } from '../backtest/result-store.js';
 import { psiReportsOfModelBetween } from '../monitoring/drift-report-store.js';
 import { retrainJobsOfModelBetween } from '../retrain/job-store.js';
@@ -42,7 +43,7 @@ export interface ModelReportData {
     error: string | null;
     createdAt: string;
   }>;
-  alerts: Array<{ type: string; severity: string; status: string; title: string; at: string }>;
+  alerts: ReportAlert[];
 }
 
 const iso = (d: Date | string): string => new Date(d).toISOString();
@@ -123,12 +124,6 @@ export async function loadModelReport(
       error: r.error ?? null,
       createdAt: iso(r.created_at),
     })),
-    alerts: alerts.map((a) => ({
-      type: a.type,
-      severity: a.severity,
-      status: a.status,
-      title: a.title,
-      at: a.createdAt,
-    })),
+    alerts: alerts.map(reportAlert),
   };
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { min } from 'simple-statistics';
 import type { Policy } from '../policy/policy.js';
 import { alertsOfRollout } from '../alerts/alert-store.js';
+import { reportAlert, type ReportAlert } from './report-alert.js';
 import { approvalsOfSubject } from '../approvals/approval-store.js';
 import { RegistryError } from '../errors.js';
 import { getRolloutRow, listAnalyses, listRolloutEvents } from '../rollout/store.js';
@@ -71,7 +72,7 @@ export interface RolloutReportData {
     reason: string | null;
   }>;
   approvals: Array<{ subject: string; actor: string; decision: string; comment: string | null; at: string }>;
-  alerts: Array<{ type: string; severity: string; status: string; title: string; at: string }>;
+  alerts: ReportAlert[];
   /** A link to the workflow in the Temporal Web UI, when the caller knows where the UI is. */
   temporalUi: string | null;
 }
@@ -196,13 +197,7 @@ export async function loadRolloutReport(
       comment: a.comment ?? null,
       at: iso(a.at)!,
     })),
-    alerts: alerts.map((a) => ({
-      type: a.type,
-      severity: a.severity,
-      status: a.status,
-      title: a.title,
-      at: a.createdAt,
-    })),
+    alerts: alerts.map(reportAlert),
     temporalUi: opts.temporalUi
       ? `${opts.temporalUi}/namespaces/${opts.namespace ?? 'default'}/workflows/${encodeURIComponent(r.workflow_id)}`
       : null,
