@@ -141,6 +141,8 @@ export const policySchema = z
         maxExtension: duration(DURATION_BOUNDS['analysis.maxExtension']).prefault('24h'),
         alpha: z.number().gt(0).lt(0.5).default(0.05),
         tuningN: z.number().int().min(10).default(20_000),
+        /** A mean is compared once each arm has n ≥ skewnessFactor·s² (Kohavi's 355); 0 turns the floor off. */
+        skewnessFactor: z.number().min(0).max(100_000).default(355),
       })
       .strict()
       .prefault({}),

@@ -5,6 +5,7 @@
 import { StatsInputError, requireCount } from '../errors.js';
 import { liftAndSe } from '../lift.js';
 import { confidenceSequence } from '../sequential.js';
+import { bernoulliSkewness } from '../shape.js';
 import { combineStrata, type StratumEstimate } from '../strata.js';
 import { mergeSummaries, validateSummary, type Summary } from '../summary.js';
 import type { RelativeUndefined, SampleSize } from './findings.js';
@@ -72,6 +73,11 @@ export interface PreparedEvidence {
   proportion: boolean;
   /** Combined relative change and its se, or why it is undefined. */
   relative: RelativeChange | { undefined: RelativeUndefined };
+  /**
+   * The larger |skewness| of the values whose means are compared (each arm's, or the paired differences'),
+   * over those whose shape is known; undefined when none is (rollups from before sums of cubes were kept).
+   */
+  skewness: number | undefined;
   /** Observations per arm used for the minSamples rule. */
   nChampion: number;
   nChallenger: number;
@@ -91,7 +97,12 @@ function armSummary(field: string, a: ArmData): Summary {
       throw new StatsInputError(`${field}.successes`, a.successes, `cannot exceed n (${a.n})`);
     if (a.n === 0) return { n: 0, mean: 0, variance: 0 };
     const p = a.successes / a.n;
-    return { n: a.n, mean: p, variance: a.n > 1 ? (p * (1 - p) * a.n) / (a.n - 1) : 0 };
+    return {
+      n: a.n,
+      mean: p,
+      variance: a.n > 1 ? (p * (1 - p) * a.n) / (a.n - 1) : 0,
+      skewness: bernoulliSkewness(p),
+    };
   }
   return validateSummary(field, a);
 }
@@ -123,6 +134,7 @@ function preparePaired(field: string, evidence: PairedEvidence): PreparedEvidenc
     challenger,
     proportion: isCounts(evidence.challenger),
     relative,
+    skewness: largestSkewness([d]),
     nChampion: d.n,
     nChallenger: d.n,
     sample: { kind: 'paired', pairs: d.n },
@@ -164,8 +176,22 @@ function prepareIndependent(field: string, evidence: IndependentEvidence): Prepa
     challenger,
     proportion,
     relative,
+    skewness: largestSkewness(pairs.flatMap((p) => [p.champion, p.challenger])),
     nChampion: champion.n,
     nChallenger: challenger.n,
     sample: { kind: 'arms', challenger: challenger.n, champion: champion.n },
   };
+}
+
+/**
+ * Per period, not of the merged arm: a mixture of periods with different means looks skewed when no period
+ * is, and the stratified estimate combines the periods' own means.
+ */
+function largestSkewness(parts: readonly Summary[]): number | undefined {
+  let largest: number | undefined;
+  for (const p of parts) {
+    if (p.n === 0 || p.skewness === undefined) continue;
+    largest = Math.max(largest ?? 0, Math.abs(p.skewness));
+  }
+  return largest;
 }

@@ -12,9 +12,19 @@ export type SampleSize =
 /** Why the relative change of the challenger against the champion has no estimate. */
 export type RelativeUndefined = 'too-few-pairs' | 'zero-champion-mean' | 'no-usable-period';
 
-/** A metric not judged yet: no evidence at all, or fewer observations per arm than minSamples. */
+/** Fewer observations per arm than the values' skewness calls for (skew-floor.ts). */
+export interface SkewedFinding {
+  code: 'skewed';
+  skewness: number;
+  floor: number;
+  sample: SampleSize;
+}
+
+/** A metric not judged yet: no evidence at all, fewer observations per arm than minSamples, or than its skewness needs. */
 export type WaitingFinding =
-  { code: 'nothing-recorded' } | { code: 'too-few-samples'; sample: SampleSize; minSamples: number };
+  | { code: 'nothing-recorded' }
+  | { code: 'too-few-samples'; sample: SampleSize; minSamples: number }
+  | SkewedFinding;
 
 /** The primary metric's comparison, oriented so that a positive improvement is better. */
 export interface PrimaryComparison {

@@ -37,6 +37,7 @@ export function primaryReason(metric: string, f: PrimaryFinding): string {
   switch (f.code) {
     case 'nothing-recorded':
     case 'too-few-samples':
+    case 'skewed':
       return waitingReason(metric, f);
     case 'relative-undefined':
       return `${metric}: inconclusive: ${relativeUndefined(f.cause)} (${sampleText(f.sample)}).`;
@@ -173,9 +174,22 @@ export function decisionReason(decision: Decision, srmReason: string | undefined
 /* ── shared phrases and numbers ── */
 
 function waitingReason(name: string, f: WaitingFinding): string {
-  return f.code === 'nothing-recorded'
-    ? `${name}: waiting for data: nothing recorded yet.`
-    : `${name}: waiting for data: ${sampleText(f.sample)}; ${f.minSamples} per arm needed.`;
+  switch (f.code) {
+    case 'nothing-recorded':
+      return `${name}: waiting for data: nothing recorded yet.`;
+    case 'too-few-samples':
+      return `${name}: waiting for data: ${sampleText(f.sample)}; ${f.minSamples} per arm needed.`;
+    case 'skewed':
+      return (
+        `${name}: waiting: ${name} is strongly skewed (s = ${fmtSkewness(f.skewness)}); needs n ≥ ` +
+        `${f.floor.toLocaleString('en-US')} per arm before its mean can be trusted (${sampleText(f.sample)}).`
+      );
+  }
+}
+
+/** Two significant digits: the estimate is rough, and the floor grows with its square. */
+function fmtSkewness(s: number): string {
+  return Number(s.toPrecision(2)).toLocaleString('en-US');
 }
 
 function relativeUndefined(cause: RelativeUndefined): string {

@@ -8,6 +8,7 @@ import type {
   CheckFinding,
   GuardrailSubject,
   SampleSize,
+  SkewedFinding,
   TestedFigures,
   TestedOutcome,
   WaitingFinding,
@@ -19,6 +20,7 @@ import type {
   GuardrailCheckKind,
   GuardrailPolicy,
   GuardrailVerdict,
+  ShapeFigures,
   VerdictStatus,
 } from './types.js';
 
@@ -47,6 +49,9 @@ export class GuardrailBuilder {
   /** Set while the guardrail is not judged: no evidence yet, or too few observations per arm. */
   private waiting: WaitingFinding | undefined = { code: 'nothing-recorded' };
   private readonly checks: Array<TestedCheck | SettledCheck> = [];
+  private shape: ShapeFigures | undefined;
+  /** Set when some of the checks wait for the skewness floor: the guardrail waits unless another fails. */
+  private held: SkewedFinding | undefined;
 
   constructor(private readonly policy: GuardrailPolicy) {
     this.subject = { metric: policy.metric, quantile: policy.quantile };
@@ -74,6 +79,14 @@ export class GuardrailBuilder {
     return true;
   }
 
+  recordShape(shape: ShapeFigures | undefined): void {
+    this.shape = shape;
+  }
+
+  holdForShape(finding: SkewedFinding): void {
+    this.held = finding;
+  }
+
   addTested(figures: TestedFigures, pValue: number): void {
     this.checks.push({ tested: true, figures, pValue });
   }
@@ -94,6 +107,9 @@ export class GuardrailBuilder {
       c.tested ? this.settleTested(c, adjusted[next++]!, alpha) : this.settled(c),
     );
     const statuses = checks.map((c) => c.status);
+    if (this.held && !statuses.includes('fail')) {
+      return this.verdict('waiting', checks, guardrailWaitingReason(this.subject, this.held));
+    }
     const status: VerdictStatus = statuses.includes('fail')
       ? 'fail'
       : statuses.every((s) => s === 'pass')
@@ -156,6 +172,7 @@ export class GuardrailBuilder {
       descriptive: this.policy.quantile !== undefined,
       champion: this.champion,
       challenger: this.challenger,
+      ...(this.shape ? { shape: this.shape } : {}),
       checks,
       reason,
     };

@@ -9,6 +9,7 @@ import { prepareEvidence, relativeSequence, type PreparedEvidence } from './evid
 import type { AbsoluteKind, RelativeKind } from './findings.js';
 import { GuardrailBuilder, isPromotionLimit, settleGuardrails } from './guardrail-builder.js';
 import { assessQuantileGuardrail } from './guardrail-quantile.js';
+import { checkShape } from './skew-floor.js';
 import type {
   AnalysisPolicy,
   GateInput,
@@ -79,15 +80,27 @@ function assessGuardrail(
     analysis.minSamples,
   );
   if (!judged) return builder;
+  const { shape, held } = checkShape(prep, analysis);
+  builder.recordShape(shape);
+  // A rate's level is tested against the limit's own binomial variance, estimated from nothing, so the
+  // floor does not hold it back (docs/statistics.md, "Skewness-aware sample floor"); every other check
+  // estimates a variance from the values and waits for the floor.
+  const levelHeld = held !== undefined && !prep.proportion;
+  if (held && (levelHeld || hasRelativeLimit(policy))) builder.holdForShape(held);
   const test: LimitTest = { builder, prep, analysis, rho };
-  if (policy.max !== undefined) testLevel(test, 'max', policy.max);
-  if (policy.maxRelativeIncrease !== undefined)
+  if (policy.max !== undefined && !levelHeld) testLevel(test, 'max', policy.max);
+  if (policy.maxRelativeIncrease !== undefined && !held)
     testIncrease(test, 'maxRelativeIncrease', policy.maxRelativeIncrease);
-  if (policy.rollbackAbove !== undefined) testLevel(test, 'rollbackAbove', policy.rollbackAbove);
-  if (policy.rollbackRelativeIncrease !== undefined) {
+  if (policy.rollbackAbove !== undefined && !levelHeld)
+    testLevel(test, 'rollbackAbove', policy.rollbackAbove);
+  if (policy.rollbackRelativeIncrease !== undefined && !held) {
     testIncrease(test, 'rollbackRelativeIncrease', policy.rollbackRelativeIncrease);
   }
   return builder;
+}
+
+function hasRelativeLimit(policy: GuardrailPolicy): boolean {
+  return policy.maxRelativeIncrease !== undefined || policy.rollbackRelativeIncrease !== undefined;
 }
 
 interface LimitTest {

@@ -8,6 +8,7 @@ import { normalQuantile, normalTails } from '../normal.js';
 import { sequentialPValue } from '../sequential.js';
 import { prepareEvidence, relativeSequence } from './evidence.js';
 import type { PrimaryComparison, PrimaryFinding } from './findings.js';
+import { checkShape } from './skew-floor.js';
 import { primaryReason } from './format.js';
 import type {
   AnalysisPolicy,
@@ -71,6 +72,9 @@ function decidePrimary(
       finding: { code: 'too-few-samples', sample: prep.sample, minSamples: analysis.minSamples },
     };
   }
+  const { shape, held } = checkShape(prep, analysis);
+  if (shape) figures.shape = shape;
+  if (held) return { figures, finding: held };
   if ('undefined' in prep.relative) {
     figures.status = 'inconclusive';
     return {

@@ -41,6 +41,11 @@ export interface AnalysisPolicy {
   minSamples: number;
   /** N* of the confidence sequence: the total sample size where it is tightest. */
   tuningN: number;
+  /**
+   * A mean is compared only once each arm has n ≥ skewnessFactor·s² observations, s the skewness of its
+   * values (skew-floor.ts). Default 355 (Kohavi's rule); 0 turns the floor off.
+   */
+  skewnessFactor?: number;
 }
 
 /**
@@ -127,6 +132,12 @@ export interface ArmFigures {
   value: number;
 }
 
+/** The values' estimated skewness and the observations per arm it calls for (skew-floor.ts). */
+export interface ShapeFigures {
+  skewness: number;
+  floor: number;
+}
+
 export interface PrimaryVerdict {
   metric: string;
   direction: Direction;
@@ -151,6 +162,8 @@ export interface PrimaryVerdict {
   /** Fixed-horizon normal (1 − alpha) interval and p-value, reported beside the sequential ones, never deciding. */
   fixedHorizon: { interval: Interval; pValue: number };
   strata: number;
+  /** Present when the values' shape is known and the floor is on. */
+  shape?: ShapeFigures;
   reason: string;
 }
 
@@ -181,6 +194,8 @@ export interface GuardrailVerdict {
   descriptive: boolean;
   champion: ArmFigures;
   challenger: ArmFigures;
+  /** Present when the values' shape is known and the floor is on (never for quantile guardrails). */
+  shape?: ShapeFigures;
   checks: GuardrailCheck[];
   reason: string;
 }

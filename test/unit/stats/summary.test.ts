@@ -26,8 +26,9 @@ describe('Summary helpers', () => {
     expectClose(s.mean, mean(values), 1e-14, 'mean');
     // A mean of 1e6 with spread 3 is where Σx² − (Σx)²/n would lose ~10 digits; Welford does not.
     expectClose(s.variance, sampleVariance(values), 1e-9, 'variance');
-    expect(summarize([])).toEqual({ n: 0, mean: 0, variance: 0 });
-    expect(summarize([4])).toEqual({ n: 1, mean: 4, variance: 0 });
+    // A summary of values knows their shape, even when there is none to speak of.
+    expect(summarize([])).toEqual({ n: 0, mean: 0, variance: 0, skewness: 0 });
+    expect(summarize([4])).toEqual({ n: 1, mean: 4, variance: 0, skewness: 0 });
   });
 
   it('mergeSummaries of the parts equals the summary of the whole', () => {
@@ -37,13 +38,52 @@ describe('Summary helpers', () => {
     expect(merged.n).toBe(whole.n);
     expectClose(merged.mean, whole.mean, 1e-14, 'merged mean');
     expectClose(merged.variance, whole.variance, 1e-9, 'merged variance');
-    expect(mergeSummaries()).toEqual({ n: 0, mean: 0, variance: 0 });
+    expectClose(merged.skewness!, whole.skewness!, 1e-6, 'merged skewness');
+    expect(mergeSummaries()).toEqual({ n: 0, mean: 0, variance: 0, skewness: 0 });
+    // One part of unknown shape (a rollup from before sums of cubes) makes the whole unknown.
+    const unknown = { ...summarize(parts[0]!) };
+    delete unknown.skewness;
+    expect(mergeSummaries(unknown, summarize(parts[3]!)).skewness).toBeUndefined();
+  });
+
+  it('skewness is g₁ = m₃/m₂^{3/2}, from values, sums or merged parts alike', () => {
+    // scipy.stats.skew([1, 2, 3, 4, 10]) (bias=True) = 1.1384199576606167
+    const xs = [1, 2, 3, 4, 10];
+    expectClose(summarize(xs).skewness!, 1.1384199576606167, 1e-12, 'summarize');
+    const cubes = sum(xs.map((x) => x ** 3));
+    expectClose(summaryFromSums(5, 20, 130, cubes).skewness!, 1.1384199576606167, 1e-12, 'sums');
+    expectClose(
+      mergeSummaries(summarize([1, 10]), summarize([2, 3, 4])).skewness!,
+      1.1384199576606167,
+      1e-12,
+      'merge',
+    );
+    expect(summarize(xs.map((x) => -x)).skewness).toBeCloseTo(-1.1384199576606167, 12);
+    // An exponential sample's skewness is near its population value 2.
+    const r = createRng(11);
+    const exp = Array.from({ length: 200_000 }, () => -Math.log(1 - r.uniform()));
+    expect(summarize(exp).skewness).toBeGreaterThan(1.9);
+    expect(summarize(exp).skewness).toBeLessThan(2.1);
+    // No spread, no shape; and rounding in the raw sums cannot exceed the bound a sample of n obeys.
+    expect(summaryFromSums(4, 8, 16, 32).skewness).toBe(0);
+    const big = values.map((v) => v * 1e3);
+    const fromSums = summaryFromSums(
+      big.length,
+      sum(big),
+      sum(big.map((v) => v * v)),
+      sum(big.map((v) => v ** 3)),
+    );
+    expect(Math.abs(fromSums.skewness!)).toBeLessThanOrEqual((big.length - 2) / Math.sqrt(big.length - 1));
+    expect(summaryFromSums(5, 20, 130).skewness).toBeUndefined();
   });
 
   it('summaryFromSums reproduces summarize and clamps rounding below 0', () => {
     const xs = [1, 2, 3, 4, 10];
-    const s = summaryFromSums(5, 20, sum(xs.map((x) => x * x)));
-    expect(s).toEqual(summarize(xs));
+    const s = summaryFromSums(5, 20, sum(xs.map((x) => x * x)), sum(xs.map((x) => x ** 3)));
+    expect(s.n).toBe(5);
+    expect(s.mean).toBe(4);
+    expectClose(s.variance, summarize(xs).variance, 1e-14, 'variance');
+    expectClose(s.skewness!, summarize(xs).skewness!, 1e-12, 'skewness');
     expect(summaryFromSums(3, 0.3, 0.03).variance).toBeGreaterThanOrEqual(0);
     expect(summaryFromSums(0, 0, 0)).toEqual({ n: 0, mean: 0, variance: 0 });
   });

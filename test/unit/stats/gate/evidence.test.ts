@@ -7,7 +7,13 @@ const s = (mean: number, sd: number, n: number) => ({ n, mean, variance: sd * sd
 describe('gate evidence', () => {
   it('counts become 0/1 summaries with the sample variance, and mark the metric a proportion', () => {
     const p = prepareEvidence('m', independent({ successes: 1, n: 4 }, { successes: 2, n: 4 }));
-    expect(p.champion).toEqual({ n: 4, mean: 0.25, variance: (0.25 * 0.75 * 4) / 3 });
+    // A Bernoulli(p) value's skewness is (1 − 2p)/√(p(1 − p)).
+    expect(p.champion).toEqual({
+      n: 4,
+      mean: 0.25,
+      variance: (0.25 * 0.75 * 4) / 3,
+      skewness: 0.5 / Math.sqrt(0.25 * 0.75),
+    });
     expect(p.proportion).toBe(true);
     expect(p.sample).toEqual({ kind: 'arms', challenger: 4, champion: 4 });
     expect(prepareEvidence('m', independent({ successes: 0, n: 0 }, s(1, 1, 4))).proportion).toBe(false);
