@@ -105,6 +105,19 @@ export function panelTable(panel: Panel): string {
   return lines.join('\n');
 }
 
+export function powerTable(panel: Panel): string {
+  const lines = [
+    '| power configuration | gate passes | median observations at pass | gate rolls back | fixed-horizon pass |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const { config, figures } of panel.power) {
+    lines.push(
+      `| ${label(config)} | ${fmt(figures.passShare)} | ${Number.isNaN(figures.medianObservations) ? '–' : figures.medianObservations.toLocaleString('en-US')} | ${fmt(figures.failShare)} | ${fmt(figures.fixedHorizonPass)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 function worst(rows: readonly AaRow[], by: (r: AaRates) => number): AaRow {
   return rows.reduce((a, b) => (by(b.rates) > by(a.rates) ? b : a));
 }
@@ -113,7 +126,9 @@ export async function runAaPanelBench(options: AaPanelOptions = {}): Promise<Ben
   const started = performance.now();
   const panel = runPanel(options);
   const seconds = (performance.now() - started) / 1000;
-  process.stderr.write(`\nA/A panel (${seconds.toFixed(1)} s):\n\n${panelTable(panel)}\n\n`);
+  process.stderr.write(
+    `\nA/A panel (${seconds.toFixed(1)} s):\n\n${panelTable(panel)}\n\n${powerTable(panel)}\n\n`,
+  );
 
   const first = panel.aa[0]?.config;
   if (first === undefined) return [];

@@ -7,11 +7,12 @@
  */
 import type { Rng } from '../../src/stats/index.js';
 
-/** Count, sum and sum of squares of one arm (what rollups store; see summaryFromSums). */
+/** Count and sums of powers of one arm (what rollups store; see summaryFromSums). */
 export interface Sums {
   n: number;
   sum: number;
   sumSq: number;
+  sumCubes: number;
 }
 
 export interface Distribution {
@@ -28,7 +29,7 @@ export interface Distribution {
   add(rng: Rng, sums: Sums, count: number, scale: number): void;
 }
 
-export const emptySums = (): Sums => ({ n: 0, sum: 0, sumSq: 0 });
+export const emptySums = (): Sums => ({ n: 0, sum: 0, sumSq: 0, sumCubes: 0 });
 
 const HALF_NORMAL_SCALE = 12.5;
 
@@ -41,12 +42,14 @@ export const halfNormal: Distribution = {
     const k = HALF_NORMAL_SCALE * scale;
     let s = 0;
     let s2 = 0;
+    let s3 = 0;
     for (let i = 0; i < count; i++) {
       const x = Math.abs(rng.normal()) * k;
       s += x;
       s2 += x * x;
+      s3 += x * x * x;
     }
-    accumulate(sums, count, s, s2);
+    accumulate(sums, count, s, s2, s3);
   },
 };
 
@@ -59,12 +62,15 @@ export function lognormal(sigma: number): Distribution {
     add(rng, sums, count, scale) {
       let s = 0;
       let s2 = 0;
+      let s3 = 0;
       for (let i = 0; i < count; i++) {
         const x = Math.exp(sigma * rng.normal()) * scale;
         s += x;
         s2 += x * x;
+      s3 += x * x * x;
+        s3 += x * x * x;
       }
-      accumulate(sums, count, s, s2);
+      accumulate(sums, count, s, s2, s3);
     },
   };
 }
@@ -79,13 +85,16 @@ export function pareto(alpha: number): Distribution {
     add(rng, sums, count, scale) {
       let s = 0;
       let s2 = 0;
+      let s3 = 0;
       for (let i = 0; i < count; i++) {
         // 1 − U lies in (0, 1]: never 0, so never an infinite draw.
         const x = Math.pow(1 - rng.uniform(), exponent) * scale;
         s += x;
         s2 += x * x;
+      s3 += x * x * x;
+        s3 += x * x * x;
       }
-      accumulate(sums, count, s, s2);
+      accumulate(sums, count, s, s2, s3);
     },
   };
 }
@@ -99,13 +108,16 @@ export function zeroInflated(zeroShare: number, sigma: number): Distribution {
     add(rng, sums, count, scale) {
       let s = 0;
       let s2 = 0;
+      let s3 = 0;
       for (let i = 0; i < count; i++) {
         if (rng.uniform() < zeroShare) continue;
         const x = Math.exp(sigma * rng.normal()) * scale;
         s += x;
         s2 += x * x;
+      s3 += x * x * x;
+        s3 += x * x * x;
       }
-      accumulate(sums, count, s, s2);
+      accumulate(sums, count, s, s2, s3);
     },
   };
 }
@@ -121,7 +133,7 @@ export function bernoulli(p: number): Distribution {
     counts: true,
     add(rng, sums, count, scale) {
       const k = binomial(rng, count, p * scale);
-      accumulate(sums, count, k, k);
+      accumulate(sums, count, k, k, k);
     },
   };
 }
@@ -148,10 +160,11 @@ export function binomial(rng: Rng, n: number, p: number): number {
   return k;
 }
 
-function accumulate(sums: Sums, count: number, s: number, s2: number): void {
+function accumulate(sums: Sums, count: number, s: number, s2: number, s3: number): void {
   sums.n += count;
   sums.sum += s;
   sums.sumSq += s2;
+  sums.sumCubes += s3;
 }
 
 /** The panel's distributions, in table order. */

@@ -86,7 +86,7 @@ function gateDecision(
 }
 
 /** Summary of the arm; counts get the gate's own 0/1 summary (the sums of squares equal the sums). */
-const summaryOf = (s: Sums): Summary => summaryFromSums(s.n, s.sum, s.sumSq);
+const summaryOf = (s: Sums): Summary => summaryFromSums(s.n, s.sum, s.sumSq, s.sumCubes);
 
 export function runAa(config: PanelConfig): AaRates {
   const { distribution: d, perLook, looks, rollouts } = config;
