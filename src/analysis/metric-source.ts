@@ -1,4 +1,4 @@
-import type { Histogram } from '../ingest/histogram.js';
+import type { Histogram, HistogramMoments } from '../ingest/histogram.js';
 import type { Summary } from '../stats/summary.js';
 
 /**
@@ -43,4 +43,9 @@ export interface SourceFigures {
   paired?: Summary | undefined;
   /** The merged histogram of values, for quantile guardrails; absent for metrics recorded without one. */
   histogram?: Histogram | undefined;
+  /**
+   * Per-bin sums of powers of `histogram`'s values, for capping (src/stats/capping.ts); absent when any
+   * part of the window was recorded without them (unknown: the metric cannot be capped there).
+   */
+  histogramMoments?: HistogramMoments | undefined;
 }

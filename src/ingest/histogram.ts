@@ -13,6 +13,13 @@ export const ZERO_BIN = 'z';
 
 export type Histogram = Record<string, number>;
 
+/**
+ * Per bin of a Histogram, the sum, sum of squares and sum of cubes of the values counted in it: with them,
+ * the moments of the values capped at any bin edge are exact (src/stats/capping.ts), so no cap has to be
+ * chosen at ingestion.
+ */
+export type HistogramMoments = Record<string, [sum: number, sumSq: number, sumCubes: number]>;
+
 export function binOf(value: number): string {
   if (value <= MIN_VALUE) return ZERO_BIN;
   return String(Math.ceil(Math.log(value) / LOG_GAMMA));
@@ -22,6 +29,16 @@ export function binValue(bin: string): number {
   if (bin === ZERO_BIN) return 0;
   const i = Number(bin);
   return (2 * GAMMA ** i) / (GAMMA + 1);
+}
+
+/** Every value in the bin is at most this: γ^i, or MIN_VALUE for the zero bin (which also holds negatives). */
+export function binUpperEdge(bin: string): number {
+  return bin === ZERO_BIN ? MIN_VALUE : GAMMA ** Number(bin);
+}
+
+/** Every value in the bin is above this: γ^(i−1), or −∞ for the zero bin. */
+export function binLowerEdge(bin: string): number {
+  return bin === ZERO_BIN ? -Infinity : GAMMA ** (Number(bin) - 1);
 }
 
 export function addToHistogram(h: Histogram, value: number, count = 1): void {
