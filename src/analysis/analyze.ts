@@ -2,6 +2,7 @@ import type { Guardrail, Policy } from '../policy/policy.js';
 import type { AnalysisVerdict } from '../rollout/types.js';
 import { evaluateGate, summarizeGate, type GatePolicy, type GateResult } from '../stats/gate/index.js';
 import type { AnalyzeInput } from './analyze-input.js';
+import { capPeriods } from './capping.js';
 import { buildEvidence, requestSamples } from './evidence.js';
 import type { MetricSource } from './metric-source.js';
 import { readPeriods } from './periods.js';
@@ -17,7 +18,7 @@ export async function analyze(
   source: MetricSource,
   now: () => Date,
 ): Promise<AnalysisVerdict> {
-  const periods = await readPeriods(source, input);
+  const { periods, caps } = await capPeriods(source, input, await readPeriods(source, input));
   const { metrics, srm, recorded } = buildEvidence(periods, input.policy.guardrails);
   const { guardrails, skipped } = checkedGuardrails(input.policy.guardrails, recorded);
   const gate: GateResult = evaluateGate(
@@ -35,6 +36,7 @@ export async function analyze(
     reasons: [
       ...gate.reasons,
       ...(skipped.length ? [`not recorded, so not checked: ${skipped.join(', ')}`] : []),
+      ...caps.map((c) => c.note),
     ],
     summary: summarizeGate(gate),
     samples: requestSamples(periods),
@@ -47,6 +49,7 @@ export async function analyze(
         }
       : undefined,
     details: gate,
+    ...(caps.length ? { caps } : {}),
   };
 }
 

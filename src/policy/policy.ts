@@ -20,6 +20,8 @@ export const DURATION_BOUNDS = {
   'analysis.interval': { min: 100, max: DAY_MS },
   'analysis.maxExtension': { min: 0, max: 365 * DAY_MS },
   'watch.duration': { min: 0, max: 365 * DAY_MS },
+  // The champion history a quantile cap is read from: rollups are kept per bucket, so at least a minute.
+  'cap.lookback': { min: 60 * SECOND_MS, max: 90 * DAY_MS },
 } as const satisfies Record<string, { min: number; max: number }>;
 
 const shown = (ms: number): string => (Number.isSafeInteger(ms) && ms >= 0 ? formatDuration(ms) : `${ms}ms`);
@@ -63,6 +65,21 @@ const percent = z.number().gt(0, 'must be above 0').max(100, 'must be at most 10
 
 const metricName = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'metric names are lower_snake_case');
 
+/**
+ * Opt-in capping of a primary metric in canary stages (src/analysis/capping.ts): every value above the cap
+ * counts as the cap. `quantile`: the champion's quantile over `lookback` before each stage starts;
+ * `value`: a fixed cap. Either is moved up to the histogram bin edge at or above it (at most 1 % more).
+ */
+const capSchema = z.union([
+  z
+    .object({
+      quantile: z.number().gt(0.5, 'must be above 0.5: a cap trims the upper tail').lt(1),
+      lookback: duration(DURATION_BOUNDS['cap.lookback']).prefault('7d'),
+    })
+    .strict(),
+  z.object({ value: z.number().gt(0, 'must be above 0') }).strict(),
+]);
+
 const primaryMetricSchema = z
   .object({
     name: metricName,
@@ -71,6 +88,7 @@ const primaryMetricSchema = z
     minImprovement: fraction.default(0.02),
     /** Relative degradation that rolls back at once (0.05 = 5 % worse). */
     rollbackRelativeDegradation: fraction.default(0.05),
+    cap: capSchema.optional(),
   })
   .strict();
 

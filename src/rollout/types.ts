@@ -1,3 +1,4 @@
+import type { CapRecord } from '../analysis/cap-record.js';
 import type { Policy } from '../policy/policy.js';
 import type { Action, Decision } from '../stats/gate/types.js';
 
@@ -55,6 +56,8 @@ export interface AnalysisVerdict {
   primary?: { metric: string; estimate: number; ci: [number, number]; pValue: number } | undefined;
   /** The gate's full output (per metric and guardrail), stored in analyses.result. */
   details?: unknown;
+  /** Capped primary metrics: each canary stage's cap, or why the metric was compared uncapped. */
+  caps?: CapRecord[] | undefined;
 }
 
 export interface RolloutEvent {

@@ -30,6 +30,19 @@ describe('A/A panel samplers', () => {
     expect(b.sumSq).toBeCloseTo(a.sumSq * 0.25, 6);
   });
 
+  it('caps every scaled draw at the cap, and knows the lognormal quantile', () => {
+    const d = lognormal(2);
+    const cap = d.quantile!(0.999);
+    expect(cap).toBeCloseTo(Math.exp(2 * 3.090232306167813), 6);
+    const sums = emptySums();
+    d.add(createRng(4), sums, 100_000, 1, cap);
+    // About 0.1% of draws sit at the cap; none above it.
+    expect(sums.sumCubes).toBeLessThanOrEqual(100_000 * cap ** 3);
+    const uncapped = emptySums();
+    d.add(createRng(4), uncapped, 100_000, 1);
+    expect(sums.sum).toBeLessThan(uncapped.sum);
+  });
+
   it('counts Bernoulli successes as 0/1 values and the binomial stays in range', () => {
     const sums = emptySums();
     bernoulli(0.3).add(createRng(5), sums, 10_000, 1);
@@ -46,12 +59,14 @@ describe('A/A panel samplers', () => {
 });
 
 describe('A/A panel', () => {
-  const tiny = { rollouts: 20, looks: 5, perLook: [100], seed: 11 };
+  const tiny = { rollouts: 20, looks: 5, perLook: [100], powerPerLook: [100], seed: 11 };
 
   it('returns rates in [0, 1] for every configuration and is deterministic for a seed', () => {
     const panel = runPanel(tiny);
-    expect(panel.aa).toHaveLength(PANEL_DISTRIBUTIONS.length);
-    expect(panel.power).toHaveLength(1);
+    // Every distribution, then lognormal σ=2 capped at its p99.9; power uncapped and capped.
+    expect(panel.aa).toHaveLength(PANEL_DISTRIBUTIONS.length + 1);
+    expect(panel.aa.at(-1)!.config.cap?.quantile).toBe(0.999);
+    expect(panel.power).toHaveLength(2);
     for (const { rates } of panel.aa) {
       for (const rate of Object.values(rates)) {
         expect(rate).toBeGreaterThanOrEqual(0);
