@@ -34,6 +34,11 @@ export interface AaPanelOptions {
   looks?: number;
   /** Observations per arm per look, one configuration each (default 100 and 1,000). */
   perLook?: readonly number[];
+  /**
+   * The same for the power rows (default 100, 1,000 and 10,000): on lognormal σ=2 the skewness floor and
+   * the sequential interval need hundreds of thousands of observations, which the A/A sizes never reach.
+   */
+  powerPerLook?: readonly number[];
   distributions?: readonly Distribution[];
   seed?: number;
 }
@@ -56,7 +61,16 @@ export interface Panel {
 const IMPROVEMENT = 0.05;
 const POWER_SIGMA = 2;
 
-const label = (c: PanelConfig): string => `${c.distribution.name}, ${c.perLook}/look`;
+const CAP_QUANTILE = 0.999;
+
+const label = (c: PanelConfig): string =>
+  `${c.distribution.name}${c.cap ? `, capped at p${c.cap.quantile * 100}` : ''}, ${c.perLook}/look`;
+
+/** The champion's CAP_QUANTILE, as the policy `cap: { quantile: 0.999 }` sets it from a long history. */
+function capOf(d: Distribution): PanelConfig['cap'] {
+  if (!d.quantile) throw new Error(`${d.name} has no closed-form quantile to cap at`);
+  return { quantile: CAP_QUANTILE, value: d.quantile(CAP_QUANTILE) };
+}
 
 /** Every configuration of the panel, A/A and power, without timing: deterministic for a seed. */
 export function runPanel(options: AaPanelOptions = {}): Panel {
@@ -66,13 +80,14 @@ export function runPanel(options: AaPanelOptions = {}): Panel {
   const distributions = options.distributions ?? PANEL_DISTRIBUTIONS;
   const seed = options.seed ?? 20261202;
   let index = 0;
-  const configFor = (distribution: Distribution, n: number): PanelConfig => ({
+  const configFor = (distribution: Distribution, n: number, cap?: PanelConfig['cap']): PanelConfig => ({
     distribution,
     perLook: n,
     looks,
     rollouts,
     seed: seed + 7919 * index++,
     minImprovement: 0,
+    ...(cap ? { cap } : {}),
   });
   const aa: AaRow[] = [];
   for (const n of perLook) {
@@ -81,10 +96,20 @@ export function runPanel(options: AaPanelOptions = {}): Panel {
       aa.push({ config, rates: runAa(config) });
     }
   }
+  // Capping is opt-in per metric: the A/A rows above are uncapped; these check that a capped metric keeps
+  // the gate's false-pass rate too (both arms are capped at one value, so they stay identical).
+  const powerMetric = lognormal(POWER_SIGMA);
+  if (options.distributions === undefined)
+    for (const n of perLook) {
+      const config = configFor(powerMetric, n, capOf(powerMetric));
+      aa.push({ config, rates: runAa(config) });
+    }
   const power: PowerRow[] = [];
-  for (const n of perLook) {
-    const config = configFor(lognormal(POWER_SIGMA), n);
-    power.push({ config, figures: runPower(config, IMPROVEMENT) });
+  for (const n of options.powerPerLook ?? [...perLook, 10_000]) {
+    for (const cap of [undefined, capOf(powerMetric)]) {
+      const config = configFor(powerMetric, n, cap);
+      power.push({ config, figures: runPower(config, IMPROVEMENT) });
+    }
   }
   return { aa, power };
 }
@@ -94,12 +119,12 @@ const fmt = (x: number): string => x.toFixed(3);
 /** The A/A panel as a Markdown table (for docs/statistics.md). */
 export function panelTable(panel: Panel): string {
   const lines = [
-    '| configuration | gate false pass | sequential any-reject | naive Welch any-reject |',
-    '| --- | --- | --- | --- |',
+    '| configuration | gate false pass | sequential any-reject | … once above the skewness floor | naive Welch any-reject |',
+    '| --- | --- | --- | --- | --- |',
   ];
   for (const { config, rates } of panel.aa) {
     lines.push(
-      `| ${label(config)} | ${fmt(rates.gateFalsePass)} | ${fmt(rates.sequentialAnyReject)} | ${fmt(rates.naiveAnyReject)} |`,
+      `| ${label(config)} | ${fmt(rates.gateFalsePass)} | ${fmt(rates.sequentialAnyReject)} | ${fmt(rates.sequentialAboveFloor)} | ${fmt(rates.naiveAnyReject)} |`,
     );
   }
   return lines.join('\n');
@@ -150,6 +175,7 @@ export async function runAaPanelBench(options: AaPanelOptions = {}): Promise<Ben
     if (among.length === 0) continue;
     const gate = worst(among, (r) => r.gateFalsePass);
     const seq = worst(among, (r) => r.sequentialAnyReject);
+    const floored = worst(among, (r) => r.sequentialAboveFloor);
     rows.push(
       benchResult(
         `aa_panel_worst_gate_false_pass${suffix}`,
@@ -169,19 +195,32 @@ export async function runAaPanelBench(options: AaPanelOptions = {}): Promise<Ben
         `worst over ${scope}: ${label(seq.config)}; goal ≤ ${ALPHA}; the confidence sequence on the ` +
           `relative lift excludes 0 at some look (from the first look, before minSamples). ${design}`,
       ),
+      benchResult(
+        `aa_panel_worst_sequential_above_floor${suffix}`,
+        floored.rates.sequentialAboveFloor,
+        'fraction of A/A rollouts',
+        'naive Welch at alpha 0.05 at every look, same configuration',
+        floored.rates.naiveAnyReject,
+        `worst over ${scope}: ${label(floored.config)}; goal ≤ ${ALPHA}; the same confidence sequence, ` +
+          `counting only looks at which both arms had reached the skewness floor (n ≥ 355·s² per arm). ${design}`,
+      ),
     );
   }
   for (const { config, figures } of panel.power) {
     const horizon = horizonOf(config);
+    const capped = config.cap ? `_capped_p${String(config.cap.quantile).slice(2)}` : '';
     const detail =
       `lognormal σ=${POWER_SIGMA}, challenger values × ${1 - IMPROVEMENT} (true ${IMPROVEMENT * 100}% ` +
       `improvement), ${config.rollouts} rollouts × ${config.looks} looks of ${config.perLook} per arm ` +
-      `(horizon ${horizon}), same policy as the A/A panel (minImprovement 0); gate rolled back ` +
-      `${fmt(figures.failShare)}. Uncapped: the figure with capping comes with the capping work of issue #23. ` +
-      `${seconds.toFixed(1)} s for the whole family`;
+      `(horizon ${horizon}), same policy as the A/A panel (minImprovement 0, skewness floor on); ` +
+      (config.cap
+        ? `both arms capped at the champion's p${config.cap.quantile * 100} (${config.cap.value.toFixed(1)}), which ` +
+          `also shrinks the true improvement of the capped means below ${IMPROVEMENT * 100}%; `
+        : 'uncapped; ') +
+      `gate rolled back ${fmt(figures.failShare)}. ${seconds.toFixed(1)} s for the whole family`;
     rows.push(
       benchResult(
-        `aa_panel_power_lognormal2_${config.perLook}_per_look`,
+        `aa_panel_power_lognormal2${capped}_${config.perLook}_per_look`,
         figures.passShare,
         'fraction of rollouts',
         'fixed-horizon test, one look at the end (normal interval of the lift), same bar',
@@ -189,7 +228,7 @@ export async function runAaPanelBench(options: AaPanelOptions = {}): Promise<Ben
         `gate passes within the looks. ${detail}`,
       ),
       benchResult(
-        `aa_panel_median_samples_lognormal2_${config.perLook}_per_look`,
+        `aa_panel_median_samples_lognormal2${capped}_${config.perLook}_per_look`,
         figures.medianObservations,
         'observations (both arms)',
         'fixed-horizon sample (the whole horizon)',

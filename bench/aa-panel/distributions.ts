@@ -5,7 +5,7 @@
  * errors (Bernoulli). Samplers add straight into running sums: the panel draws about 10⁹ values, so there
  * is no per-observation allocation and no per-observation division.
  */
-import type { Rng } from '../../src/stats/index.js';
+import { normalQuantile, type Rng } from '../../src/stats/index.js';
 
 /** Count and sums of powers of one arm (what rollups store; see summaryFromSums). */
 export interface Sums {
@@ -25,8 +25,13 @@ export interface Distribution {
    * `{ successes, n }`, as src/analysis/evidence.ts hands it proportion metrics.
    */
   counts: boolean;
-  /** Adds `count` draws, each multiplied by `scale` (a probability, for counts), to `sums`. */
-  add(rng: Rng, sums: Sums, count: number, scale: number): void;
+  /**
+   * Adds `count` draws, each multiplied by `scale` (a probability, for counts), to `sums`; with `cap`, every
+   * scaled draw above it counts as the cap (only the lognormal samplers take one: the panel caps no other).
+   */
+  add(rng: Rng, sums: Sums, count: number, scale: number, cap?: number): void;
+  /** The q-quantile of one unscaled draw, where known in closed form (what a cap is set from). */
+  quantile?(q: number): number;
 }
 
 export const emptySums = (): Sums => ({ n: 0, sum: 0, sumSq: 0, sumCubes: 0 });
@@ -59,15 +64,16 @@ export function lognormal(sigma: number): Distribution {
     name: `lognormal σ=${sigma}`,
     mean: Math.exp((sigma * sigma) / 2),
     counts: false,
-    add(rng, sums, count, scale) {
+    quantile: (q) => Math.exp(sigma * normalQuantile(q)),
+    add(rng, sums, count, scale, cap = Infinity) {
       let s = 0;
       let s2 = 0;
       let s3 = 0;
       for (let i = 0; i < count; i++) {
-        const x = Math.exp(sigma * rng.normal()) * scale;
+        const x = Math.min(Math.exp(sigma * rng.normal()) * scale, cap);
         s += x;
         s2 += x * x;
-      s3 += x * x * x;
+        s3 += x * x * x;
         s3 += x * x * x;
       }
       accumulate(sums, count, s, s2, s3);
@@ -91,7 +97,7 @@ export function pareto(alpha: number): Distribution {
         const x = Math.pow(1 - rng.uniform(), exponent) * scale;
         s += x;
         s2 += x * x;
-      s3 += x * x * x;
+        s3 += x * x * x;
         s3 += x * x * x;
       }
       accumulate(sums, count, s, s2, s3);
@@ -114,7 +120,7 @@ export function zeroInflated(zeroShare: number, sigma: number): Distribution {
         const x = Math.exp(sigma * rng.normal()) * scale;
         s += x;
         s2 += x * x;
-      s3 += x * x * x;
+        s3 += x * x * x;
         s3 += x * x * x;
       }
       accumulate(sums, count, s, s2, s3);

@@ -17,6 +17,7 @@ import {
   type GatePolicy,
   type Summary,
 } from '../../src/stats/index.js';
+import { bernoulliSkewness, skewnessFloor } from '../../src/stats/shape.js';
 import { liftSequenceRejects } from '../lift-sequence.js';
 import { emptySums, type Distribution, type Sums } from './distributions.js';
 
@@ -31,6 +32,11 @@ export interface PanelConfig {
   seed: number;
   /** The gate's bar; 0 for A/A (the easiest bar to clear by chance). */
   minImprovement: number;
+  /**
+   * Both arms' values capped here: the champion's q-quantile, as a rollout caps a metric at the start of a
+   * stage from the champion's history (src/analysis/capping.ts). Absent: uncapped.
+   */
+  cap?: { quantile: number; value: number };
 }
 
 export interface AaRates {
@@ -40,6 +46,8 @@ export interface AaRates {
   gateFalseFail: number;
   /** Share in which the confidence sequence on the relative lift excluded 0 at some look. */
   sequentialAnyReject: number;
+  /** The same, counting only looks at which both arms had reached the skewness floor (src/stats/shape.ts). */
+  sequentialAboveFloor: number;
   /** Share in which Welch p < α at some look. */
   naiveAnyReject: number;
 }
@@ -85,6 +93,13 @@ function gateDecision(
   return evaluateGate({ metrics: { abs_error: evidence } }, policy).decision;
 }
 
+/** Both arms have the observations their skewness calls for, as the gate judges it (skew-floor.ts). */
+function aboveSkewnessFloor(d: Distribution, c: Summary, t: Summary): boolean {
+  const skew = (s: Summary): number => (d.counts ? bernoulliSkewness(s.mean) : (s.skewness ?? 0));
+  const floor = skewnessFloor(Math.max(Math.abs(skew(c)), Math.abs(skew(t))));
+  return Math.min(c.n, t.n) >= floor;
+}
+
 /** Summary of the arm; counts get the gate's own 0/1 summary (the sums of squares equal the sums). */
 const summaryOf = (s: Sums): Summary => summaryFromSums(s.n, s.sum, s.sumSq, s.sumCubes);
 
@@ -95,22 +110,26 @@ export function runAa(config: PanelConfig): AaRates {
   let pass = 0;
   let fail = 0;
   let sequential = 0;
+  let aboveFloor = 0;
   let naive = 0;
   for (let r = 0; r < rollouts; r++) {
     const champion = emptySums();
     const challenger = emptySums();
     let decided = false;
     let seqAny = false;
+    let floorAny = false;
     let naiveAny = false;
     for (let k = 0; k < looks; k++) {
-      d.add(rng, champion, perLook, 1);
-      d.add(rng, challenger, perLook, 1);
+      d.add(rng, champion, perLook, 1, config.cap?.value);
+      d.add(rng, challenger, perLook, 1, config.cap?.value);
       const c = summaryOf(champion);
       const t = summaryOf(challenger);
       if (!naiveAny) naiveAny = welchTTest(t, c).pValue < ALPHA;
       // A zero champion mean (rare events not yet seen) leaves the relative lift undefined: no rejection.
-      if (!seqAny && c.mean !== 0) {
-        seqAny = liftSequenceRejects(c, t, ALPHA, policy.analysis.tuningN);
+      if ((!seqAny || !floorAny) && c.mean !== 0) {
+        const rejects = liftSequenceRejects(c, t, ALPHA, policy.analysis.tuningN);
+        seqAny ||= rejects;
+        floorAny ||= rejects && aboveSkewnessFloor(d, c, t);
       }
       if (!decided) {
         // A real rollout stops at its first promotion or rollback.
@@ -121,12 +140,14 @@ export function runAa(config: PanelConfig): AaRates {
       }
     }
     sequential += +seqAny;
+    aboveFloor += +floorAny;
     naive += +naiveAny;
   }
   return {
     gateFalsePass: pass / rollouts,
     gateFalseFail: fail / rollouts,
     sequentialAnyReject: sequential / rollouts,
+    sequentialAboveFloor: aboveFloor / rollouts,
     naiveAnyReject: naive / rollouts,
   };
 }
@@ -144,8 +165,8 @@ export function runPower(config: PanelConfig, improvement: number): PowerFigures
     const challenger = emptySums();
     let decided = false;
     for (let k = 0; k < looks; k++) {
-      d.add(rng, champion, perLook, 1);
-      d.add(rng, challenger, perLook, 1 - improvement);
+      d.add(rng, champion, perLook, 1, config.cap?.value);
+      d.add(rng, challenger, perLook, 1 - improvement, config.cap?.value);
       if (decided && k < looks - 1) continue;
       const c = summaryOf(champion);
       const t = summaryOf(challenger);

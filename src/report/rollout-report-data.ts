@@ -61,6 +61,8 @@ export interface RolloutReportData {
       limit: number | null;
       checks: Array<{ kind: string; limit: number; scale: string; estimate: number; status: string }>;
     }>;
+    /** Capped primary metrics of this analysis: each canary stage's cap, or why it was compared uncapped. */
+    caps: Array<{ metric: string; stageIndex: number; cap: number | null; note: string }>;
   }>;
   events: Array<{
     seq: number;
@@ -150,6 +152,12 @@ export async function loadRolloutReport(
         action: a.action,
         summary: a.summary,
         samples: a.samples,
+        caps: (a.caps ?? []).map((c) => ({
+          metric: c.metric,
+          stageIndex: c.stageIndex,
+          cap: c.cap,
+          note: c.note,
+        })),
         primary: m
           ? {
               metric: m.metric,
@@ -213,4 +221,11 @@ export function decisiveAnalysis(data: RolloutReportData): RolloutReportData['an
     [...data.analyses].reverse().find((a) => a.mode !== 'watch' && a.primary && a.decision !== 'waiting') ??
     data.analyses.at(-1)
   );
+}
+
+/** Every stage's cap of every capped metric, as the latest analysis that judged that stage recorded it. */
+export function reportCaps(data: RolloutReportData): RolloutReportData['analyses'][number]['caps'] {
+  const latest = new Map<string, RolloutReportData['analyses'][number]['caps'][number]>();
+  for (const a of data.analyses) for (const c of a.caps) latest.set(`${c.stageIndex}\u0000${c.metric}`, c);
+  return [...latest.values()].sort((a, b) => a.stageIndex - b.stageIndex || a.metric.localeCompare(b.metric));
 }

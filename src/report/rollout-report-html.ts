@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { decisiveAnalysis, type RolloutReportData } from './rollout-report-data.js';
+import { decisiveAnalysis, reportCaps, type RolloutReportData } from './rollout-report-data.js';
 
 /** Chart.js's UMD build, inlined so the page opens with no network at all (an e-mail attachment, an archive). */
 export function chartJsSource(): string {
@@ -83,6 +83,7 @@ export function renderRolloutReportHtml(data: RolloutReportData): string {
   ].sort((a, b) => a.at.localeCompare(b.at));
   const last = decisiveAnalysis(data);
   const primary = last?.primary;
+  const caps = reportCaps(data);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -127,7 +128,17 @@ export function renderRolloutReportHtml(data: RolloutReportData): string {
   <section><h2>Primary metric: improvement with its confidence band</h2><div class="chart"><canvas data-chart="primary" aria-label="primary metric estimate with confidence band"></canvas></div></section>
   <section><h2>Guardrails against their limits</h2><div class="chart"><canvas data-chart="guardrails" aria-label="guardrails against limits"></canvas></div></section>
   <section><h2>Samples per arm</h2><div class="chart"><canvas data-chart="samples" aria-label="samples per arm"></canvas></div></section>
-  <section class="wide"><h2>Decision trail</h2>
+${
+  caps.length
+    ? `  <section class="wide"><h2>Capped metrics</h2>
+    <p class="muted">Values above the cap count as the cap in both arms (docs/statistics.md, "Capping"): the comparison is of capped means.</p>
+    <table><thead><tr><th>stage</th><th>metric</th><th>cap</th><th>how it was set</th></tr></thead><tbody>
+${caps.map((c) => `      <tr><td>${c.stageIndex + 1}</td><td>${e(c.metric)}</td><td>${c.cap === null ? 'not capped' : e(String(Number(c.cap.toPrecision(6))))}</td><td>${e(c.note)}</td></tr>`).join('\n')}
+    </tbody></table>
+  </section>
+`
+    : ''
+}  <section class="wide"><h2>Decision trail</h2>
     <table><thead><tr><th>time (UTC)</th><th>who</th><th>what</th><th>why</th></tr></thead><tbody>
 ${trail.map((t) => `      <tr><td class="nowrap">${e(t.at.replace('T', ' ').slice(0, 19))}</td><td>${e(t.who)}</td><td>${e(t.what)}</td><td>${e(t.why)}</td></tr>`).join('\n')}
     </tbody></table>

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../../../src/analysis/analyze.js';
 import type { AnalyzeInput } from '../../../src/analysis/analyze-input.js';
 import { capPeriods } from '../../../src/analysis/capping.js';
-import type { FigureQuery, MetricSource, SourceFigures } from '../../../src/analysis/metric-source.js';
+import type {
+  FigureQuery,
+  FiguresByVersion,
+  MetricSource,
+  SourceFigures,
+} from '../../../src/analysis/metric-source.js';
 import { readPeriods } from '../../../src/analysis/periods.js';
 import {
   addToHistogram,
@@ -49,7 +54,7 @@ const stageEnd = '2026-01-09T00:00:00.000Z';
 function source(history: SourceFigures | undefined, champion: SourceFigures, challenger: SourceFigures) {
   const queries: FigureQuery[] = [];
   const s: MetricSource = {
-    figures: async (q) => {
+    figures: async (q): Promise<FiguresByVersion> => {
       queries.push(q);
       if (q.to.getTime() === new Date(stageStart).getTime())
         return history ? { '1.0.0': { abs_error: history } } : {};
