@@ -57,6 +57,35 @@ describe('rollout report HTML', () => {
     expect(JSON.parse(embedded)).toEqual(JSON.parse(JSON.stringify(data())));
   });
 
+  it('says which metric was capped in which stage, and at what value, as the latest analysis recorded it', () => {
+    const analysis = (seq: number, caps: RolloutReportData['analyses'][number]['caps']) => ({
+      seq,
+      at: `2026-11-22T10:00:0${seq}.000Z`,
+      stageIndex: 1,
+      mode: 'canary',
+      decision: 'waiting',
+      action: 'continue',
+      summary: '',
+      samples: { champion: 1, challenger: 1 },
+      primary: null,
+      guardrails: [],
+      caps,
+    });
+    const note = (v: string) => `abs_error capped at ${v} in stage 2: the champion’s p99.9 <b>`;
+    const html = renderRolloutReportHtml({
+      ...data(),
+      analyses: [
+        analysis(1, [{ metric: 'abs_error', stageIndex: 1, cap: 480.1234567, note: note('480.1') }]),
+        analysis(2, [{ metric: 'abs_error', stageIndex: 1, cap: 483.1234567, note: note('483.1') }]),
+      ],
+    });
+    expect(html).toContain('<h2>Capped metrics</h2>');
+    expect(html).toContain('<td>2</td><td>abs_error</td><td>483.123</td>');
+    expect(html).toContain(escapeHtml(note('483.1')));
+    expect(html).not.toContain('<td>480.123</td>');
+    expect(renderRolloutReportHtml(data())).not.toContain('Capped metrics');
+  });
+
   it('script-safe JSON round-trips and cannot close its element', () => {
     const value = { a: hostile, b: 'x\u2028y & z > w' };
     const text = scriptSafeJson(value);
