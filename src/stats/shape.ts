@@ -6,9 +6,9 @@
 import { StatsInputError } from './errors.js';
 
 /**
- * Kohavi, Deng & Vermeer ("A/B Testing Intuition Busters", KDD 2022, after Boos & Hughes-Oliver 2000): a
- * one-sample mean is close enough to normal for a two-sided 95% test, each tail off by at most 10% of its
- * nominal size, once n > 355·s², s the skewness of one observation.
+ * Kohavi et al.'s rule of thumb ("Seven rules of thumb for web site experimenters", KDD 2014, after Boos &
+ * Hughes-Oliver 2000): a sample mean is close enough to normal for a two-sided 95% test, each tail off by at
+ * most 10% of its nominal size, once n > 355·s², s the skewness of one observation.
  */
 export const KOHAVI_FACTOR = 355;
 
