@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { histogramQuantile, type Histogram, type HistogramMoments } from '../ingest/histogram.js';
 import { summaryFromSums, type Summary as SummaryStats } from '../stats/summary.js';
 import { UserFacingError } from '../errors.js';
+import { figureKey, readWindowBins } from './rollup-bins.js';
 
 export type { Summary as SummaryStats } from '../stats/summary.js';
 
@@ -39,6 +40,11 @@ export interface WindowQuery {
    */
   bucketMs?: number;
   rolloutId?: string;
+  /**
+   * false: leave out histograms, quantiles and per-bin moments, for callers that use only summaries. The
+   * bins are most of what a window costs to read (hundreds per continuous metric and bucket).
+   */
+  histograms?: boolean;
 }
 
 export type VersionFigures = Record<string, Record<string, MetricFigures>>;
@@ -74,20 +80,10 @@ interface SumsRow {
   moments: boolean;
 }
 
-interface BinRow {
-  version: string;
-  metric: string;
-  bin: string;
-  count: number;
-  /** numeric, as text: stored moments are within ±1e300, and numeric sums of them cannot overflow. */
-  s1: string | null;
-  s2: string | null;
-  s3: string | null;
-}
-
 /**
- * Every metric of the given versions over a time window, from rollups only: two grouped queries whose cost
- * depends on the number of time buckets in the window, not on how many predictions they summarise.
+ * Every metric of the given versions over a time window, from rollups only: one grouped query for the sums,
+ * and two over the histograms' bins (rollup-bins.ts) unless `histograms` is false. Their cost depends on the
+ * number of time buckets and bins in the window, not on how many predictions they summarise.
  */
 export async function readVersionMetrics(knex: Knex, q: WindowQuery): Promise<VersionFigures> {
   const rows = (await scoped(knex, q).groupBy('version', 'metric').select(
@@ -111,39 +107,14 @@ export async function readVersionMetrics(knex: Knex, q: WindowQuery): Promise<Ve
     knex.raw(`bool_and(count = 0 or histogram_moments <> '{}'::jsonb) as moments`),
   )) as SumsRow[];
 
-  const histograms = new Map<string, Histogram>();
-  const moments = new Map<string, HistogramMoments>();
-  if (rows.some((r) => r.hist)) {
-    const binRows = (await scoped(knex, q)
-      .whereRaw(`histogram <> '{}'::jsonb`)
-      .crossJoin(knex.raw('jsonb_each_text(histogram) as h(bin, c)'))
-      .groupBy('version', 'metric', 'h.bin')
-      .select(
-        'version',
-        'metric',
-        'h.bin as bin',
-        knex.raw('sum(h.c::float8) as count'),
-        knex.raw('sum((histogram_moments -> h.bin -> 0)::numeric)::text as s1'),
-        knex.raw('sum((histogram_moments -> h.bin -> 1)::numeric)::text as s2'),
-        knex.raw('sum((histogram_moments -> h.bin -> 2)::numeric)::text as s3'),
-      )) as BinRow[];
-    const known = new Set(rows.filter((r) => r.moments).map((r) => `${r.version}\u0000${r.metric}`));
-    for (const b of binRows) {
-      const k = `${b.version}\u0000${b.metric}`;
-      const h = histograms.get(k) ?? histograms.set(k, {}).get(k)!;
-      h[b.bin] = b.count;
-      if (!known.has(k)) continue;
-      const sums: [number, number, number] = [Number(b.s1), Number(b.s2), Number(b.s3)];
-      // A bin without moments in a known row is a row written around Arena; a sum past float8 would take a
-      // window of some 1e8 rows near the bound. Either way the shape is unknown, not a guess.
-      if (b.s1 === null || b.s2 === null || b.s3 === null || !sums.every(Number.isFinite)) {
-        known.delete(k);
-        moments.delete(k);
-        continue;
-      }
-      (moments.get(k) ?? moments.set(k, {}).get(k)!)[b.bin] = sums;
-    }
-  }
+  const { histograms, moments } =
+    q.histograms === false || !rows.some((r) => r.hist)
+      ? { histograms: new Map<string, Histogram>(), moments: new Map<string, HistogramMoments>() }
+      : await readWindowBins(
+          () => scoped(knex, q),
+          knex,
+          rows.filter((r) => r.moments),
+        );
 
   const out: VersionFigures = Object.fromEntries(q.versions.map((v) => [v, {}]));
   for (const r of rows) {
@@ -163,7 +134,7 @@ export async function readVersionMetrics(knex: Knex, q: WindowQuery): Promise<Ve
         `Rollups of ${q.model} ${r.version} ${r.metric} hold a non-finite ${bad[0]} (${bad[1]}): no statistic can be computed from them`,
         'Run `arena db migrate` (it moves such rows to metric_rollups_quarantine), or find what wrote them bypassing ingestion.',
       );
-    const k = `${r.version}\u0000${r.metric}`;
+    const k = figureKey(r.version, r.metric);
     const h = histograms.get(k);
     out[r.version]![r.metric] = {
       summary: summaryFromSums(r.n, r.sum, r.sum_sq, r.sum_cubes),

@@ -119,6 +119,20 @@ describe('the shape of rollups on real Postgres', () => {
     expect(served.error!.histogramMoments).toBeUndefined();
     expect(served.error!.summary.skewness).toBe(0);
 
+    // A caller that needs only summaries can leave the bins out, and keeps the skewness.
+    const summaries = (
+      await readVersionMetrics(db.knex, {
+        model: 'shape',
+        versions: ['1.0.0'],
+        role: 'served',
+        histograms: false,
+      })
+    )['1.0.0']!;
+    expect(summaries.latency_ms!.summary).toEqual(served.latency_ms!.summary);
+    expect(summaries.latency_ms!.histogram).toBeUndefined();
+    expect(summaries.latency_ms!.quantiles).toBeUndefined();
+    expect(summaries.latency_ms!.histogramMoments).toBeUndefined();
+
     const shadow = (
       await readVersionMetrics(db.knex, { model: 'shape', versions: ['1.1.0'], role: 'shadow' })
     )['1.1.0']!;
