@@ -9,7 +9,8 @@ import { RATE_METRICS } from '../ingest/rollup-delta.js';
  * Metrics whose per-request value is 0 or 1 (`error`: the request failed; `correct`: the prediction
  * matched its outcome), so their mean is a rate: the recorder's RATE_METRICS, which it keeps without a
  * histogram. The gate gets them as successes out of n, and tests their limits with score tests for
- * proportions, which stay valid near a rate of 0 where a test on the mean and variance of 0/1 values does not.
+ * proportions, which stay valid near a rate of 0 where a test on the mean and variance of 0/1 values
+ * does not.
  */
 export const PROPORTION_METRICS: ReadonlySet<string> = RATE_METRICS;
 

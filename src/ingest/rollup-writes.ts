@@ -165,7 +165,8 @@ export async function upsertRollups(
       return `(${COLUMNS.map((_, j) => `$${base + j + 1}`).join(',')})`;
     });
     const addCubes = (column: string): string =>
-      `${column} = case when abs(metric_rollups.${column}) <= ${MAX_SUM_CUBES} and abs(excluded.${column}) <= ${MAX_SUM_CUBES}
+      `${column} = case when abs(metric_rollups.${column}) <= ${MAX_SUM_CUBES}
+                         and abs(excluded.${column}) <= ${MAX_SUM_CUBES}
                          and abs(metric_rollups.${column} + excluded.${column}) <= ${MAX_SUM_CUBES}
                         then metric_rollups.${column} + excluded.${column} end`;
     await client.query(
