@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readVersionMetrics, type MetricFigures } from '../../../src/analysis/rollup-reader.js';
 import { migrateLatest } from '../../../src/db/migrate.js';
+import { UserFacingError } from '../../../src/errors.js';
 import { migrationSource } from '../../../src/db/migrations/index.js';
 import { binOf, histogramQuantile, type HistogramMoments } from '../../../src/ingest/histogram.js';
 import { createRecorder } from '../../../src/ingest/recorder.js';
@@ -188,6 +189,26 @@ describe('the shape of rollups on real Postgres', () => {
       expect(f.abs_error!.summary.skewness).toBeDefined();
       expect(f.abs_error!.histogramMoments).toBeDefined();
     }
+  });
+
+  it('refuses a non-finite sum of cubes written around ingestion, naming it', async () => {
+    await db.knex('metric_rollups').insert({
+      model: 'shape_poisoned',
+      version: '1.0.0',
+      metric: 'revenue',
+      bucket_start: new Date(T0),
+      count: 1,
+      sum: 1,
+      sum_sq: 1,
+      sum_cubes: db.knex.raw(`'Infinity'::float8`),
+    });
+    const err = await readVersionMetrics(db.knex, { model: 'shape_poisoned', versions: ['1.0.0'] }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UserFacingError);
+    expect((err as UserFacingError).message).toMatch(
+      /shape_poisoned 1\.0\.0 revenue hold a non-finite sum_cubes/,
+    );
   });
 });
 
