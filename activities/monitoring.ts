@@ -154,6 +154,7 @@ export function monitoringActivities({ knex, clock, artifacts }: ActivityDeps) {
           role: 'served',
           from: new Date(to.getTime() - policy.window),
           to,
+          histograms: false,
         })
       )[champion]?.correct?.summary;
       if (!s || s.n < policy.minSamples)

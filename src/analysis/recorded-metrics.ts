@@ -1,3 +1,5 @@
+import { RATE_METRICS } from '../ingest/rollup-delta.js';
+
 /**
  * What the analysis knows about the metrics Arena records (src/ingest/rollup-delta.ts), in one place each:
  * which are proportions, which one counts requests, and how a quantile of a metric is named.
@@ -5,11 +7,12 @@
 
 /**
  * Metrics whose per-request value is 0 or 1 (`error`: the request failed; `correct`: the prediction
- * matched its outcome), so their mean is a rate. The gate gets them as successes out of n, and tests
- * their limits with score tests for proportions, which stay valid near a rate of 0 where a test on the
- * mean and variance of 0/1 values does not.
+ * matched its outcome), so their mean is a rate: the recorder's RATE_METRICS, which it keeps without a
+ * histogram. The gate gets them as successes out of n, and tests their limits with score tests for
+ * proportions, which stay valid near a rate of 0 where a test on the mean and variance of 0/1 values
+ * does not.
  */
-export const PROPORTION_METRICS: ReadonlySet<string> = new Set(['error', 'correct']);
+export const PROPORTION_METRICS: ReadonlySet<string> = RATE_METRICS;
 
 /**
  * `error` is recorded once for every served request (0 or 1) as the request arrives, whether it failed

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
-import { histogramQuantile, type Histogram } from '../ingest/histogram.js';
+import { histogramQuantile, type Histogram, type HistogramMoments } from '../ingest/histogram.js';
 import { summaryFromSums, type Summary as SummaryStats } from '../stats/summary.js';
 import { UserFacingError } from '../errors.js';
+import { figureKey, readWindowBins } from './rollup-bins.js';
 
 export type { Summary as SummaryStats } from '../stats/summary.js';
 
@@ -17,6 +18,11 @@ export interface MetricFigures {
   quantiles: { p50: number; p95: number; p99: number } | undefined;
   /** The merged histogram itself, for any other quantile. */
   histogram: Histogram | undefined;
+  /**
+   * Per-bin sums of powers of the histogram's values, merged over the window; undefined when any row of the
+   * window counted values without them (written before they were kept, or past the overflow bound).
+   */
+  histogramMoments: HistogramMoments | undefined;
 }
 
 export interface WindowQuery {
@@ -34,6 +40,11 @@ export interface WindowQuery {
    */
   bucketMs?: number;
   rolloutId?: string;
+  /**
+   * false: leave out histograms, quantiles and per-bin moments, for callers that use only summaries. The
+   * bins are most of what a window costs to read (hundreds per continuous metric and bucket).
+   */
+  histograms?: boolean;
 }
 
 export type VersionFigures = Record<string, Record<string, MetricFigures>>;
@@ -56,71 +67,78 @@ interface SumsRow {
   n: number;
   sum: number;
   sum_sq: number;
+  /** NULL when any row's is (unknown shape). */
+  sum_cubes: number | null;
   pn: number;
   psum: number;
   psum_sq: number;
+  psum_cubes: number | null;
   errors: number;
   min: number | null;
   max: number | null;
   hist: boolean;
+  moments: boolean;
 }
 
 /**
- * Every metric of the given versions over a time window, from rollups only: two grouped queries whose cost
- * depends on the number of time buckets in the window, not on how many predictions they summarise.
+ * Every metric of the given versions over a time window, from rollups only: one grouped query for the sums,
+ * and two over the histograms' bins (rollup-bins.ts) unless `histograms` is false. Their cost depends on the
+ * number of time buckets and bins in the window, not on how many predictions they summarise.
  */
 export async function readVersionMetrics(knex: Knex, q: WindowQuery): Promise<VersionFigures> {
-  const rows = (await scoped(knex, q)
-    .groupBy('version', 'metric')
-    .select(
-      'version',
-      'metric',
-      knex.raw('sum(count)::float8 as n'),
-      knex.raw('sum(sum) as sum'),
-      knex.raw('sum(sum_sq) as sum_sq'),
-      knex.raw('sum(paired_count)::float8 as pn'),
-      knex.raw('sum(paired_sum) as psum'),
-      knex.raw('sum(paired_sum_sq) as psum_sq'),
-      knex.raw('sum(error_count)::float8 as errors'),
-      knex.raw('min(min) as min'),
-      knex.raw('max(max) as max'),
-      knex.raw(`bool_or(histogram <> '{}'::jsonb) as hist`),
-    )) as SumsRow[];
+  const rows = (await scoped(knex, q).groupBy('version', 'metric').select(
+    'version',
+    'metric',
+    knex.raw('sum(count)::float8 as n'),
+    knex.raw('sum(sum) as sum'),
+    knex.raw('sum(sum_sq) as sum_sq'),
+    // sum() skips NULLs, which would pass a partly unknown window off as known.
+    knex.raw('case when bool_and(sum_cubes is not null) then sum(sum_cubes) end as sum_cubes'),
+    knex.raw('sum(paired_count)::float8 as pn'),
+    knex.raw('sum(paired_sum) as psum'),
+    knex.raw('sum(paired_sum_sq) as psum_sq'),
+    knex.raw('case when bool_and(paired_sum_cubes is not null) then sum(paired_sum_cubes) end as psum_cubes'),
+    knex.raw('sum(error_count)::float8 as errors'),
+    knex.raw('min(min) as min'),
+    knex.raw('max(max) as max'),
+    knex.raw(`bool_or(histogram <> '{}'::jsonb) as hist`),
+    // Known only when every value the window counts went into moments (a row's moments cover all its
+    // values or are '{}', see upsertRollups); a row with values but no histogram has none.
+    knex.raw(`bool_and(count = 0 or histogram_moments <> '{}'::jsonb) as moments`),
+  )) as SumsRow[];
 
-  const histograms = new Map<string, Histogram>();
-  if (rows.some((r) => r.hist)) {
-    const binRows = (await scoped(knex, q)
-      .whereRaw(`histogram <> '{}'::jsonb`)
-      .crossJoin(knex.raw('jsonb_each_text(histogram) as h(bin, c)'))
-      .groupBy('version', 'metric', 'h.bin')
-      .select('version', 'metric', 'h.bin as bin', knex.raw('sum(h.c::float8) as count'))) as Array<{
-      version: string;
-      metric: string;
-      bin: string;
-      count: number;
-    }>;
-    for (const b of binRows) {
-      const k = `${b.version}\u0000${b.metric}`;
-      const h = histograms.get(k) ?? histograms.set(k, {}).get(k)!;
-      h[b.bin] = b.count;
-    }
-  }
+  const { histograms, moments } =
+    q.histograms === false || !rows.some((r) => r.hist)
+      ? { histograms: new Map<string, Histogram>(), moments: new Map<string, HistogramMoments>() }
+      : await readWindowBins(
+          () => scoped(knex, q),
+          knex,
+          rows.filter((r) => r.moments),
+        );
 
   const out: VersionFigures = Object.fromEntries(q.versions.map((v) => [v, {}]));
   for (const r of rows) {
     // Ingestion bounds every value and migration 20261202000008 moved older poisoned rows aside, so this
     // only happens to rows written around Arena; a statistic built on them would be NaN, so say so instead.
-    const sums = { sum: r.sum, sum_sq: r.sum_sq, paired_sum: r.psum, paired_sum_sq: r.psum_sq };
+    const sums = {
+      sum: r.sum,
+      sum_sq: r.sum_sq,
+      sum_cubes: r.sum_cubes,
+      paired_sum: r.psum,
+      paired_sum_sq: r.psum_sq,
+      paired_sum_cubes: r.psum_cubes,
+    };
     const bad = Object.entries(sums).find(([, v]) => v !== null && !Number.isFinite(Number(v)));
     if (bad)
       throw new UserFacingError(
         `Rollups of ${q.model} ${r.version} ${r.metric} hold a non-finite ${bad[0]} (${bad[1]}): no statistic can be computed from them`,
         'Run `arena db migrate` (it moves such rows to metric_rollups_quarantine), or find what wrote them bypassing ingestion.',
       );
-    const h = histograms.get(`${r.version}\u0000${r.metric}`);
+    const k = figureKey(r.version, r.metric);
+    const h = histograms.get(k);
     out[r.version]![r.metric] = {
-      summary: summaryFromSums(r.n, r.sum, r.sum_sq),
-      paired: r.pn > 0 ? summaryFromSums(r.pn, r.psum, r.psum_sq) : undefined,
+      summary: summaryFromSums(r.n, r.sum, r.sum_sq, r.sum_cubes),
+      paired: r.pn > 0 ? summaryFromSums(r.pn, r.psum, r.psum_sq, r.psum_cubes) : undefined,
       errorCount: r.errors,
       min: r.min,
       max: r.max,
@@ -132,6 +150,7 @@ export async function readVersionMetrics(knex: Knex, q: WindowQuery): Promise<Ve
           }
         : undefined,
       histogram: h,
+      histogramMoments: h ? moments.get(k) : undefined,
     };
   }
   return out;

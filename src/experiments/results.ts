@@ -22,6 +22,7 @@ export async function measureSegments(
         model: s.model,
         versions,
         from: args.since,
+        histograms: false,
       });
       const shadow = (
         await readVersionMetrics(knex, {
@@ -30,6 +31,7 @@ export async function measureSegments(
           versions: [s.challenger],
           role: 'shadow',
           from: args.since,
+          histograms: false,
         })
       )[s.challenger]?.[metric];
       const champ = routing.champion ? figures[routing.champion]?.[metric]?.summary : undefined;

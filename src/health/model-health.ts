@@ -81,6 +81,7 @@ async function trend(
       role: 'served',
       from: new Date(now.getTime() - fromDays * DAY),
       to: new Date(now.getTime() - toDays * DAY),
+      histograms: false,
     });
     const s = figures[version]?.[metric]?.summary;
     return s && s.n > 0 ? { n: s.n, mean: s.mean } : null;

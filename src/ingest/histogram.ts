@@ -20,9 +20,21 @@ export type Histogram = Record<string, number>;
  */
 export type HistogramMoments = Record<string, [sum: number, sumSq: number, sumCubes: number]>;
 
+/** binOf's bin as a number, ZERO_BIN_INDEX for the zero bin: a hot loop keys bins by it without a string. */
+export const ZERO_BIN_INDEX = -(2 ** 30);
+
+export function binIndexOf(value: number): number {
+  if (value <= MIN_VALUE) return ZERO_BIN_INDEX;
+  return Math.ceil(Math.log(value) / LOG_GAMMA);
+}
+
+/** The Histogram key of a bin index. */
+export function binKey(index: number): string {
+  return index === ZERO_BIN_INDEX ? ZERO_BIN : String(index);
+}
+
 export function binOf(value: number): string {
-  if (value <= MIN_VALUE) return ZERO_BIN;
-  return String(Math.ceil(Math.log(value) / LOG_GAMMA));
+  return binKey(binIndexOf(value));
 }
 
 export function binValue(bin: string): number {

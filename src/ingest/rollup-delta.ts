@@ -1,6 +1,13 @@
-import { addToHistogram, type Histogram } from './histogram.js';
 import { MAX_DERIVED_MAGNITUDE } from './limits.js';
 import type { Prediction } from './records.js';
+import { addBinned, addCube, type BinnedValues } from './value-shape.js';
+
+/**
+ * Metrics whose per-request value is 0 or 1 (`error` for every prediction, `correct` from label feedback):
+ * their mean is a rate, and a histogram of two values would say nothing that their count and sum do not,
+ * so they get none. src/analysis/recorded-metrics.ts reads them as proportions.
+ */
+export const RATE_METRICS: ReadonlySet<string> = new Set(['error', 'correct']);
 
 /** Sufficient statistics of one (model, rollout, version, role, metric, time bucket), as added by one batch. */
 export interface RollupDelta {
@@ -13,13 +20,21 @@ export interface RollupDelta {
   count: number;
   sum: number;
   sumSq: number;
+  /**
+   * NaN when unknown: a partial sum passed MAX_SUM_CUBES (value-shape.ts). NaN rather than null keeps the
+   * field a plain double, which V8 updates in place; a field that is sometimes null would box every write.
+   */
+  sumCubes: number;
   pairedCount: number;
   pairedSum: number;
   pairedSumSq: number;
+  /** As sumCubes. */
+  pairedSumCubes: number;
   errorCount: number;
   min: number | null;
   max: number | null;
-  histogram: Histogram;
+  /** The values' histogram with per-bin moments; null for RATE_METRICS. */
+  bins: BinnedValues | null;
 }
 
 /** Outcome metrics need the actual value; these are the ones computed from a prediction and its feedback. */
@@ -100,13 +115,15 @@ export class RollupAccumulator {
         count: 0,
         sum: 0,
         sumSq: 0,
+        sumCubes: 0,
         pairedCount: 0,
         pairedSum: 0,
         pairedSumSq: 0,
+        pairedSumCubes: 0,
         errorCount: 0,
         min: null,
         max: null,
-        histogram: {},
+        bins: RATE_METRICS.has(metric) ? null : new Map(),
       };
       group.set(metric, d);
     }
@@ -114,22 +131,22 @@ export class RollupAccumulator {
   }
 
   private static add(d: RollupDelta, value: number): void {
+    const sq = value * value;
     d.count += 1;
     d.sum += value;
-    d.sumSq += value * value;
+    d.sumSq += sq;
+    d.sumCubes = addCube(d.sumCubes, sq * value);
     if (d.min === null || value < d.min) d.min = value;
     if (d.max === null || value > d.max) d.max = value;
+    if (d.bins !== null) addBinned(d.bins, value);
   }
 
   addValue(
     p: Pick<Prediction, 'model' | 'rolloutId' | 'version' | 'role' | 'at'>,
     metric: string,
     value: number,
-    histogram = false,
   ): void {
-    const d = this.delta(p, metric);
-    RollupAccumulator.add(d, value);
-    if (histogram) addToHistogram(d.histogram, value);
+    RollupAccumulator.add(this.delta(p, metric), value);
   }
 
   addPaired(
@@ -138,9 +155,11 @@ export class RollupAccumulator {
     difference: number,
   ): void {
     const d = this.delta(p, metric);
+    const sq = difference * difference;
     d.pairedCount += 1;
     d.pairedSum += difference;
-    d.pairedSumSq += difference * difference;
+    d.pairedSumSq += sq;
+    d.pairedSumCubes = addCube(d.pairedSumCubes, sq * difference);
   }
 
   /** What a prediction contributes on arrival: error rate, latency, recorded named metrics. */
@@ -149,11 +168,8 @@ export class RollupAccumulator {
     const errors = this.deltaIn(group, p, 'error', bucketStart);
     RollupAccumulator.add(errors, p.error ? 1 : 0);
     if (p.error) errors.errorCount += 1;
-    if (p.latencyMs !== null) {
-      const latency = this.deltaIn(group, p, 'latency_ms', bucketStart);
-      RollupAccumulator.add(latency, p.latencyMs);
-      addToHistogram(latency.histogram, p.latencyMs);
-    }
+    if (p.latencyMs !== null)
+      RollupAccumulator.add(this.deltaIn(group, p, 'latency_ms', bucketStart), p.latencyMs);
     if (p.metrics) {
       for (const [name, value] of Object.entries(p.metrics))
         RollupAccumulator.add(this.deltaIn(group, p, name, bucketStart), value);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { outcomeMetrics, type RollupAccumulator, type RollupDelta } from './rollup-delta.js';
 import type { Prediction } from './records.js';
+import { histogramOf, MAX_SUM_CUBES, momentsOf } from './value-shape.js';
 
 interface StoredPrediction {
   model: string;
@@ -83,6 +84,50 @@ export async function addOutcomes(
   }
 }
 
+/** A sum of cubes as stored: NULL when unknown (RollupDelta keeps NaN, see there). */
+const cubes = (s: number): number | null => (Number.isNaN(s) ? null : s);
+
+/**
+ * The histogram and its per-bin moments as stored. Moments are '{}' when unknown, which a non-empty
+ * histogram tells apart from "no values" (migration 20261202000009).
+ */
+function binsJson(d: RollupDelta): [histogram: string, moments: string] {
+  if (d.bins === null || d.bins.size === 0) return ['{}', '{}'];
+  return [JSON.stringify(histogramOf(d.bins)), JSON.stringify(momentsOf(d.bins) ?? {})];
+}
+
+const COLUMNS = [
+  'tenant_id',
+  'model',
+  'rollout_id',
+  'version',
+  'role',
+  'metric',
+  'bucket_start',
+  'count',
+  'sum',
+  'sum_sq',
+  'sum_cubes',
+  'paired_count',
+  'paired_sum',
+  'paired_sum_sq',
+  'paired_sum_cubes',
+  'error_count',
+  'min',
+  'max',
+  'histogram',
+  'histogram_moments',
+];
+
+/**
+ * Adds the deltas to their rows. A sum of cubes that is unknown on either side, or whose sum would pass
+ * MAX_SUM_CUBES (1e300), becomes NULL: both sides are within the bound, so the addition itself cannot
+ * overflow, and NULL stays NULL (a row from before sums of cubes were kept has an unknown shape for good).
+ * Moments are known only while every value the row counts went into them: the batch's when the row had no
+ * values yet, unknown ('{}') when the row counted values without a histogram (written before this
+ * metric had one) or either side's are unknown, else added bin by bin by arena_moments_add, which also
+ * answers '{}' past the bound.
+ */
 export async function upsertRollups(
   client: pg.PoolClient,
   tenantId: string,
@@ -94,6 +139,7 @@ export async function upsertRollups(
     const params: unknown[] = [];
     const tuples = chunk.map((d) => {
       const base = params.length;
+      const [histogram, moments] = binsJson(d);
       params.push(
         tenantId,
         d.model,
@@ -105,32 +151,48 @@ export async function upsertRollups(
         d.count,
         d.sum,
         d.sumSq,
+        cubes(d.sumCubes),
         d.pairedCount,
         d.pairedSum,
         d.pairedSumSq,
+        cubes(d.pairedSumCubes),
         d.errorCount,
         d.min,
         d.max,
-        JSON.stringify(d.histogram),
+        histogram,
+        moments,
       );
-      return `(${Array.from({ length: 17 }, (_, j) => `$${base + j + 1}`).join(',')})`;
+      return `(${COLUMNS.map((_, j) => `$${base + j + 1}`).join(',')})`;
     });
+    const addCubes = (column: string): string =>
+      `${column} = case when abs(metric_rollups.${column}) <= ${MAX_SUM_CUBES}
+                         and abs(excluded.${column}) <= ${MAX_SUM_CUBES}
+                         and abs(metric_rollups.${column} + excluded.${column}) <= ${MAX_SUM_CUBES}
+                        then metric_rollups.${column} + excluded.${column} end`;
     await client.query(
-      `insert into metric_rollups (tenant_id, model, rollout_id, version, role, metric, bucket_start, count, sum, sum_sq,
-                                   paired_count, paired_sum, paired_sum_sq, error_count, min, max, histogram)
+      `insert into metric_rollups (${COLUMNS.join(', ')})
        values ${tuples.join(',')}
        on conflict (tenant_id, model, rollout_id, version, role, metric, bucket_start) do update set
          count = metric_rollups.count + excluded.count,
          sum = metric_rollups.sum + excluded.sum,
          sum_sq = metric_rollups.sum_sq + excluded.sum_sq,
+         ${addCubes('sum_cubes')},
          paired_count = metric_rollups.paired_count + excluded.paired_count,
          paired_sum = metric_rollups.paired_sum + excluded.paired_sum,
          paired_sum_sq = metric_rollups.paired_sum_sq + excluded.paired_sum_sq,
+         ${addCubes('paired_sum_cubes')},
          error_count = metric_rollups.error_count + excluded.error_count,
          min = least(metric_rollups.min, excluded.min),
          max = greatest(metric_rollups.max, excluded.max),
          histogram = case when excluded.histogram = '{}'::jsonb then metric_rollups.histogram
                           else arena_hist_add(metric_rollups.histogram, excluded.histogram) end,
+         histogram_moments = case
+           when excluded.histogram = '{}'::jsonb then metric_rollups.histogram_moments
+           when metric_rollups.histogram = '{}'::jsonb
+             then case when metric_rollups.count = 0 then excluded.histogram_moments else '{}'::jsonb end
+           when metric_rollups.histogram_moments = '{}'::jsonb or excluded.histogram_moments = '{}'::jsonb
+             then '{}'::jsonb
+           else arena_moments_add(metric_rollups.histogram_moments, excluded.histogram_moments) end,
          updated_at = now()`,
       params,
     );

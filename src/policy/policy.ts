@@ -95,7 +95,7 @@ const primaryMetricSchema = z
 const guardrailSchema = z
   .object({
     metric: metricName,
-    /** For histogram metrics (latency_ms): compare this quantile. */
+    /** For metrics recorded with a histogram (all but the 0/1 error, correct): compare this quantile. */
     quantile: z.number().gt(0).lt(1).optional(),
     /** Absolute ceiling the challenger must stay under (error rate 0.001, p95 500 ms). */
     max: z.number().optional(),

@@ -70,6 +70,7 @@ export async function loadModelReport(
           role: 'served',
           from: start,
           to: new Date(start.getTime() + DAY),
+          histograms: false,
         })
       )[routing.champion];
       daily.push({

@@ -1199,10 +1199,11 @@ export async function resetIngestTables(pool: pg.Pool): Promise<void> {
 /**
  * Every way the tenant's rollups disagree with its stored rows (empty when they agree), per (model, rollout,
  * version, role, metric, bucket): the `error` count is the number of stored predictions (each counted once)
- * and its error_count their errors; `latency_ms` counts those with a latency, its histogram as many; each
- * named metric counts the predictions that carry it; `abs_error` counts the stored (prediction, numeric
- * feedback) pairs with a numeric prediction, `correct` those with label feedback, errors excluded; the
- * paired counts of a shadow row count its served partners; and no rollup holds a poisoned value.
+ * and its error_count their errors; `latency_ms` counts those with a latency; each named metric counts the
+ * predictions that carry it; `abs_error` counts the stored (prediction, numeric feedback) pairs with a
+ * numeric prediction, `correct` those with label feedback, errors excluded; the histogram of every metric
+ * but the 0/1 ones counts as many, and its moments, when known, have the same bins; the paired counts of a
+ * shadow row count its served partners; and no rollup holds a poisoned value.
  */
 export async function rollupProblems(pool: pg.Pool, tenantId: string, bucketSeconds = 60): Promise<string[]> {
   const bucket = (alias: string) =>
@@ -1256,20 +1257,25 @@ export async function rollupProblems(pool: pg.Pool, tenantId: string, bucketSeco
      ),
      have as (
        select model, rollout_id, version, role, metric, bucket_start as bucket, count, error_count, paired_count,
-              case when metric = 'latency_ms'
-                   then (select coalesce(sum(value::numeric), 0) from jsonb_each_text(histogram)) end as histogram_count
+              case when metric not in ('error', 'correct')
+                   then (select coalesce(sum(value::numeric), 0) from jsonb_each_text(histogram)) end as histogram_count,
+              histogram_moments = '{}'::jsonb
+                or (select array_agg(k order by k) from jsonb_object_keys(histogram) k)
+                   = (select array_agg(k order by k) from jsonb_object_keys(histogram_moments) k) as moment_bins_agree
          from metric_rollups
         where tenant_id = $1 and metric not in ('squared_error', 'ape')
      )
-     select format('%s/%s/%s/%s %s @ %s: expected count %s errors %s paired %s, rollup has count %s errors %s paired %s histogram %s',
+     select format('%s/%s/%s/%s %s @ %s: expected count %s errors %s paired %s, rollup has count %s errors %s paired %s histogram %s moment bins agree %s',
                    coalesce(w.model, h.model), coalesce(w.rollout_id, h.rollout_id), coalesce(w.version, h.version),
                    coalesce(w.role, h.role), coalesce(w.metric, h.metric), coalesce(w.bucket, h.bucket),
-                   w.n, w.errors, w.paired, h.count, h.error_count, h.paired_count, h.histogram_count) as problem
+                   w.n, w.errors, w.paired, h.count, h.error_count, h.paired_count, h.histogram_count,
+                   h.moment_bins_agree) as problem
        from wanted w full join have h using (model, rollout_id, version, role, metric, bucket)
       where coalesce(w.n, 0) <> coalesce(h.count, 0)
          or coalesce(w.errors, 0) <> coalesce(h.error_count, 0)
          or coalesce(w.paired, 0) <> coalesce(h.paired_count, 0)
-         or (h.metric = 'latency_ms' and h.histogram_count <> h.count)
+         or (h.metric not in ('error', 'correct') and h.histogram_count <> h.count)
+         or not h.moment_bins_agree
      union all
      select format('poisoned rollup %s/%s %s @ %s: sum %s sum_sq %s min %s max %s', model, version, metric,
                    bucket_start, sum, sum_sq, min, max)

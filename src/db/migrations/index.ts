@@ -7,6 +7,7 @@ import * as rollupStorage from './20261122000005_rollup_storage.js';
 import * as monitoring from './20261122000006_monitoring.js';
 import * as notificationDeliveries from './20261122000007_notification_deliveries.js';
 import * as quarantinePoisonedRollups from './20261202000008_quarantine_poisoned_rollups.js';
+import * as rollupShape from './20261202000009_rollup_shape.js';
 
 /**
  * Migrations are listed here rather than discovered on disk so they work the same under tsx, vitest and
@@ -22,6 +23,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261122000006_monitoring': monitoring,
   '20261122000007_notification_deliveries': notificationDeliveries,
   '20261202000008_quarantine_poisoned_rollups': quarantinePoisonedRollups,
+  '20261202000009_rollup_shape': rollupShape,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

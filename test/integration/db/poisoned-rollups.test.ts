@@ -14,6 +14,7 @@ import { createTestDatabase, type TestDatabase } from '../../support/database.js
  * migration 20261202000008 moves them aside so every statistic is finite again.
  */
 const MODEL = 'poisoned';
+const QUARANTINE_AND_LATER = ['20261202000008_quarantine_poisoned_rollups', '20261202000009_rollup_shape'];
 const NOW = new Date();
 const bucket = (minutesAgo: number): Date =>
   new Date(Math.floor((NOW.getTime() - minutesAgo * 60_000) / 60_000) * 60_000);
@@ -22,8 +23,6 @@ describe('rollups poisoned by values stored before the limits', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase('poisoned_rollups');
-    // The schema as it was before the quarantine migration.
-    await db.knex.migrate.down({ migrationSource, tableName: 'knex_migrations' });
     await registerVersion(db.knex, { model: MODEL, version: '1.0.0', actor: 't' });
     await setChampion(db.knex, { model: MODEL, version: '1.0.0', actor: 't' });
     const recorder = createRecorder({ databaseUrl: db.url });
@@ -38,7 +37,9 @@ describe('rollups poisoned by values stored before the limits', () => {
     await recorder.recordPredictions(good, { durable: true });
     await recorder.close();
     // What the old writer stored for one record with latencyMs 1e308 (its square overflows to Infinity),
-    // and for a named metric of 1e200 (finite alone, Infinity once two buckets are summed).
+    // and for a named metric of 1e200 (finite alone, Infinity once two buckets are summed). Inserted into
+    // today's schema (the columns added since keep their defaults, as for any old row), because today's
+    // reader and writer need it; the next test rolls the schema back to before the quarantine.
     const row = {
       tenant_id: 'default',
       model: MODEL,
@@ -86,7 +87,9 @@ describe('rollups poisoned by values stored before the limits', () => {
   });
 
   it('the migration moves them to metric_rollups_quarantine, and every statistic is finite again', async () => {
-    expect(await migrateLatest(db.knex)).toEqual(['20261202000008_quarantine_poisoned_rollups']);
+    for (const _ of QUARANTINE_AND_LATER)
+      await db.knex.migrate.down({ migrationSource, tableName: 'knex_migrations' });
+    expect(await migrateLatest(db.knex)).toEqual(QUARANTINE_AND_LATER);
     const quarantined = await db
       .knex('metric_rollups_quarantine')
       .orderBy(['metric', 'bucket_start'])
@@ -124,5 +127,24 @@ describe('rollups poisoned by values stored before the limits', () => {
     expect(outcome.rejected.map((r) => r.field)).toEqual(['latencyMs', 'metrics.revenue', 'prediction']);
     const { n } = (await db.knex('metric_rollups_quarantine').count({ n: '*' }).first()) as { n: string };
     expect(Number(n)).toBe(3);
+  });
+
+  it('rolled back, the quarantined rows return unchanged; migrated again, they leave again', async () => {
+    for (const _ of QUARANTINE_AND_LATER)
+      await db.knex.migrate.down({ migrationSource, tableName: 'knex_migrations' });
+    const back = await db.knex('metric_rollups').where({ model: MODEL }).where('count', 1).select('metric');
+    expect(back.map((r: { metric: string }) => r.metric).sort()).toEqual([
+      'latency_ms',
+      'revenue',
+      'revenue',
+    ]);
+    expect(await migrateLatest(db.knex)).toEqual(QUARANTINE_AND_LATER);
+    const { n } = (await db.knex('metric_rollups_quarantine').count({ n: '*' }).first()) as { n: string };
+    expect(Number(n)).toBe(3);
+    const [row] = await db
+      .knex('metric_rollups_quarantine')
+      .select('sum_cubes', 'histogram_moments')
+      .limit(1);
+    expect(row).toEqual({ sum_cubes: null, histogram_moments: {} });
   });
 });
