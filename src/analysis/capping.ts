@@ -94,6 +94,7 @@ async function capWindow(
       role: 'served',
       from,
       to,
+      histograms: [name],
     });
     const f = history[input.champion]?.[name];
     const n = f?.summary.n ?? 0;

@@ -26,6 +26,11 @@ export interface FigureQuery {
   from: Date;
   /** Exclusive end. */
   to: Date;
+  /**
+   * The metrics whose histogram (and its moments) the caller will use: quantile guardrails, capped metrics.
+   * A provider may leave the others' out, since reading bins costs far more than reading sums. Absent: all.
+   */
+  histograms?: readonly string[];
 }
 
 /** Figures per version, then per metric name; a version with nothing recorded may be missing. */

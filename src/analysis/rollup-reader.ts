@@ -41,10 +41,11 @@ export interface WindowQuery {
   bucketMs?: number;
   rolloutId?: string;
   /**
-   * false: leave out histograms, quantiles and per-bin moments, for callers that use only summaries. The
-   * bins are most of what a window costs to read (hundreds per continuous metric and bucket).
+   * false: leave out histograms, quantiles and per-bin moments, for callers that use only summaries; a list:
+   * read them for those metrics only. The bins are most of what a window costs to read (hundreds per
+   * continuous metric and bucket). Default: every metric's.
    */
-  histograms?: boolean;
+  histograms?: boolean | readonly string[];
 }
 
 export type VersionFigures = Record<string, Record<string, MetricFigures>>;
@@ -107,13 +108,15 @@ export async function readVersionMetrics(knex: Knex, q: WindowQuery): Promise<Ve
     knex.raw(`bool_and(count = 0 or histogram_moments <> '{}'::jsonb) as moments`),
   )) as SumsRow[];
 
+  const only = Array.isArray(q.histograms) ? new Set<string>(q.histograms) : undefined;
+  const binned = rows.filter((r) => r.hist && (only === undefined || only.has(r.metric)));
   const { histograms, moments } =
-    q.histograms === false || !rows.some((r) => r.hist)
+    q.histograms === false || binned.length === 0
       ? { histograms: new Map<string, Histogram>(), moments: new Map<string, HistogramMoments>() }
       : await readWindowBins(
-          () => scoped(knex, q),
+          () => (only ? scoped(knex, q).whereIn('metric', [...only]) : scoped(knex, q)),
           knex,
-          rows.filter((r) => r.moments),
+          binned.filter((r) => r.moments),
         );
 
   const out: VersionFigures = Object.fromEntries(q.versions.map((v) => [v, {}]));

@@ -18,6 +18,7 @@ export function rollupMetricSource(knex: Knex, bucketMs: number): MetricSource {
         from: q.from,
         to: q.to,
         bucketMs,
+        ...(q.histograms ? { histograms: q.histograms } : {}),
       }),
   };
 }
