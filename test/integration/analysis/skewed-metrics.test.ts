@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../../src/analysis/analyze.js';
 import type { AnalyzeInput } from '../../../src/analysis/analyze-input.js';
 import { rollupMetricSource } from '../../../src/analysis/rollup-source.js';
-import { binLowerEdge, binOf, binUpperEdge } from '../../../src/ingest/histogram.js';
 import { createRecorder } from '../../../src/ingest/recorder.js';
 import { parsePolicy, type PolicyInput } from '../../../src/policy/policy.js';
 import { registerVersion } from '../../../src/registry/registry.js';
-import { capAtQuantile, type MomentBin } from '../../../src/stats/capping.js';
+import { capAtQuantile } from '../../../src/stats/capping.js';
 import type { GateResult } from '../../../src/stats/gate/index.js';
 import { createRng, summarize } from '../../../src/stats/index.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { momentBinsOf } from '../../support/moment-bins.js';
 
 /**
  * A heavy-tailed metric on real rollups (issue #23): by default the gate waits for the sample its skewness
@@ -21,27 +21,6 @@ const HOUR = 3_600_000;
 const STAGE_START = Date.UTC(2026, 10, 20, 12);
 const STAGE_END = STAGE_START + HOUR;
 const PER_ARM = 8000;
-
-function bins(values: readonly number[]): MomentBin[] {
-  const out = new Map<string, MomentBin>();
-  for (const v of values) {
-    const key = binOf(v);
-    const b = out.get(key) ?? {
-      lower: binLowerEdge(key),
-      upper: binUpperEdge(key),
-      count: 0,
-      sum: 0,
-      sumSq: 0,
-      sumCubes: 0,
-    };
-    b.count += 1;
-    b.sum += v;
-    b.sumSq += v * v;
-    b.sumCubes += v ** 3;
-    out.set(key, b);
-  }
-  return [...out.values()];
-}
 
 describe('a heavy-tailed primary metric on real rollups', () => {
   let db: TestDatabase;
@@ -139,7 +118,7 @@ describe('a heavy-tailed primary metric on real rollups', () => {
       direction: 'lower',
       cap: { quantile: 0.99, lookback: '1d' },
     });
-    const cap = capAtQuantile(bins(history), 0.99)!;
+    const cap = capAtQuantile(momentBinsOf(history), 0.99)!;
     expect(verdict.caps).toEqual([
       expect.objectContaining({
         metric: 'loss',

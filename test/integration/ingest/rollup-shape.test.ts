@@ -6,6 +6,7 @@ import { migrationSource } from '../../../src/db/migrations/index.js';
 import { binOf, histogramQuantile, type HistogramMoments } from '../../../src/ingest/histogram.js';
 import { createRecorder } from '../../../src/ingest/recorder.js';
 import { registerVersion } from '../../../src/registry/registry.js';
+import { createRng } from '../../../src/stats/random.js';
 import { summarize, summaryFromSums } from '../../../src/stats/summary.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 
@@ -14,18 +15,6 @@ import { createTestDatabase, type TestDatabase } from '../../support/database.js
  * of the histogram, read back exactly; rows from before they were kept read as "unknown shape", and values
  * whose cubes pass float8 make the shape unknown instead of failing ingestion.
  */
-
-/** A small seeded PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function directMoments(values: readonly number[]): HistogramMoments {
   const m: HistogramMoments = {};
@@ -69,7 +58,8 @@ describe('the shape of rollups on real Postgres', () => {
   afterAll(async () => db?.drop());
 
   it('skewness and per-bin moments read back equal those of the raw values', async () => {
-    const random = rng(23);
+    const gen = createRng(23);
+    const random = (): number => gen.uniform();
     const recorder = createRecorder({ databaseUrl: db.url, batchSize: 300, flushIntervalMs: 10 });
     const truth = {
       latency: [] as number[],

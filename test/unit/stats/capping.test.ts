@@ -1,31 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { binLowerEdge, binOf, binUpperEdge } from '../../../src/ingest/histogram.js';
-import { capAtQuantile, cappedSummary, type MomentBin } from '../../../src/stats/capping.js';
+import { capAtQuantile, cappedSummary } from '../../../src/stats/capping.js';
+import { momentBinsOf } from '../../support/moment-bins.js';
 import { summarize } from '../../../src/stats/summary.js';
 import { quantileSorted } from 'simple-statistics';
-
-/** The bins ingestion would keep for these values (src/ingest/histogram.ts), with their sums of powers. */
-function binsOf(values: readonly number[]): MomentBin[] {
-  const bins = new Map<string, MomentBin>();
-  for (const v of values) {
-    const key = binOf(v);
-    const b = bins.get(key) ?? {
-      lower: binLowerEdge(key),
-      upper: binUpperEdge(key),
-      count: 0,
-      sum: 0,
-      sumSq: 0,
-      sumCubes: 0,
-    };
-    b.count += 1;
-    b.sum += v;
-    b.sumSq += v * v;
-    b.sumCubes += v * v * v;
-    bins.set(key, b);
-  }
-  return [...bins.values()];
-}
 
 const close = (a: number, b: number, rel: number): boolean =>
   Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b));
@@ -37,7 +15,7 @@ describe('capping from bin sums', () => {
         fc.array(fc.double({ min: -5, max: 1e6, noNaN: true }), { minLength: 3, maxLength: 300 }),
         fc.double({ min: 0.01, max: 0.999, noNaN: true }),
         (values, q) => {
-          const bins = binsOf(values);
+          const bins = momentBinsOf(values);
           const cap = capAtQuantile(bins, q)!;
           const exact = summarize(values.map((v) => Math.min(v, cap)));
           const capped = cappedSummary(bins, cap);
@@ -54,7 +32,7 @@ describe('capping from bin sums', () => {
 
   it('puts the cap at the upper edge of the bin holding the quantile: at most one bin (1%) above it', () => {
     const values = Array.from({ length: 10_000 }, (_, i) => Math.exp(i / 1000));
-    const bins = binsOf(values);
+    const bins = momentBinsOf(values);
     const cap = capAtQuantile(bins, 0.999)!;
     const exact = quantileSorted(values, 0.999);
     expect(cap).toBeGreaterThanOrEqual(values[Math.floor(0.999 * 9999)]!);
@@ -65,7 +43,7 @@ describe('capping from bin sums', () => {
   });
 
   it('refuses a cap inside a bin, and leaves values below the cap as they are', () => {
-    const bins = binsOf([1, 2, 3, 50, 100]);
+    const bins = momentBinsOf([1, 2, 3, 50, 100]);
     const inside = bins.find((b) => b.lower < 50 && 50 <= b.upper)!;
     expect(() => cappedSummary(bins, (inside.lower + inside.upper) / 2)).toThrow(/falls inside the bin/);
     const uncapped = cappedSummary(bins, 1e9);
