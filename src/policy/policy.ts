@@ -205,7 +205,7 @@ export type PolicyInput = z.input<typeof policySchema>;
 export function parsePolicy(input: unknown): Policy {
   const parsed = policySchema.safeParse(input ?? {});
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = specificIssue(parsed.error.issues[0]!);
     const path = issue.path.map(String);
     const value = issue.path.reduce<unknown>(
       (v, k) => (v as Record<string, unknown> | undefined)?.[k as string],
@@ -220,6 +220,30 @@ export function parsePolicy(input: unknown): Policy {
   }
   const p = parsed.data;
   return { ...p, primaryMetric: Array.isArray(p.primaryMetric) ? p.primaryMetric : [p.primaryMetric] };
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union (the primary metric as one or a list, a cap by quantile or by value) reports only "Invalid input"
+ * at its own path; the person needs the problem inside the branch they meant. That is taken to be the
+ * branch whose issues are not about its shape as a whole (a wrong type or unknown keys at its root), and
+ * then the one with the fewest issues.
+ */
+function specificIssue(
+  issue: Issue,
+  base: readonly PropertyKey[] = [],
+): { path: PropertyKey[]; message: string } {
+  const path = [...base, ...issue.path];
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return { path, message: issue.message };
+  const wrongShape = (branch: readonly Issue[]): number =>
+    branch.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'unrecognized_keys'))
+      ? 1
+      : 0;
+  const best = [...issue.errors]
+    .filter((branch) => branch.length > 0)
+    .sort((a, b) => wrongShape(a) - wrongShape(b) || a.length - b.length)[0];
+  return best ? specificIssue(best[0]!, path) : { path, message: issue.message };
 }
 
 /** Reads YAML or JSON text (YAML is a superset). */

@@ -215,8 +215,32 @@ function policyShaped(): fc.Arbitrary<Record<string, unknown>> {
             minSamples: field(fc.integer({ min: 1, max: 100_000 })),
             maxExtension: field(someDuration),
             alpha: field(fc.double({ min: 0, max: 0.6, noNaN: true })),
+            skewnessFactor: field(
+              fc.oneof(fc.constantFrom(0, 355), fc.double({ min: -10, max: 2e5, noNaN: true })),
+            ),
           },
           optional,
+        ),
+      ),
+      primaryMetric: field(
+        fc.record(
+          {
+            name: fc.constantFrom('abs_error', 'ape', 'latency_ms', 'Bad-Name'),
+            direction: fc.constantFrom('lower', 'higher'),
+            cap: field(
+              fc.oneof(
+                fc.record(
+                  {
+                    quantile: field(fc.double({ min: 0, max: 1.2, noNaN: true })),
+                    lookback: field(someDuration),
+                  },
+                  optional,
+                ),
+                fc.record({ value: field(fc.oneof(fc.double({ noNaN: true }), numberishText)) }, optional),
+              ),
+            ),
+          },
+          { requiredKeys: ['name', 'direction'] },
         ),
       ),
       watch: field(

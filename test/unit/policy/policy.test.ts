@@ -187,6 +187,28 @@ describe('policy duration bounds', () => {
     );
   });
 
+  it('takes a cap per primary metric, by quantile over a lookback or by value, and the skewness floor', () => {
+    expect(DEFAULT_POLICY.analysis.skewnessFactor).toBe(355);
+    expect(DEFAULT_POLICY.primaryMetric[0]!.cap).toBeUndefined();
+    const capped = (cap: unknown) =>
+      parsePolicy({ primaryMetric: { name: 'ape', direction: 'lower', cap } as never }).primaryMetric[0]!.cap;
+    expect(capped({ quantile: 0.999 })).toEqual({ quantile: 0.999, lookback: 7 * DAY });
+    expect(capped({ quantile: 0.99, lookback: '1d' })).toEqual({ quantile: 0.99, lookback: DAY });
+    expect(capped({ value: 250 })).toEqual({ value: 250 });
+    expect(refusal(() => capped({ quantile: 0.5 })).message).toMatch(/primaryMetric\.cap.*above 0\.5/);
+    expect(refusal(() => capped({ value: 0 })).message).toMatch(/primaryMetric\.cap/);
+    expect(refusal(() => capped({ quantile: 0.9, value: 3 })).message).toMatch(/primaryMetric\.cap/);
+    expect(refusal(() => capped({ quantile: 0.9, lookback: '30s' })).message).toMatch(/at least 1m/);
+    // Inside a union (one metric or a list; a cap by quantile or by value) the error names the field meant.
+    expect(
+      refusal(() => parsePolicy({ primaryMetric: [{ name: 'ape', direction: 'up' }] as never })).field,
+    ).toBe('policy.primaryMetric.0.direction');
+    expect(parsePolicy({ analysis: { skewnessFactor: 0 } }).analysis.skewnessFactor).toBe(0);
+    expect(refusal(() => parsePolicy({ analysis: { skewnessFactor: -1 } })).field).toBe(
+      'policy.analysis.skewnessFactor',
+    );
+  });
+
   it('keeps the defaults valid', () => {
     expect(DEFAULT_POLICY.analysis.interval).toBe(60_000);
     expect(DEFAULT_POLICY.stages.map((s) => s.duration)).toEqual([72 * 3_600_000, 7 * DAY, DAY]);
@@ -223,6 +245,8 @@ describe('parsePolicy and parsePolicyText on arbitrary input (property)', () => 
     within(p.analysis.maxExtension, 0, 365 * DAY);
     within(p.watch.duration, 0, 365 * DAY);
     for (const s of p.stages) within(s.duration, 1000, 365 * DAY);
+    for (const m of p.primaryMetric)
+      if (m.cap && 'lookback' in m.cap) within(m.cap.lookback, 60_000, 90 * DAY);
   };
 
   it('never throws anything but InvalidInputError with a field path (objects)', () => {
