@@ -87,34 +87,49 @@ interface SumsRow {
  * number of time buckets and bins in the window, not on how many predictions they summarise.
  */
 export async function readVersionMetrics(knex: Knex, q: WindowQuery): Promise<VersionFigures> {
-  const rows = (await scoped(knex, q).groupBy('version', 'metric').select(
-    'version',
-    'metric',
-    knex.raw('sum(count)::float8 as n'),
-    knex.raw('sum(sum) as sum'),
-    knex.raw('sum(sum_sq) as sum_sq'),
-    // sum() skips NULLs, which would pass a partly unknown window off as known.
-    knex.raw('case when bool_and(sum_cubes is not null) then sum(sum_cubes) end as sum_cubes'),
-    knex.raw('sum(paired_count)::float8 as pn'),
-    knex.raw('sum(paired_sum) as psum'),
-    knex.raw('sum(paired_sum_sq) as psum_sq'),
-    knex.raw('case when bool_and(paired_sum_cubes is not null) then sum(paired_sum_cubes) end as psum_cubes'),
-    knex.raw('sum(error_count)::float8 as errors'),
-    knex.raw('min(min) as min'),
-    knex.raw('max(max) as max'),
-    knex.raw(`bool_or(histogram <> '{}'::jsonb) as hist`),
-    // Known only when every value the window counts went into moments (a row's moments cover all its
-    // values or are '{}', see upsertRollups); a row with values but no histogram has none.
-    knex.raw(`bool_and(count = 0 or histogram_moments <> '{}'::jsonb) as moments`),
-  )) as SumsRow[];
+  const only = Array.isArray(q.histograms) ? [...new Set<string>(q.histograms)] : undefined;
+  // The flags below read each row's jsonb, which is stored out of line once it grows (hundreds of bins):
+  // evaluated for every row of every metric, they made a 1M-prediction analysis five times slower. CASE
+  // evaluates its branches lazily, so only the metrics whose bins are wanted pay for them.
+  const binFlag = (expr: string, otherwise: 'true' | 'false', agg: 'bool_or' | 'bool_and') =>
+    q.histograms === false
+      ? knex.raw(`${otherwise}`)
+      : only
+        ? knex.raw(`${agg}(case when metric = any(?::text[]) then ${expr} else ${otherwise} end)`, [only])
+        : knex.raw(`${agg}(${expr})`);
+  const rows = (await scoped(knex, q)
+    .groupBy('version', 'metric')
+    .select(
+      'version',
+      'metric',
+      knex.raw('sum(count)::float8 as n'),
+      knex.raw('sum(sum) as sum'),
+      knex.raw('sum(sum_sq) as sum_sq'),
+      // sum() skips NULLs, which would pass a partly unknown window off as known.
+      knex.raw('case when bool_and(sum_cubes is not null) then sum(sum_cubes) end as sum_cubes'),
+      knex.raw('sum(paired_count)::float8 as pn'),
+      knex.raw('sum(paired_sum) as psum'),
+      knex.raw('sum(paired_sum_sq) as psum_sq'),
+      knex.raw(
+        'case when bool_and(paired_sum_cubes is not null) then sum(paired_sum_cubes) end as psum_cubes',
+      ),
+      knex.raw('sum(error_count)::float8 as errors'),
+      knex.raw('min(min) as min'),
+      knex.raw('max(max) as max'),
+      knex.raw('? as hist', [binFlag(`histogram <> '{}'::jsonb`, 'false', 'bool_or')]),
+      // Known only when every value the window counts went into moments (a row's moments cover all its
+      // values or are '{}', see upsertRollups); a row with values but no histogram has none.
+      knex.raw('? as moments', [
+        binFlag(`count = 0 or histogram_moments <> '{}'::jsonb`, 'false', 'bool_and'),
+      ]),
+    )) as SumsRow[];
 
-  const only = Array.isArray(q.histograms) ? new Set<string>(q.histograms) : undefined;
-  const binned = rows.filter((r) => r.hist && (only === undefined || only.has(r.metric)));
+  const binned = rows.filter((r) => r.hist && (only === undefined || only.includes(r.metric)));
   const { histograms, moments } =
-    q.histograms === false || binned.length === 0
+    binned.length === 0
       ? { histograms: new Map<string, Histogram>(), moments: new Map<string, HistogramMoments>() }
       : await readWindowBins(
-          () => (only ? scoped(knex, q).whereIn('metric', [...only]) : scoped(knex, q)),
+          () => (only ? scoped(knex, q).whereIn('metric', only) : scoped(knex, q)),
           knex,
           binned.filter((r) => r.moments),
         );

@@ -124,6 +124,21 @@ describe('the shape of rollups on real Postgres', () => {
     expect(summaries.latency_ms!.quantiles).toBeUndefined();
     expect(summaries.latency_ms!.histogramMoments).toBeUndefined();
 
+    // An analysis asks for the bins of the metrics that use them only; the others keep their shape.
+    const some = (
+      await readVersionMetrics(db.knex, {
+        model: 'shape',
+        versions: ['1.0.0'],
+        role: 'served',
+        histograms: ['latency_ms'],
+      })
+    )['1.0.0']!;
+    expect(some.latency_ms!.histogram).toEqual(served.latency_ms!.histogram);
+    expect(some.latency_ms!.histogramMoments).toEqual(served.latency_ms!.histogramMoments);
+    expect(some.abs_error!.histogram).toBeUndefined();
+    expect(some.abs_error!.histogramMoments).toBeUndefined();
+    expect(some.abs_error!.summary).toEqual(served.abs_error!.summary);
+
     const shadow = (
       await readVersionMetrics(db.knex, { model: 'shape', versions: ['1.1.0'], role: 'shadow' })
     )['1.1.0']!;
