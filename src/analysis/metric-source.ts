@@ -31,6 +31,8 @@ export interface FigureQuery {
    * A provider may leave the others' out, since reading bins costs far more than reading sums. Absent: all.
    */
   histograms?: readonly string[];
+  /** Of those, the metrics whose per-bin moments the caller uses (capping). Absent: all of `histograms`. */
+  moments?: readonly string[];
 }
 
 /** Figures per version, then per metric name; a version with nothing recorded may be missing. */

@@ -36,6 +36,7 @@ async function readPeriod(source: MetricSource, input: AnalyzeInput, w: Analysis
     from: new Date(w.from),
     to: new Date(w.to),
     histograms: binnedMetrics(input),
+    moments: cappedMetrics(input),
   };
   if (w.mode === 'shadow') {
     const [champ, chall] = await Promise.all([
@@ -77,6 +78,7 @@ async function selfBaselinePeriod(source: MetricSource, input: AnalyzeInput): Pr
       from: new Date(w.from),
       to: new Date(w.to),
       histograms: binnedMetrics(input),
+      moments: cappedMetrics(input),
     });
     return f[input.challenger] ?? {};
   };
@@ -95,8 +97,12 @@ async function selfBaselinePeriod(source: MetricSource, input: AnalyzeInput): Pr
  * slower (docs/ingestion.md).
  */
 export function binnedMetrics(input: Pick<AnalyzeInput, 'policy'>): string[] {
-  const names = new Set<string>();
+  const names = new Set<string>(cappedMetrics(input));
   for (const g of input.policy.guardrails) if (g.quantile !== undefined) names.add(g.metric);
-  for (const p of input.policy.primaryMetric) if (p.cap !== undefined) names.add(p.name);
   return [...names].sort();
+}
+
+/** The metrics whose bins' moments an analysis reads: the capped ones (a quantile needs only counts). */
+export function cappedMetrics(input: Pick<AnalyzeInput, 'policy'>): string[] {
+  return input.policy.primaryMetric.filter((p) => p.cap !== undefined).map((p) => p.name);
 }

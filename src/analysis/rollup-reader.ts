@@ -46,6 +46,11 @@ export interface WindowQuery {
    * continuous metric and bucket). Default: every metric's.
    */
   histograms?: boolean | readonly string[];
+  /**
+   * Of the metrics whose bins are read, those whose per-bin moments are wanted too (capping); a quantile
+   * needs only the counts. Default: all of them.
+   */
+  moments?: readonly string[];
 }
 
 export type VersionFigures = Record<string, Record<string, MetricFigures>>;
@@ -131,7 +136,7 @@ export async function readVersionMetrics(knex: Knex, q: WindowQuery): Promise<Ve
       : await readWindowBins(
           () => (only ? scoped(knex, q).whereIn('metric', only) : scoped(knex, q)),
           knex,
-          binned.filter((r) => r.moments),
+          binned.filter((r) => r.moments && (q.moments === undefined || q.moments.includes(r.metric))),
         );
 
   const out: VersionFigures = Object.fromEntries(q.versions.map((v) => [v, {}]));

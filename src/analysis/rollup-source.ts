@@ -19,6 +19,7 @@ export function rollupMetricSource(knex: Knex, bucketMs: number): MetricSource {
         to: q.to,
         bucketMs,
         ...(q.histograms ? { histograms: q.histograms } : {}),
+        ...(q.moments ? { moments: q.moments } : {}),
       }),
   };
 }

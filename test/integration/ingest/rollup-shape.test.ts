@@ -138,6 +138,18 @@ describe('the shape of rollups on real Postgres', () => {
     expect(some.abs_error!.histogram).toBeUndefined();
     expect(some.abs_error!.histogramMoments).toBeUndefined();
     expect(some.abs_error!.summary).toEqual(served.abs_error!.summary);
+    // A quantile needs only the counts: the moments can be left out too.
+    const counts = (
+      await readVersionMetrics(db.knex, {
+        model: 'shape',
+        versions: ['1.0.0'],
+        role: 'served',
+        histograms: ['latency_ms'],
+        moments: [],
+      })
+    )['1.0.0']!;
+    expect(counts.latency_ms!.histogram).toEqual(served.latency_ms!.histogram);
+    expect(counts.latency_ms!.histogramMoments).toBeUndefined();
 
     const shadow = (
       await readVersionMetrics(db.knex, { model: 'shape', versions: ['1.1.0'], role: 'shadow' })

@@ -62,7 +62,7 @@ describe('readPeriods: what each mode asks of the metric source', () => {
       }),
     );
     // Bins are read only for what uses them: the default policy's p95 latency guardrail.
-    const window = { tenantId: 'acme', model: 'm', histograms: ['latency_ms'] };
+    const window = { tenantId: 'acme', model: 'm', histograms: ['latency_ms'], moments: [] };
     expect(source.queries).toEqual([
       { ...window, from: new Date(t0), to: new Date(t1), versions: ['1.0.0'], role: 'served' },
       { ...window, from: new Date(t0), to: new Date(t1), versions: ['1.1.0'], role: 'shadow' },
