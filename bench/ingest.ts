@@ -160,7 +160,12 @@ async function timeAnalysis(db: BenchDatabase): Promise<{ rollupMs: number; scan
     const t0 = performance.now();
     // What an analysis under the default policy reads (src/analysis/periods.ts binnedMetrics): every
     // metric's sums, and bins only for the p95 latency guardrail; the scan below computes the same.
-    await readVersionMetrics(db.knex, { model: BENCH_MODEL, versions, histograms: ['latency_ms'] });
+    await readVersionMetrics(db.knex, {
+      model: BENCH_MODEL,
+      versions,
+      histograms: ['latency_ms'],
+      moments: [],
+    });
     rollup.push(performance.now() - t0);
   }
   // The same figures (n, mean, variance of every metric per version; latency quantiles) by scanning raw rows.
