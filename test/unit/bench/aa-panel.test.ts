@@ -21,6 +21,21 @@ describe('A/A panel samplers', () => {
     expect(Math.abs(sums.sum / sums.n - d.mean) / d.mean).toBeLessThan(0.1);
   });
 
+  it.each(PANEL_DISTRIBUTIONS.filter((d) => !d.counts).map((d) => [d.name, d] as const))(
+    '%s keeps the sums of powers of the very values it draws',
+    (_name, d) => {
+      // One draw into empty sums: they hold that value, its square and its cube.
+      const rng = createRng(13);
+      for (let i = 0; i < 200; i++) {
+        const sums = emptySums();
+        d.add(rng, sums, 1, 1);
+        const x = sums.sum;
+        expect(sums.sumSq).toBeCloseTo(x * x, 9);
+        expect(Math.abs(sums.sumCubes - x ** 3)).toBeLessThanOrEqual(1e-12 * Math.max(1, x ** 3));
+      }
+    },
+  );
+
   it('scales every draw', () => {
     const a = emptySums();
     const b = emptySums();
