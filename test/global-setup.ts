@@ -4,6 +4,7 @@ import { loadEnv } from '../src/config/env.js';
 import { createLogger } from '../src/log.js';
 import { ensureStack, stopStarted, type StackUp } from '../src/stack/index.js';
 import { createProgress } from '../src/stack/progress.js';
+import { locateTemporalCli } from '../src/stack/temporal-cli.js';
 import { workflowsPath } from '../src/worker/workflows-path.js';
 
 let up: StackUp | undefined;
@@ -16,16 +17,27 @@ let up: StackUp | undefined;
 export async function setup(project: TestProject): Promise<void> {
   const env = loadEnv();
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
-  up = await ensureStack({ env, log, progress: createProgress() });
+  const progress = createProgress();
+  up = await ensureStack({ env, log, progress });
   process.stderr.write(
     `test stack: Temporal ${up.temporal.address} (${up.how.temporal}); Postgres (${up.how.database})\n`,
   );
+  // The `temporal` binary itself, for the tests that operate rollouts with nothing but Temporal's tools:
+  // found the way the stack finds it (a cached build; built once if a reused stack had its own).
+  const { path: temporalCli } = await locateTemporalCli({
+    cliPathEnv: env.TEMPORAL_CLI_PATH,
+    arenaHome: env.arenaHome,
+    cacheDir: env.cacheDir,
+    log,
+    progress,
+  });
   const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietBundlerLogger });
   project.provide('stack', {
     temporalAddress: up.temporal.address,
     temporalUi: up.temporal.ui ?? '',
     databaseUrl: up.database.url,
     namespace: env.TEMPORAL_NAMESPACE,
+    temporalCli,
   });
   project.provide('workflowBundleCode', code);
 }
@@ -39,7 +51,13 @@ const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, e
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    stack: { temporalAddress: string; temporalUi: string; databaseUrl: string; namespace: string };
+    stack: {
+      temporalAddress: string;
+      temporalUi: string;
+      databaseUrl: string;
+      namespace: string;
+      temporalCli: string;
+    };
     workflowBundleCode: string;
   }
 }

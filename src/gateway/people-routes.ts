@@ -13,7 +13,7 @@ import {
 } from '../alerts/alert-store.js';
 import { ArenaClient } from '../client/arena-client.js';
 import { modelHealth } from '../health/model-health.js';
-import { unstorableText } from '../validation/storable-text.js';
+import { storableString } from '../validation/storable-text.js';
 import { bigintId, strictInteger } from '../validation/strict.js';
 import type { Role, TokenGrant } from './tokens.js';
 
@@ -26,17 +26,10 @@ export interface PeopleRoutesOptions {
 }
 
 /**
- * Text that reaches the database: refused with a 400 before it gets there if PostgreSQL could not store it
- * (a NUL byte, `%00` in a path, or a lone UTF-16 surrogate), which would otherwise surface as a 500.
+ * Text that reaches the database is refused with a 400 before it gets there if PostgreSQL could not store
+ * it (a NUL byte, `%00` in a path, or a lone UTF-16 surrogate), which would otherwise surface as a 500.
  */
-const storable = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .superRefine((text, ctx) => {
-      const problem = unstorableText(text);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    });
+const storable = storableString;
 
 const idParams = z.object({ id: storable(300).pipe(z.string().min(1)) });
 const actionBody = z

@@ -1,9 +1,11 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ActorInput, ApproveInput, RolloutStatus } from './types.js';
 
 /**
- * The rollout workflow's messages: the people-in-the-loop actions (Updates, each checked by a validator
- * before it is accepted) and the status query. One definition for the workflow and its callers, so a
+ * The rollout workflow's messages: the people-in-the-loop actions, each both an Update (checked by a
+ * validator before it is accepted, so the caller learns the answer) and a Signal of the same name and
+ * payload (checked by the same validator; a refusal cannot be answered, so it is recorded in the
+ * rollout's trail and the audit log and raised as an alert), and the status query. One definition for the workflow and its callers, so a
  * renamed message or a changed argument fails to compile instead of failing at run time. No runtime code
  * beyond the definitions: workflows and the client both import it.
  */
@@ -15,3 +17,11 @@ export const resumeUpdate = defineUpdate<RolloutStatus, [ActorInput]>('resume');
 export const abortUpdate = defineUpdate<RolloutStatus, [ActorInput]>('abort');
 export const promoteNowUpdate = defineUpdate<RolloutStatus, [ActorInput]>('promoteNow');
 export const statusQuery = defineQuery<RolloutStatus>('status');
+
+// Signals share the Updates' names: `temporal workflow signal --name approve` is what people try first.
+export const approveSignal = defineSignal<[ApproveInput]>('approve');
+export const rejectSignal = defineSignal<[ActorInput]>('reject');
+export const pauseSignal = defineSignal<[ActorInput]>('pause');
+export const resumeSignal = defineSignal<[ActorInput]>('resume');
+export const abortSignal = defineSignal<[ActorInput]>('abort');
+export const promoteNowSignal = defineSignal<[ActorInput]>('promoteNow');

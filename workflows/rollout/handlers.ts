@@ -1,23 +1,28 @@
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
 import {
+  abortSignal,
   abortUpdate,
+  approveSignal,
   approveUpdate,
+  pauseSignal,
   pauseUpdate,
+  promoteNowSignal,
   promoteNowUpdate,
+  rejectSignal,
   rejectUpdate,
+  resumeSignal,
   resumeUpdate,
   statusQuery,
 } from '../../src/rollout/messages.js';
+import { examplePayload, parseActionInput, type RolloutAction } from '../../src/rollout/action-input.js';
 import type { ActorInput, ApproveInput, RolloutState } from '../../src/rollout/types.js';
 import type { Rollout } from './state.js';
 
 /**
- * People in the loop: every action is an Update whose validator refuses it, with the reason, before
- * anything is recorded. The validators are exported so that other ways in (signals) can apply the same
- * rules.
+ * People in the loop. Every action is an Update whose validator refuses it, with the reason, before
+ * anything is recorded, and a Signal of the same name checked by the same validator: a signal cannot be
+ * answered, so its refusal is recorded in the rollout's trail and the audit log and raised as an alert.
  */
-
-export type RolloutAction = 'approve' | 'reject' | 'pause' | 'resume' | 'abort' | 'promoteNow';
 
 const inState =
   (...states: RolloutState[]) =>
@@ -62,8 +67,10 @@ const ACCEPTED: Record<RolloutAction, { when: (r: Rollout) => boolean; otherwise
 const refuse = (message: string): never => {
   throw ApplicationFailure.create({ type: 'RolloutActionRefused', message, nonRetryable: true });
 };
-const requireActor = (a: ActorInput | ApproveInput): void => {
-  if (!a || typeof a.by !== 'string' || a.by.trim() === '') refuse('`by` (who is acting) is required');
+/** The payload's shape (fields, types, storable text), the same for Updates and Signals. */
+const requireWellFormed = (action: RolloutAction, payload: unknown): void => {
+  const parsed = parseActionInput(action, payload);
+  if (!parsed.ok) refuse(parsed.problem);
 };
 const requireAccepted = (action: RolloutAction, r: Rollout): void => {
   const rule = ACCEPTED[action];
@@ -73,7 +80,7 @@ const requireAccepted = (action: RolloutAction, r: Rollout): void => {
 /** Each throws a non-retryable `RolloutActionRefused` failure when the action is not accepted now. */
 export const validators = {
   approve(r: Rollout, a: ApproveInput): void {
-    requireActor(a);
+    requireWellFormed('approve', a);
     requireAccepted('approve', r);
     const { approvers, allowProposerApproval } = r.policy.approval;
     if (approvers.length > 0 && !approvers.includes(a.by))
@@ -86,37 +93,127 @@ export const validators = {
     if (list.some((x) => x.by === a.by)) refuse(`${a.by} has already approved`);
   },
   reject(r: Rollout, a: ActorInput): void {
-    requireActor(a);
+    requireWellFormed('reject', a);
     requireAccepted('reject', r);
   },
   pause(r: Rollout, a: ActorInput): void {
-    requireActor(a);
+    requireWellFormed('pause', a);
     if (r.memory.paused) refuse('already paused');
     requireAccepted('pause', r);
   },
   resume(r: Rollout, a: ActorInput): void {
-    requireActor(a);
+    requireWellFormed('resume', a);
     requireAccepted('resume', r);
   },
   abort(r: Rollout, a: ActorInput): void {
-    requireActor(a);
+    requireWellFormed('abort', a);
     if (!a.reason || a.reason.trim() === '') refuse('a reason is required to abort');
     requireAccepted('abort', r);
   },
   promoteNow(r: Rollout, a: ActorInput): void {
-    requireActor(a);
+    requireWellFormed('promoteNow', a);
     requireAccepted('promoteNow', r);
   },
 } satisfies Record<RolloutAction, (r: Rollout, a: ApproveInput & ActorInput) => void>;
 
+const TAKES = (action: RolloutAction): string =>
+  action === 'approve'
+    ? 'Takes {by, comment?}'
+    : action === 'abort'
+      ? 'Takes {by, reason} (a reason is required)'
+      : 'Takes {by, reason?}';
+
+/** What each action does; shown by the Web UI and `temporal workflow metadata` beside the handler. */
+const DOES: Record<RolloutAction, string> = {
+  approve:
+    "Approves the rollout while it awaits approval, or its promotion when the policy asks for one. Refused when nothing awaits approval, when `by` is not among the policy's approvers, has already approved, or proposed the rollout (separation of duties).",
+  reject: 'Rejects the rollout (or its promotion) while it awaits approval; the rollout ends `rejected`.',
+  pause:
+    'Pauses a rollout in shadow, canary, deciding or watching: analyses go on, nothing moves, and paused time does not count towards the stage.',
+  resume: 'Resumes a paused rollout.',
+  abort:
+    'Aborts: before promotion the challenger is rejected and routing returns to the champion; during the watch the previous champion is restored (the same as `arena rollback`).',
+  promoteNow:
+    'Skips the remaining stages and promotes now (shadow, canary or deciding), still subject to promotion approval when the policy asks for it.',
+};
+
+const describe = (action: RolloutAction, as: 'update' | 'signal'): string =>
+  `${DOES[action]} ${TAKES(action)}; example: ${examplePayload(action)}. ` +
+  (as === 'update'
+    ? "As an Update it answers with the rollout's status, or with the reason it was refused."
+    : "As a Signal it follows the same rules as the Update of the same name; a refusal cannot be answered, so it is recorded in the rollout's events and the audit log and raised as an alert (`arena rollout status`, `arena alerts list`).");
+
+const STATUS_DESCRIPTION =
+  "The rollout as it stands: state, stage and its end, the latest analysis with each metric's estimate, interval and reason, approvals, and the last 100 events (including refused signals). Takes no input.";
+
+/**
+ * Rollouts whose history began before these handlers existed had their signals dropped; they replay that
+ * way. Asked inside the handler, so a rollout already running when the worker is upgraded handles the
+ * signals it receives from then on.
+ */
+const SIGNALS_PATCH = 'action-signals';
+
+function signalHandler<A extends RolloutAction>(
+  rollout: Rollout,
+  action: A,
+  act: (a: ApproveInput & ActorInput) => Promise<unknown>,
+): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    if (!patched(SIGNALS_PATCH)) return;
+    const payload = args.length === 1 ? args[0] : args;
+    try {
+      validators[action](rollout, payload as ApproveInput & ActorInput);
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || err.type !== 'RolloutActionRefused') throw err;
+      await rollout.refusedSignal(action, payload, err.message);
+      return;
+    }
+    await act(payload as ApproveInput & ActorInput);
+  };
+}
+
 export function registerHandlers(rollout: Rollout): void {
-  setHandler(statusQuery, () => rollout.status());
-  setHandler(approveUpdate, (a) => rollout.approve(a), { validator: (a) => validators.approve(rollout, a) });
-  setHandler(rejectUpdate, (a) => rollout.reject(a), { validator: (a) => validators.reject(rollout, a) });
-  setHandler(pauseUpdate, (a) => rollout.pause(a), { validator: (a) => validators.pause(rollout, a) });
-  setHandler(resumeUpdate, (a) => rollout.resume(a), { validator: (a) => validators.resume(rollout, a) });
-  setHandler(abortUpdate, (a) => rollout.abort(a), { validator: (a) => validators.abort(rollout, a) });
-  setHandler(promoteNowUpdate, (a) => rollout.promoteNow(a), {
-    validator: (a) => validators.promoteNow(rollout, a),
+  setHandler(statusQuery, () => rollout.status(), { description: STATUS_DESCRIPTION });
+  const update = (action: RolloutAction) => ({
+    validator: (a: ApproveInput & ActorInput) => validators[action](rollout, a),
+    description: describe(action, 'update'),
   });
+  const signal = (action: RolloutAction) => ({ description: describe(action, 'signal') });
+
+  setHandler(approveUpdate, (a) => rollout.approve(a), update('approve'));
+  setHandler(
+    approveSignal,
+    signalHandler(rollout, 'approve', (a) => rollout.approve(a)),
+    signal('approve'),
+  );
+  setHandler(rejectUpdate, (a) => rollout.reject(a), update('reject'));
+  setHandler(
+    rejectSignal,
+    signalHandler(rollout, 'reject', (a) => rollout.reject(a)),
+    signal('reject'),
+  );
+  setHandler(pauseUpdate, (a) => rollout.pause(a), update('pause'));
+  setHandler(
+    pauseSignal,
+    signalHandler(rollout, 'pause', (a) => rollout.pause(a)),
+    signal('pause'),
+  );
+  setHandler(resumeUpdate, (a) => rollout.resume(a), update('resume'));
+  setHandler(
+    resumeSignal,
+    signalHandler(rollout, 'resume', (a) => rollout.resume(a)),
+    signal('resume'),
+  );
+  setHandler(abortUpdate, (a) => rollout.abort(a), update('abort'));
+  setHandler(
+    abortSignal,
+    signalHandler(rollout, 'abort', (a) => rollout.abort(a)),
+    signal('abort'),
+  );
+  setHandler(promoteNowUpdate, (a) => rollout.promoteNow(a), update('promoteNow'));
+  setHandler(
+    promoteNowSignal,
+    signalHandler(rollout, 'promoteNow', (a) => rollout.promoteNow(a)),
+    signal('promoteNow'),
+  );
 }

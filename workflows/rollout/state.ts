@@ -20,6 +20,7 @@ import type {
   RolloutState,
   RolloutStatus,
 } from '../../src/rollout/types.js';
+import { parseActionInput, shown, type RolloutAction } from '../../src/rollout/action-input.js';
 import { basisPoints, percentOf } from '../../src/routing/weight.js';
 import { raiseAndNotify } from '../alerting.js';
 import { acts } from './activities.js';
@@ -265,6 +266,35 @@ export class Rollout {
   }
 
   // ---- people in the loop: each action runs only once its validator (handlers.ts) accepted it ----
+
+  /**
+   * A signal its validator refused: nobody can be answered, so the refusal goes where people look (the
+   * rollout's events, the audit log, an alert), saying who tried what and why. The sender and payload are
+   * shown as JSON and cut short, so hostile input is recorded as text PostgreSQL can store.
+   */
+  async refusedSignal(action: RolloutAction, payload: unknown, why: string): Promise<void> {
+    const by = (payload as { by?: unknown } | null | undefined)?.by;
+    const sender =
+      typeof by === 'string' && parseActionInput(action, { by }).ok
+        ? by
+        : `unknown sender (by: ${shown(by, 80)})`;
+    const reason = `${action} signal refused: ${why}`;
+    await this.record({
+      type: 'signal_refused',
+      actor: sender,
+      reason,
+      details: { action, payload: shown(payload, 1000) },
+    });
+    const { input } = this;
+    await this.alert({
+      type: 'signal_refused',
+      severity: 'warning',
+      title: `${input.model} ${input.challenger}: ${sender} sent ${action} by signal; refused: ${why}`,
+      details: { action, sender, reason: why, payload: shown(payload, 1000), state: this.memory.state },
+      // One alert per refused signal: the event's sequence number makes retries of the alert idempotent.
+      dedupeKey: `${input.rolloutId}:signal_refused:${this.memory.seq}`,
+    });
+  }
 
   async approve(a: ApproveInput): Promise<RolloutStatus> {
     const subject = this.awaitingRolloutApproval() ? 'rollout' : 'promotion';

@@ -1,4 +1,4 @@
-import { workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, workflowInfo } from '@temporalio/workflow';
 import type { RolloutInput, RolloutStatus } from '../../src/rollout/types.js';
 import { acts } from './activities.js';
 import { registerHandlers } from './handlers.js';
@@ -29,5 +29,7 @@ export async function rolloutWorkflow(input: RolloutInput, carried?: RolloutMemo
   await decision(rollout);
   await promotion(rollout);
   await watch(rollout);
+  // A refused signal still being recorded (its event, its alert) finishes before the workflow does.
+  await condition(allHandlersFinished);
   return rollout.status();
 }
