@@ -106,7 +106,10 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     show();
   };
 
-  setHandler(experimentStatusQuery, () => s);
+  setHandler(experimentStatusQuery, () => s, {
+    description:
+      'The experiment as it stands: state, segments, analyses and the history of its moves. Takes no input.',
+  });
   const expect = (states: ExperimentState[], what: string): void => {
     if (pending) refuse(`another action on ${input.experimentId} is in progress`);
     if (!states.includes(s.state))
@@ -131,6 +134,8 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
         if (a.by === input.proposer)
           refuse(`${a.by} proposed ${input.experimentId} and cannot approve it too`);
       },
+      description:
+        'Approves a proposed experiment. Takes {by, comment?}; example: {"by":"carol","comment":"plan reviewed"}. Refused unless it is proposed, or when `by` proposed it (separation of duties). Answers with the status once recorded.',
     },
   );
   setHandler(
@@ -139,7 +144,11 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       pending = { kind: 'reject', by: a.by, ...(a.comment ? { comment: a.comment } : {}) };
       return waitFor();
     },
-    { validator: (_a) => expect(['proposed'], 'reject') },
+    {
+      validator: (_a) => expect(['proposed'], 'reject'),
+      description:
+        'Rejects a proposed experiment. Takes {by, comment?}; example: {"by":"carol","comment":"not now"}. Answers with the status once recorded.',
+    },
   );
   setHandler(
     startExperiment,
@@ -147,7 +156,11 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       pending = { kind: 'start', by: a.by };
       return waitFor();
     },
-    { validator: (_a) => expect(['approved'], 'start') },
+    {
+      validator: (_a) => expect(['approved'], 'start'),
+      description:
+        'Starts an approved experiment: its segments\' rollouts begin. Takes {by}; example: {"by":"carol"}. Answers with the status once recorded.',
+    },
   );
   setHandler(
     completeExperiment,
@@ -165,6 +178,8 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
         if (c.decision === 'partial_adopt' && !(c.adopt?.length && c.adopt.length < names.length))
           refuse('partial_adopt needs some, but not all, segments in adopt');
       },
+      description:
+        'Completes a running experiment with a decision. Takes {by, decision, rationale, adopt?}; example: {"by":"carol","decision":"adopt","rationale":"wins in every segment"}. partial_adopt names the segments to adopt. Answers with the status once recorded.',
     },
   );
 

@@ -92,7 +92,10 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainView>
     rolloutId: null,
     error: null,
   };
-  setHandler(retrainStatusQuery, () => view);
+  setHandler(retrainStatusQuery, () => view, {
+    description:
+      'The retraining job as it stands: status, candidate version, validation figures, its rollout and any error. Takes no input.',
+  });
   const move = async (
     status: RetrainStatus,
     extra: { metrics?: unknown; candidateVersion?: string; error?: string } = {},

@@ -53,6 +53,57 @@ const POLICY: PolicyInput = {
   watch: { duration: '2s' },
 };
 
+/** The Temporal Web UI's own API, called the way its pages call it. */
+class WebUi {
+  private csrf: string | undefined;
+  constructor(
+    private readonly base: string,
+    private readonly namespace: string,
+  ) {}
+
+  private async token(): Promise<string> {
+    if (this.csrf) return this.csrf;
+    const res = await fetch(`${this.base}/api/v1/settings`);
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('_csrf='));
+    this.csrf = cookie?.split(';')[0]!.slice('_csrf='.length);
+    expect(this.csrf, 'the Web UI hands out a CSRF token').toBeTruthy();
+    return this.csrf!;
+  }
+
+  private async post(pathname: string, body: unknown): Promise<{ status: number; body: unknown }> {
+    const csrf = await this.token();
+    const res = await fetch(`${this.base}/api/v1/namespaces/${this.namespace}/workflows/${pathname}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'X-CSRF-TOKEN': csrf, cookie: `_csrf=${csrf}` },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json().catch(() => null)) as unknown };
+  }
+
+  private static payloads(input: unknown) {
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    return [{ metadata: { encoding: b64('json/plain') }, data: b64(JSON.stringify(input)) }];
+  }
+
+  signal(workflowId: string, name: string, input: unknown) {
+    return this.post(`${encodeURIComponent(workflowId)}/signal/${name}`, {
+      signalName: name,
+      workflowExecution: { workflowId },
+      input: { payloads: WebUi.payloads(input) },
+    });
+  }
+
+  update(workflowId: string, name: string, input: unknown) {
+    return this.post(`${encodeURIComponent(workflowId)}/update/${name}`, {
+      workflowExecution: {},
+      request: {
+        meta: { updateId: `ui-${Date.now()}-${Math.random()}`, identity: 'web-ui-test' },
+        input: { args: { payloads: WebUi.payloads(input) } },
+      },
+    });
+  }
+}
+
 describe('operating a rollout with nothing but the `temporal` CLI (docs/temporal-cli.md)', () => {
   let db: TestDatabase;
   let temporal: TestTemporal;
@@ -326,6 +377,50 @@ describe('operating a rollout with nothing but the `temporal` CLI (docs/temporal
     });
     expect((await getRouting(db.knex, name)).weightBp).toBe(0);
   }, 300_000);
+
+  // What the Web UI's More Actions → "Send a Signal" / "Send an Update" send: the UI server's HTTP API, with
+  // the CSRF token it hands out in a cookie and the payload encoded as the UI encodes it.
+  it.runIf(inject('stack').temporalUi)(
+    'counts approvals sent from the Web UI as a Signal and as an Update, and records a refused one',
+    async () => {
+      const name = await model('tcli-ui');
+      await writeFile(
+        path.join(dir, 'two-approvals.json'),
+        JSON.stringify({ ...POLICY, approval: { ...POLICY.approval, minApprovals: 2 } }),
+      );
+      const r = await run(
+        process.execPath,
+        ['--import', 'tsx', 'examples/client/rollout.ts', name, '1.1.0', '--start-only'].concat([
+          '--policy',
+          path.join(dir, 'two-approvals.json'),
+          '--proposed-by',
+          'dana',
+        ]),
+        env,
+      );
+      const wf = /workflow id: (\S+)/.exec(r.stdout)?.[1];
+      expect(wf, r.stderr).toBeTruthy();
+      await until(wf!, 'awaiting approval', (s) => s.state === 'awaiting_approval');
+      const ui = new WebUi(inject('stack').temporalUi, inject('stack').namespace);
+
+      expect((await ui.signal(wf!, 'approve', { by: 'dana' })).status).toBe(200);
+      const refusedUpdate = await ui.update(wf!, 'approve', { by: 'dana' });
+      expect(JSON.stringify(refusedUpdate.body)).toContain('separation of duties');
+      await until(wf!, 'the refused UI signal recorded', (s) =>
+        s.events.some((e) => e.type === 'signal_refused' && e.actor === 'dana'),
+      );
+
+      expect((await ui.signal(wf!, 'approve', { by: 'carol', comment: 'from the UI' })).status).toBe(200);
+      await until(wf!, "carol's approval", (s) => (s.approvals ?? []).length === 1);
+      const accepted = await ui.update(wf!, 'approve', { by: 'erin' });
+      expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+      const started = await until(wf!, 'the stages', (s) => s.state === 'shadow' || s.state === 'canary');
+      expect(started.approvals.map((a) => a.by)).toEqual(['carol', 'erin']);
+      await runbook('abort-by-signal', { WORKFLOW_ID: wf! });
+      await until(wf!, 'aborted', (s) => s.state === 'aborted');
+    },
+    300_000,
+  );
 
   /** Replays the rollout's real history against the current code; `UPDATE_HISTORIES=1` commits it as a fixture. */
   async function recordHistory(rolloutId: string, fixture: string): Promise<void> {
