@@ -13,7 +13,7 @@ import {
 } from '../alerts/alert-store.js';
 import { ArenaClient } from '../client/arena-client.js';
 import { modelHealth } from '../health/model-health.js';
-import { storableString } from '../validation/storable-text.js';
+import { storableString } from '../validation/storable-string.js';
 import { bigintId, strictInteger } from '../validation/strict.js';
 import type { Role, TokenGrant } from './tokens.js';
 

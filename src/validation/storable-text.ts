@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 // Almost all text has neither a NUL nor any surrogate: one cheap scan settles it (this runs for every text
 // field of every ingested record).
 // eslint-disable-next-line no-control-regex -- the NUL character is exactly what this looks for
@@ -19,13 +17,3 @@ export function unstorableText(text: string): string | undefined {
     return 'contains a lone UTF-16 surrogate (not valid Unicode), which PostgreSQL cannot store';
   return undefined;
 }
-
-/** A string schema for text that reaches the database: at most `max` characters, storable as sent. */
-export const storableString = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .superRefine((text, ctx) => {
-      const problem = unstorableText(text);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    });
