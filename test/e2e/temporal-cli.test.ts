@@ -297,9 +297,17 @@ describe('operating a rollout with nothing but the `temporal` CLI (docs/temporal
       [`'{"by":42}'`, /`by` must be text, got 42/],
       [`'"carol"'`, /must be one JSON object/],
       [`'{"by":"a\\u0000b"}'`, /NUL character/],
+      // An encoding the Web UI's form offers: the SDK could not decode it, and used to fail every task.
+      [
+        `'{"by":"carol"}' --input-meta encoding=json/protobuf`,
+        /cannot be decoded \(encoding "json\/protobuf"/,
+      ],
+      ['', /must be one JSON object .*got no payload/],
     ];
     for (const [input] of malformed)
-      await runbook('approve-by-signal', vars, (c) => c.replace(/--input '[^']*'/, `--input ${input}`));
+      await runbook('approve-by-signal', vars, (c) =>
+        c.replace(/--input '[^']*'/, input ? `--input ${input}` : ''),
+      );
     const afterBad = await until(
       wf,
       'the malformed signals recorded',

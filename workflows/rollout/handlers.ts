@@ -1,4 +1,12 @@
-import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
+import { defaultPayloadConverter, RawValue, rawValueTypeInfo, type TypeInfo } from '@temporalio/common';
+import { decode } from '@temporalio/common/lib/encoding.js';
+import {
+  ApplicationFailure,
+  defineSignal,
+  patched,
+  setHandler,
+  type SignalDefinition,
+} from '@temporalio/workflow';
 import {
   abortSignal,
   abortUpdate,
@@ -153,14 +161,53 @@ const STATUS_DESCRIPTION =
  */
 const SIGNALS_PATCH = 'action-signals';
 
+/**
+ * Every argument of a signal arrives as a raw payload, however many were sent. The SDK decodes a signal's
+ * arguments before any handler runs, and a payload it cannot decode (an encoding such as json/protobuf,
+ * one click away in the Web UI's form) throws there: the workflow task fails on every attempt and the
+ * rollout is stuck. Decoded in the handler instead, such a payload is refused and recorded like any other.
+ */
+const EVERY_ARG_RAW: readonly TypeInfo[] = new Proxy([], {
+  get: (target, key) =>
+    typeof key === 'string' && /^\d+$/.test(key) ? rawValueTypeInfo : Reflect.get(target, key),
+});
+
+/** The workflow's side of a signal defined in messages.ts: same name, arguments left raw. */
+const raw = (def: SignalDefinition<[ApproveInput]> | SignalDefinition<[ActorInput]>) =>
+  defineSignal<RawValue[]>(def.name, { typeInfo: { inputTypes: EVERY_ARG_RAW } });
+
+type Decoded = { ok: true; value: unknown } | { ok: false; problem: string; shown: string };
+
+function decodeArgs(args: unknown[]): Decoded {
+  const values: unknown[] = [];
+  for (const arg of args) {
+    const payload = arg instanceof RawValue ? arg.payload : undefined;
+    if (!payload) return { ok: true, value: args.length === 1 ? arg : args };
+    try {
+      values.push(defaultPayloadConverter.fromPayload(payload));
+    } catch (err) {
+      const bytes = payload.metadata?.encoding;
+      const encoding = bytes ? decode(bytes) : 'none';
+      return {
+        ok: false,
+        problem: `the payload cannot be decoded (encoding ${JSON.stringify(encoding).slice(0, 80)}: ${(err as Error).message.slice(0, 200)}); send JSON (encoding json/plain) such as {"by":"carol"}`,
+        shown: `<${payload.data?.length ?? 0} bytes, encoding ${JSON.stringify(encoding).slice(0, 80)}>`,
+      };
+    }
+  }
+  return { ok: true, value: values.length === 1 ? values[0] : values.length === 0 ? undefined : values };
+}
+
 function signalHandler<A extends RolloutAction>(
   rollout: Rollout,
   action: A,
   act: (a: ApproveInput & ActorInput) => Promise<unknown>,
-): (...args: unknown[]) => Promise<void> {
-  return async (...args: unknown[]) => {
+): (...args: RawValue[]) => Promise<void> {
+  return async (...args: RawValue[]) => {
     if (!patched(SIGNALS_PATCH)) return;
-    const payload = args.length === 1 ? args[0] : args;
+    const decoded = decodeArgs(args);
+    if (!decoded.ok) return rollout.refusedSignal(action, decoded.shown, decoded.problem);
+    const payload = decoded.value;
     try {
       validators[action](rollout, payload as ApproveInput & ActorInput);
     } catch (err) {
@@ -182,37 +229,37 @@ export function registerHandlers(rollout: Rollout): void {
 
   setHandler(approveUpdate, (a) => rollout.approve(a), update('approve'));
   setHandler(
-    approveSignal,
+    raw(approveSignal),
     signalHandler(rollout, 'approve', (a) => rollout.approve(a)),
     signal('approve'),
   );
   setHandler(rejectUpdate, (a) => rollout.reject(a), update('reject'));
   setHandler(
-    rejectSignal,
+    raw(rejectSignal),
     signalHandler(rollout, 'reject', (a) => rollout.reject(a)),
     signal('reject'),
   );
   setHandler(pauseUpdate, (a) => rollout.pause(a), update('pause'));
   setHandler(
-    pauseSignal,
+    raw(pauseSignal),
     signalHandler(rollout, 'pause', (a) => rollout.pause(a)),
     signal('pause'),
   );
   setHandler(resumeUpdate, (a) => rollout.resume(a), update('resume'));
   setHandler(
-    resumeSignal,
+    raw(resumeSignal),
     signalHandler(rollout, 'resume', (a) => rollout.resume(a)),
     signal('resume'),
   );
   setHandler(abortUpdate, (a) => rollout.abort(a), update('abort'));
   setHandler(
-    abortSignal,
+    raw(abortSignal),
     signalHandler(rollout, 'abort', (a) => rollout.abort(a)),
     signal('abort'),
   );
   setHandler(promoteNowUpdate, (a) => rollout.promoteNow(a), update('promoteNow'));
   setHandler(
-    promoteNowSignal,
+    raw(promoteNowSignal),
     signalHandler(rollout, 'promoteNow', (a) => rollout.promoteNow(a)),
     signal('promoteNow'),
   );

@@ -277,7 +277,9 @@ export class Rollout {
     const sender =
       typeof by === 'string' && parseActionInput(action, { by }).ok
         ? by
-        : `unknown sender (by: ${shown(by, 80)})`;
+        : by === undefined
+          ? 'unknown sender'
+          : `unknown sender (by: ${shown(by, 80)})`;
     const reason = `${action} signal refused: ${why}`;
     await this.record({
       type: 'signal_refused',
