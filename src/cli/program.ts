@@ -6,7 +6,7 @@ import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDev } from './commands/dev.js';
 import { registerExperiment } from './commands/experiment.js';
-import { registerGateway } from './commands/gateway.js';
+import { registerGateway, registerOpenApiCommand } from './commands/gateway.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerModel } from './commands/model.js';
 import { registerMonitoring } from './commands/monitoring.js';
@@ -44,6 +44,7 @@ export function buildProgram(): Command {
   registerRouting(program);
   registerRoute(program);
   registerGateway(program);
+  registerOpenApiCommand(program);
   registerIngest(program);
   registerRollout(program);
   registerReport(program);

@@ -1,10 +1,5 @@
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
-import { z } from 'zod';
+import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import pg from 'pg';
 import { createRecorder, type Recorder } from '../ingest/recorder.js';
 import type { TimeWindow } from '../ingest/limits.js';
@@ -12,10 +7,22 @@ import { WriteFailedError, isDatabaseUnavailable } from '../ingest/write-errors.
 import type { Logger } from '../log.js';
 import { UserFacingError } from '../errors.js';
 import { createRouter, type Router } from '../routing/router.js';
+import { createRequireRole } from './access.js';
+import type { GatewayApp, GatewayContext } from './context.js';
 import { HTTP_STATUS } from './error-status.js';
-import { createGatewayMetrics, rejectionLabel } from './metrics.js';
-import { registerPeopleRoutes, type PeopleRoutesOptions } from './people-routes.js';
-import type { Role, TokenGrant, TokenStore } from './tokens.js';
+import { HttpError } from './http-error.js';
+import { createGatewayMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
+import { createPeopleContext, type PeopleOptions } from './people-context.js';
+import { zodValidatorCompiler } from './request-validation.js';
+import { registerAlertRoutes } from './routes/alerts.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerIngestRoutes } from './routes/ingest.js';
+import { registerModelRoutes } from './routes/models.js';
+import { registerRolloutRoutes } from './routes/rollouts.js';
+import { registerRoutingRoutes } from './routes/routing.js';
+import type { TokenStore } from './tokens.js';
 
 export interface GatewayOptions {
   databaseUrl: string;
@@ -37,45 +44,28 @@ export interface GatewayOptions {
   timeWindow?: TimeWindow;
   log?: Logger;
   /**
-   * The people-facing endpoints (alerts, rollout status and actions, model health) need the database
-   * through knex and, for actions, Temporal; without `people` the gateway serves ingestion only.
+   * The lifecycle endpoints (registry, routing table, rollouts and their actions, alerts, audit) need the
+   * database through knex and, for rollouts, Temporal; without `people` the gateway serves routing
+   * decisions and ingestion only.
    */
-  people?: Omit<PeopleRoutesOptions, 'requireRole' | 'httpError'>;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    grant?: TokenGrant;
-  }
-}
-
-const routeBodySchema = z
-  .object({
-    model: z.string().min(1),
-    requestId: z.string().min(1).max(200),
-    unit: z.string().min(1).max(200).optional(),
-    segments: z.record(z.string(), z.string()).optional(),
-  })
-  .strict();
-
-class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
+  people?: PeopleOptions;
 }
 
 /**
  * The HTTP gateway: routing decisions and ingestion for model servers, with bearer tokens carrying a tenant
  * and roles. Ingestion answers after the records are stored (durable), with per-record rejections.
  */
-export async function buildGateway(options: GatewayOptions): Promise<FastifyInstance> {
+export async function buildGateway(options: GatewayOptions): Promise<GatewayApp> {
   const maxBatch = options.maxBatch ?? 10_000;
   const metrics = createGatewayMetrics();
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 5 * 1024 * 1024, logger: false });
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? 5 * 1024 * 1024,
+    logger: false,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(zodValidatorCompiler);
+  // Responses are documented by their schemas, not coerced through them: a response that drifted from the
+  // document fails the contract test (test/support/contract.ts) rather than a caller at run time.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   const recorders = new Map<string, Recorder>();
   const routers = new Map<string, Promise<Router>>();
   // One small pool of its own for /healthz, so a probe never waits behind ingestion for a connection.
@@ -127,21 +117,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     return r;
   };
 
-  const requireRole =
-    (...roles: Role[]) =>
-    async (request: FastifyRequest): Promise<void> => {
-      const grant = options.tokens.authenticate(request.headers.authorization);
-      if (!grant)
-        throw new HttpError(
-          401,
-          'missing or unknown bearer token',
-          'Send Authorization: Bearer <token> with a configured token.',
-        );
-      if (!roles.some((r) => grant.roles.includes(r))) {
-        throw new HttpError(403, `token "${grant.name}" lacks the role ${roles.join(' or ')}`);
-      }
-      request.grant = grant;
-    };
+  const requireRole = createRequireRole(options.tokens);
 
   const unavailableHint =
     'Nothing of this request was stored or acknowledged; send it again later (stored records are recognised by their keys, so a retry never counts twice). GET /healthz shows the state.';
@@ -177,115 +153,27 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     return reply.code(500).send({ error: 'internal error' });
   });
 
-  const records = (body: unknown): unknown[] => {
-    const list = Array.isArray(body) ? body : (body as { records?: unknown } | null)?.records;
-    if (!Array.isArray(list))
-      throw new HttpError(400, 'body must be a JSON array of records or { "records": [...] }');
-    if (list.length > maxBatch)
-      throw new HttpError(
-        413,
-        `${list.length} records in one request; at most ${maxBatch}`,
-        'Split the batch.',
-      );
-    return list;
+  const ctx: GatewayContext = {
+    recorderFor,
+    routerFor,
+    recorders: () => recorders.entries(),
+    routers: () => routers.entries(),
+    metrics,
+    requireRole,
+    maxBatch,
+    log: options.log,
   };
-
-  /**
-   * Health for load balancers and people. Without a token it names no tenant or model: the database's state
-   * and how many writers and routers are degraded. With any valid token it adds the token's own tenant's
-   * writer and router. 503 when the database is unreachable, 200 otherwise ("degraded" when a writer is).
-   */
-  app.get('/healthz', async (request, reply) => {
-    const database = await probeDatabase();
-    const writers = [...recorders.entries()].map(([tenant, r]) => ({ tenant, ...r.health() }));
-    const routerHealth = await Promise.all(
-      [...routers.entries()].map(async ([tenant, r]) => ({
-        tenant,
-        health: await r.then(
-          (router) => router.health(),
-          () => undefined,
-        ),
-      })),
-    );
-    const degradedWriters = writers.filter((w) => w.state !== 'ok').length;
-    const staleRouters = routerHealth.filter((r) => !r.health || r.health.lastError !== undefined).length;
-    const status = !database.ok ? 'unavailable' : degradedWriters > 0 ? 'degraded' : 'ok';
-    const body: Record<string, unknown> = {
-      status,
-      database: database.ok ? { ok: true } : { ok: false, reason: 'unreachable' },
-      writers: { total: writers.length, degraded: degradedWriters },
-      routers: { total: routerHealth.length, degraded: staleRouters },
-    };
-    const grant = options.tokens.authenticate(request.headers.authorization);
-    if (grant) {
-      const writer = writers.find((w) => w.tenant === grant.tenantId);
-      const router = routerHealth.find((r) => r.tenant === grant.tenantId)?.health;
-      body.database = database;
-      body.tenant = {
-        id: grant.tenantId,
-        writer: writer
-          ? { state: writer.state, reason: writer.reason, since: writer.since }
-          : { state: 'idle', reason: undefined, since: undefined },
-        router: router ?? null,
-      };
-    }
-    return reply.code(database.ok ? 200 : 503).send(body);
-  });
-
-  app.get('/metrics', { preHandler: requireRole('metrics') }, async (_request, reply) => {
-    for (const [tenant, r] of recorders) {
-      const s = r.stats();
-      metrics.buffered.set({ tenant }, s.buffered);
-      metrics.refused.set({ tenant }, s.refused);
-      metrics.failed.set({ tenant }, s.failed);
-      metrics.writerDegraded.set({ tenant }, r.health().state === 'ok' ? 0 : 1);
-    }
-    for (const [tenant, routerPromise] of routers) {
-      const router = await routerPromise.catch(() => undefined);
-      for (const e of router?.entries() ?? [])
-        metrics.routerGeneration.set({ tenant, model: e.model }, e.generation);
-    }
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-
-  app.post('/v1/route', { preHandler: requireRole('ingest', 'operator') }, async (request) => {
-    const parsed = routeBodySchema.safeParse(request.body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new HttpError(400, `${issue.path.join('.') || 'body'}: ${issue.message}`);
-    }
-    const tenantId = request.grant!.tenantId;
-    const decision = (await routerFor(tenantId)).route(parsed.data.model, parsed.data.requestId, {
-      unit: parsed.data.unit,
-      segments: parsed.data.segments,
-    });
-    metrics.routeDecisions.inc({ tenant: tenantId, model: parsed.data.model, via: decision.via });
-    return decision;
-  });
-
-  for (const kind of ['predictions', 'feedback'] as const) {
-    app.post(`/v1/${kind}`, { preHandler: requireRole('ingest') }, async (request) => {
-      const list = records(request.body);
-      const tenantId = request.grant!.tenantId;
-      const recorder = recorderFor(tenantId);
-      const outcome =
-        kind === 'predictions'
-          ? await recorder.recordPredictions(list, { durable: true })
-          : await recorder.recordFeedbackBatch(list, { durable: true });
-      metrics.batchSize.observe({ kind }, list.length);
-      metrics.records.inc({ kind, tenant: tenantId }, outcome.accepted);
-      for (const r of outcome.rejected)
-        metrics.rejects.inc({ kind, tenant: tenantId, field: rejectionLabel(kind, r.field) });
-      return outcome;
-    });
+  await registerOpenApi(app);
+  registerHealthRoutes(app, ctx, { tokens: options.tokens, probeDatabase });
+  registerIngestRoutes(app, ctx);
+  if (options.people) {
+    const people = createPeopleContext(options.people);
+    registerModelRoutes(app, ctx, people);
+    registerRoutingRoutes(app, ctx, people);
+    registerRolloutRoutes(app, ctx, people);
+    registerAlertRoutes(app, ctx, people);
+    registerAuditRoutes(app, ctx, people);
   }
-
-  if (options.people)
-    registerPeopleRoutes(app, {
-      ...options.people,
-      requireRole,
-      httpError: (status, message, hint) => new HttpError(status, message, hint),
-    });
 
   // Shutdown in bounded time. Fastify's close waits for every open connection before its onClose hooks run,
   // so the recorders are closed before that, in preClose: writes still running after the timeout are given

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 /** `metrics` may read /metrics, which names tenants and models; give it to the Prometheus scraper. */
-export const ROLES = ['ingest', 'operator', 'approver', 'metrics'] as const;
+export const ROLES = ['ingest', 'operator', 'approver', 'metrics', 'registrar', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface TokenGrant {

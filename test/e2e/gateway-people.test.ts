@@ -1,6 +1,7 @@
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContractWatch, expectContractKept } from '../support/contract.js';
 import { ArenaClient } from '../../src/client/arena-client.js';
 import { buildGateway } from '../../src/gateway/server.js';
 import { TokenStore } from '../../src/gateway/tokens.js';
@@ -22,6 +23,9 @@ describe('gateway: alerts, rollout actions and model health behind roles and ten
   let worker: Worker;
   let running: Promise<void>;
   let app: FastifyInstance;
+  let contract: ContractWatch | undefined;
+  // Every response of this file is checked against docs/openapi.json.
+  afterAll(() => expectContractKept(contract));
   let base: string;
   const call = async (method: 'GET' | 'POST', path: string, token: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, {
@@ -54,6 +58,7 @@ describe('gateway: alerts, rollout actions and model health behind roles and ten
       tokens,
       people: { knex: db.knex, temporal: { client: temporal.client, taskQueue: temporal.taskQueue } },
     });
+    contract = await ContractWatch.watch(app);
     base = await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {

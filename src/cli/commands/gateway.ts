@@ -99,3 +99,21 @@ export function registerGateway(program: Command): void {
       process.on('SIGTERM', () => stop('SIGTERM'));
     });
 }
+
+export function registerOpenApiCommand(program: Command): void {
+  program
+    .command('openapi')
+    .description("the HTTP API's OpenAPI 3.1 document (what the gateway serves at /openapi.json)")
+    .option('--out <file>', 'write it to FILE instead of stdout (npm run openapi writes docs/openapi.json)')
+    .action(async (opts: { out?: string }) => {
+      const { openApiDocument, openApiText } = await import('../../gateway/openapi-document.js');
+      const text = openApiText(await openApiDocument());
+      if (!opts.out) {
+        process.stdout.write(text);
+        return;
+      }
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(opts.out, text);
+      process.stderr.write(`wrote ${opts.out} (${Buffer.byteLength(text)} bytes)\n`);
+    });
+}

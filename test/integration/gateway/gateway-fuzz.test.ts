@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContractWatch, expectContractKept } from '../../support/contract.js';
 import { buildGateway } from '../../../src/gateway/server.js';
 import { TokenStore } from '../../../src/gateway/tokens.js';
 import { registerVersion } from '../../../src/registry/registry.js';
@@ -112,6 +113,9 @@ describe('gateway under fuzzed requests (real HTTP on loopback, real Postgres)',
   let db: TestDatabase;
   let pool: pg.Pool;
   let app: FastifyInstance;
+  let contract: ContractWatch | undefined;
+  // Every response of this file is checked against docs/openapi.json.
+  afterAll(() => expectContractKept(contract));
   let base: string;
 
   beforeAll(async () => {
@@ -121,6 +125,7 @@ describe('gateway under fuzzed requests (real HTTP on loopback, real Postgres)',
       await registerVersion(db.knex, { tenantId: TENANT, model: ctx.model, version, actor: 'fuzz' });
     const tokens = new TokenStore([{ token: TOKEN, name: 'fuzzer', tenant: TENANT, roles: ['ingest'] }]);
     app = await buildGateway({ databaseUrl: db.url, tokens, bodyLimit: BODY_LIMIT, maxBatch: MAX_BATCH });
+    contract = await ContractWatch.watch(app);
     base = await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {

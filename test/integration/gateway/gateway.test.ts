@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContractWatch, expectContractKept } from '../../support/contract.js';
 import { TENANT_ROLE } from '../../../src/db/migrations/20261122000001_initial_schema.js';
 import { buildGateway } from '../../../src/gateway/server.js';
 import { TokenStore } from '../../../src/gateway/tokens.js';
@@ -17,6 +18,9 @@ const TOKENS = {
 describe('HTTP gateway (real HTTP on loopback, real Postgres)', () => {
   let db: TestDatabase;
   let app: FastifyInstance;
+  let contract: ContractWatch | undefined;
+  // Every response of this file is checked against docs/openapi.json.
+  afterAll(() => expectContractKept(contract));
   let base: string;
   const call = (path: string, token: string | undefined, body?: unknown, raw?: string) =>
     fetch(`${base}${path}`, {
@@ -45,6 +49,7 @@ describe('HTTP gateway (real HTTP on loopback, real Postgres)', () => {
       { token: TOKENS.scraper, name: 'prometheus', tenant: 'ops', roles: ['metrics'] },
     ]);
     app = await buildGateway({ databaseUrl: db.url, tokens, bodyLimit: 64 * 1024, maxBatch: 500 });
+    contract = await ContractWatch.watch(app);
     base = await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {

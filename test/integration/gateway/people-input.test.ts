@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContractWatch, expectContractKept } from '../../support/contract.js';
 import { buildGateway } from '../../../src/gateway/server.js';
 import { TokenStore } from '../../../src/gateway/tokens.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
@@ -14,6 +15,9 @@ const OPERATOR = 'input-operator-token-0123456789';
 describe('gateway people routes: path ids, query parameters and text PostgreSQL cannot store', () => {
   let db: TestDatabase;
   let app: FastifyInstance;
+  let contract: ContractWatch | undefined;
+  // Every response of this file is checked against docs/openapi.json.
+  afterAll(() => expectContractKept(contract));
   let base: string;
   let alertId: string;
   const call = async (path: string, init: { method?: 'GET' | 'POST'; body?: string } = {}) => {
@@ -34,6 +38,7 @@ describe('gateway people routes: path ids, query parameters and text PostgreSQL 
       { token: OPERATOR, name: 'olga', tenant: 'default', roles: ['operator'] },
     ]);
     app = await buildGateway({ databaseUrl: db.url, tokens, people: { knex: db.knex } });
+    contract = await ContractWatch.watch(app);
     base = await app.listen({ port: 0, host: '127.0.0.1' });
     for (const n of [1, 2, 3]) {
       await db.knex('alerts').insert({

@@ -1,0 +1,36 @@
+import type { Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import { ArenaClient } from '../client/arena-client.js';
+import { HttpError } from './http-error.js';
+import type { TokenGrant } from './tokens.js';
+
+export interface PeopleOptions {
+  knex: Knex;
+  /** Rollout actions, starts and alert approvals need Temporal; without it they answer 503. */
+  temporal?: { client: Client; taskQueue: string };
+}
+
+/** What the people-facing routes share: the database, and an Arena client scoped to the token's tenant. */
+export interface PeopleContext extends PeopleOptions {
+  arenaFor(grant: TokenGrant): ArenaClient;
+}
+
+export function createPeopleContext(o: PeopleOptions): PeopleContext {
+  return {
+    ...o,
+    arenaFor(grant) {
+      if (!o.temporal)
+        throw new HttpError(
+          503,
+          'this gateway has no Temporal connection',
+          'Start it with the Temporal endpoint configured (arena gateway).',
+        );
+      return new ArenaClient({
+        temporal: o.temporal.client,
+        knex: o.knex,
+        taskQueue: o.temporal.taskQueue,
+        tenantId: grant.tenantId,
+      });
+    },
+  };
+}
