@@ -15,6 +15,8 @@ const T = {
   olga: 'olga-operator-token-0123456789',
   ivan: 'ivan-ingest-token-01234567890',
   mallory: 'mallory-acme-approver-token-012',
+  pipeline: 'pipeline-registrar-token-0123456',
+  olgaApprover: 'olga-as-approver-token-01234567',
 };
 
 describe('gateway: alerts, rollout actions and model health behind roles and tenants', () => {
@@ -52,6 +54,9 @@ describe('gateway: alerts, rollout actions and model health behind roles and ten
       { token: T.olga, name: 'olga', tenant: 'default', roles: ['operator'] },
       { token: T.ivan, name: 'ivan', tenant: 'default', roles: ['ingest'] },
       { token: T.mallory, name: 'mallory', tenant: 'acme', roles: ['approver', 'operator'] },
+      { token: T.pipeline, name: 'pipeline', tenant: 'default', roles: ['registrar'] },
+      // The same person with a second token: separation of duties follows the name, not the token.
+      { token: T.olgaApprover, name: 'olga', tenant: 'default', roles: ['approver'] },
     ]);
     app = await buildGateway({
       databaseUrl: db.url,
@@ -154,5 +159,70 @@ describe('gateway: alerts, rollout actions and model health behind roles and ten
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ model: 'fraud', champion: { version: '1.0.0' } });
     expect((await call('GET', '/v1/models/fraud/health', T.mallory)).status).toBe(404);
+  }, 60_000);
+
+  it('runs a rollout over HTTP only: register, champion, start with a policy, approve, report, abort', async () => {
+    const model = `http-${temporal.taskQueue.slice(-8)}`;
+    for (const version of ['1.0.0', '1.1.0'])
+      expect((await call('POST', `/v1/models/${model}/versions`, T.pipeline, { version })).status).toBe(201);
+    expect((await call('POST', `/v1/models/${model}/champion`, T.olga, { version: '1.0.0' })).status).toBe(
+      200,
+    );
+
+    const badPolicy = await call('POST', '/v1/rollouts', T.olga, {
+      model,
+      challenger: '1.1.0',
+      policy: { stages: [{ mode: 'canary', weight: 150, duration: '1m' }] },
+    });
+    expect(badPolicy.status).toBe(400);
+    expect(badPolicy.body.error).toMatch(/policy\.stages\.0\.weight.*150/);
+    expect((await call('POST', '/v1/rollouts', T.pipeline, { model, challenger: '1.1.0' })).status).toBe(403);
+
+    const started = await call('POST', '/v1/rollouts', T.olga, {
+      model,
+      challenger: '1.1.0',
+      policy: { stages: [{ mode: 'shadow', duration: '10m' }] },
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const rolloutId = started.body.rolloutId as string;
+    const second = await call('POST', '/v1/rollouts', T.olga, { model, challenger: '1.1.0' });
+    expect(second.status, JSON.stringify(second.body)).toBe(409);
+
+    await eventually(
+      'awaiting approval',
+      async () => (await call('GET', `/v1/rollouts/${rolloutId}`, T.olga)).body.state === 'awaiting_approval',
+    );
+    const listed = await call('GET', `/v1/rollouts?model=${model}&state=awaiting_approval`, T.olga);
+    expect(listed.body).toEqual([
+      expect.objectContaining({ rolloutId, proposedBy: 'olga', challenger: '1.1.0' }),
+    ]);
+    expect((await call('GET', `/v1/rollouts?state=flying`, T.olga)).status).toBe(400);
+
+    // The proposer is the token's person: approving their own rollout is refused, whichever token they use.
+    const own = await call('POST', `/v1/rollouts/${rolloutId}/approve`, T.olgaApprover, {});
+    expect(own.status).toBe(409);
+    expect(own.body.error).toContain('separation of duties');
+    const approved = await call('POST', `/v1/rollouts/${rolloutId}/approve`, T.alice, { comment: 'ok' });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body.approvals).toEqual([expect.objectContaining({ by: 'alice', comment: 'ok' })]);
+
+    const report = await fetch(`${base}/v1/rollouts/${rolloutId}/report`, {
+      headers: { authorization: `Bearer ${T.olga}` },
+    });
+    expect(report.status).toBe(200);
+    expect(report.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await report.text()).toContain(rolloutId);
+
+    expect(
+      (await call('POST', `/v1/rollouts/${rolloutId}/abort`, T.olga, { reason: 'done testing' })).status,
+    ).toBe(200);
+    await eventually('aborted', async () =>
+      ['aborted', 'rejected'].includes(
+        (await call('GET', `/v1/rollouts/${rolloutId}`, T.olga)).body.state as string,
+      ),
+    );
+    expect((await call('GET', `/v1/rollouts?model=${model}&active=true`, T.olga)).body).toEqual([]);
+    const routing = await call('GET', `/v1/routing/${model}`, T.ivan);
+    expect(routing.body).toMatchObject({ champion: '1.0.0', weightBp: 0 });
   }, 60_000);
 });
