@@ -49,6 +49,7 @@ export async function registerOpenApi(app: GatewayApp): Promise<void> {
         { name: 'models', description: 'The registry: models, versions, champions.' },
         { name: 'rollouts', description: 'Rollouts and the people-in-the-loop actions.' },
         { name: 'alerts', description: 'Alerts people act on.' },
+        { name: 'experiments', description: 'Experiments: proposal, approval, shadow tests, decisions.' },
         { name: 'audit', description: 'The hash-chained ledger.' },
         { name: 'operations', description: 'Health and metrics.' },
       ],

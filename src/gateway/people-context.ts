@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { ArenaClient } from '../client/arena-client.js';
+import { ExperimentClient } from '../client/experiment-client.js';
 import { HttpError } from './http-error.js';
 import type { TokenGrant } from './tokens.js';
 
@@ -13,22 +14,36 @@ export interface PeopleOptions {
 /** What the people-facing routes share: the database, and an Arena client scoped to the token's tenant. */
 export interface PeopleContext extends PeopleOptions {
   arenaFor(grant: TokenGrant): ArenaClient;
+  experimentsFor(grant: TokenGrant): ExperimentClient;
 }
 
 export function createPeopleContext(o: PeopleOptions): PeopleContext {
+  const temporal = (): NonNullable<PeopleOptions['temporal']> => {
+    if (!o.temporal)
+      throw new HttpError(
+        503,
+        'this gateway has no Temporal connection',
+        'Start it with the Temporal endpoint configured (arena gateway).',
+      );
+    return o.temporal;
+  };
   return {
     ...o,
     arenaFor(grant) {
-      if (!o.temporal)
-        throw new HttpError(
-          503,
-          'this gateway has no Temporal connection',
-          'Start it with the Temporal endpoint configured (arena gateway).',
-        );
+      const t = temporal();
       return new ArenaClient({
-        temporal: o.temporal.client,
+        temporal: t.client,
         knex: o.knex,
-        taskQueue: o.temporal.taskQueue,
+        taskQueue: t.taskQueue,
+        tenantId: grant.tenantId,
+      });
+    },
+    experimentsFor(grant) {
+      const t = temporal();
+      return new ExperimentClient({
+        temporal: t.client,
+        knex: o.knex,
+        taskQueue: t.taskQueue,
         tenantId: grant.tenantId,
       });
     },

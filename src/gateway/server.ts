@@ -17,6 +17,7 @@ import { createPeopleContext, type PeopleOptions } from './people-context.js';
 import { zodValidatorCompiler } from './request-validation.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerExperimentRoutes } from './routes/experiments.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerIngestRoutes } from './routes/ingest.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -173,6 +174,7 @@ export async function buildGateway(options: GatewayOptions): Promise<GatewayApp>
     registerRolloutRoutes(app, ctx, people);
     registerAlertRoutes(app, ctx, people);
     registerAuditRoutes(app, ctx, people);
+    registerExperimentRoutes(app, ctx, people);
   }
 
   // Shutdown in bounded time. Fastify's close waits for every open connection before its onClose hooks run,

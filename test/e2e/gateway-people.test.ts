@@ -221,8 +221,50 @@ describe('gateway: alerts, rollout actions and model health behind roles and ten
         (await call('GET', `/v1/rollouts/${rolloutId}`, T.olga)).body.state as string,
       ),
     );
-    expect((await call('GET', `/v1/rollouts?model=${model}&active=true`, T.olga)).body).toEqual([]);
+    // The row's end is recorded a moment after the workflow's state moves (docs/rollouts.md).
+    await eventually(
+      'no active rollout listed',
+      async () => (await call('GET', `/v1/rollouts?model=${model}&active=true`, T.olga)).body.length === 0,
+    );
     const routing = await call('GET', `/v1/routing/${model}`, T.ivan);
     expect(routing.body).toMatchObject({ champion: '1.0.0', weightBp: 0 });
+  }, 60_000);
+
+  it('proposes, approves and lists an experiment over HTTP, with separation of duties by person', async () => {
+    const model = `exp-${temporal.taskQueue.slice(-8)}`;
+    for (const version of ['1.0.0', '1.1.0'])
+      expect((await call('POST', `/v1/models/${model}/versions`, T.pipeline, { version })).status).toBe(201);
+    const bad = await call('POST', '/v1/experiments', T.olga, {
+      name: 'x',
+      hypothesis: 'y',
+      segments: [],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/^body\.segments/);
+    const proposed = await call('POST', '/v1/experiments', T.olga, {
+      name: 'wider features',
+      hypothesis: 'adding humidity lowers MAE by 5%',
+      type: 'feature_engineering',
+      expectedImprovement: 0.05,
+      segments: [{ segment: 'all', model, challenger: '1.1.0' }],
+    });
+    expect(proposed.status, JSON.stringify(proposed.body)).toBe(201);
+    const id = proposed.body.experimentId as string;
+    const own = await call('POST', `/v1/experiments/${id}/approve`, T.olgaApprover, {});
+    expect(own.status).toBe(409);
+    expect(own.body.error).toContain('olga proposed');
+    const approved = await call('POST', `/v1/experiments/${id}/approve`, T.alice, { comment: 'go' });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body).toMatchObject({ state: 'approved', proposer: 'olga', approver: 'alice' });
+    expect((await call('POST', `/v1/experiments/${id}/reject`, T.alice, {})).status).toBe(409);
+    expect((await call('GET', `/v1/experiments/${id}`, T.olga)).body).toMatchObject({
+      experimentId: id,
+      state: 'approved',
+    });
+    expect((await call('GET', '/v1/experiments?status=approved', T.olga)).body).toEqual(
+      expect.arrayContaining([expect.objectContaining({ experimentId: id, proposer: 'olga' })]),
+    );
+    expect((await call('GET', '/v1/experiments?status=done', T.olga)).status).toBe(400);
+    expect((await call('GET', `/v1/experiments/${id}`, T.mallory)).status).toBe(404);
   }, 60_000);
 });
