@@ -50,6 +50,7 @@ export async function registerOpenApi(app: GatewayApp): Promise<void> {
         { name: 'rollouts', description: 'Rollouts and the people-in-the-loop actions.' },
         { name: 'alerts', description: 'Alerts people act on.' },
         { name: 'experiments', description: 'Experiments: proposal, approval, shadow tests, decisions.' },
+        { name: 'retraining', description: 'Retraining jobs.' },
         { name: 'audit', description: 'The hash-chained ledger.' },
         { name: 'operations', description: 'Health and metrics.' },
       ],

@@ -18,6 +18,7 @@ import { zodValidatorCompiler } from './request-validation.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerExperimentRoutes } from './routes/experiments.js';
+import { registerRetrainingRoutes } from './routes/retraining.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerIngestRoutes } from './routes/ingest.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -175,6 +176,7 @@ export async function buildGateway(options: GatewayOptions): Promise<GatewayApp>
     registerAlertRoutes(app, ctx, people);
     registerAuditRoutes(app, ctx, people);
     registerExperimentRoutes(app, ctx, people);
+    registerRetrainingRoutes(app, ctx, people);
   }
 
   // Shutdown in bounded time. Fastify's close waits for every open connection before its onClose hooks run,

@@ -79,17 +79,25 @@ export async function insertRetrainJobUnlessBusy(knex: Knex, job: NewRetrainJob)
   });
 }
 
-export async function getRetrainJob(db: Db, jobId: string): Promise<RetrainJobRow | undefined> {
-  return (await db('retraining_jobs').where({ id: jobId }).first()) as RetrainJobRow | undefined;
+/** One job; with `tenantId`, only that tenant's (the CLI, an operator's tool, reads every tenant's). */
+export async function getRetrainJob(
+  db: Db,
+  jobId: string,
+  tenantId?: string,
+): Promise<RetrainJobRow | undefined> {
+  const q = db('retraining_jobs').where({ id: jobId });
+  if (tenantId !== undefined) void q.where({ tenant_id: tenantId });
+  return (await q.first()) as RetrainJobRow | undefined;
 }
 
-/** Newest first, at most `limit`, of every tenant. */
+/** Newest first, at most `limit`; of every tenant unless `tenantId` is given. */
 export async function listRetrainJobs(
   db: Db,
-  filter: { model?: string | undefined; limit: number },
+  filter: { model?: string | undefined; limit: number; tenantId?: string },
 ): Promise<RetrainJobRow[]> {
   const q = db('retraining_jobs').orderBy('created_at', 'desc').limit(filter.limit);
   if (filter.model) void q.where({ model: filter.model });
+  if (filter.tenantId !== undefined) void q.where({ tenant_id: filter.tenantId });
   return (await q) as RetrainJobRow[];
 }
 

@@ -4,7 +4,8 @@ import type { Knex } from 'knex';
 import { parse as parseYaml } from 'yaml';
 import { InvalidInputError, UnknownModelError } from '../../errors.js';
 import { storeTrainingConfig } from '../../registry/model-store.js';
-import { getRetrainJob, listRetrainJobs, type RetrainJobRow } from '../../retrain/job-store.js';
+import { getRetrainJob, listRetrainJobs } from '../../retrain/job-store.js';
+import { retrainJobView } from '../../retrain/job-view.js';
 import { startRetrain } from '../../retrain/launcher.js';
 import { parseTrainingConfig } from '../../retrain/training-config.js';
 import { retrainWorkflowId, type RetrainTrigger } from '../../retrain/types.js';
@@ -14,22 +15,7 @@ import { emit } from '../output.js';
 import { integerOption } from '../parse.js';
 import { withTemporal } from '../temporal.js';
 
-function jobJson(r: RetrainJobRow) {
-  return {
-    jobId: r.id,
-    model: r.model,
-    trigger: r.trigger,
-    status: r.status,
-    backend: r.backend,
-    candidate: r.candidate_version,
-    metrics: r.metrics,
-    error: r.error,
-    createdAt: r.created_at.toISOString(),
-    seconds: r.started_at
-      ? Math.round(((r.finished_at ?? new Date()).getTime() - r.started_at.getTime()) / 1000)
-      : null,
-  };
-}
+const jobJson = retrainJobView;
 
 function jobLine(j: ReturnType<typeof jobJson>): string {
   const m = j.metrics;

@@ -229,4 +229,36 @@ describe('gateway lifecycle routes: models, versions, champions, routing, audit'
     expect(badLimit.body.error).toMatch(/^query\.limit="1e3"/);
     expect((await call('GET', '/v1/audit?since=tomorrow', T.auditor)).status).toBe(400);
   });
+
+  it("lists and shows retraining jobs of the token's tenant only; starting one without Temporal is a 503", async () => {
+    for (const [id, tenant] of [
+      ['job-default-1', 'default'],
+      ['job-other-1', 'other'],
+    ] as const)
+      await db.knex('retraining_jobs').insert({
+        id,
+        tenant_id: tenant,
+        model: 'demand',
+        trigger: 'manual',
+        status: 'pending',
+        backend: 'process',
+        params: JSON.stringify({ reason: 'test' }),
+      });
+    const listed = await call('GET', '/v1/retraining?model=demand', T.operator);
+    expect(listed.body.map((j: { jobId: string }) => j.jobId)).toEqual(['job-default-1']);
+    expect((await call('GET', '/v1/retraining/job-default-1', T.auditor)).body).toMatchObject({
+      jobId: 'job-default-1',
+      status: 'pending',
+      trigger: 'manual',
+    });
+    expect((await call('GET', '/v1/retraining/job-other-1', T.operator)).status).toBe(404);
+    expect((await call('GET', '/v1/retraining?limit=0', T.operator)).status).toBe(400);
+    const start = await call('POST', '/v1/models/demand/retrain', T.operator, { trigger: 'manual' });
+    expect(start.status).toBe(503);
+    expect(start.body.hint).toMatch(/Temporal/);
+    const badTrigger = await call('POST', '/v1/models/demand/retrain', T.operator, { trigger: 'whim' });
+    expect(badTrigger.status).toBe(400);
+    expect(badTrigger.body.error).toMatch(/^body\.trigger="whim"/);
+    expect((await call('POST', '/v1/models/demand/retrain', T.registrar, {})).status).toBe(403);
+  });
 });
