@@ -51,6 +51,7 @@ export async function registerOpenApi(app: GatewayApp): Promise<void> {
         { name: 'alerts', description: 'Alerts people act on.' },
         { name: 'experiments', description: 'Experiments: proposal, approval, shadow tests, decisions.' },
         { name: 'retraining', description: 'Retraining jobs.' },
+        { name: 'evidence', description: 'Backtest series and drift statistics.' },
         { name: 'audit', description: 'The hash-chained ledger.' },
         { name: 'operations', description: 'Health and metrics.' },
       ],

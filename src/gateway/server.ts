@@ -19,6 +19,7 @@ import { registerAlertRoutes } from './routes/alerts.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerExperimentRoutes } from './routes/experiments.js';
 import { registerRetrainingRoutes } from './routes/retraining.js';
+import { registerEvidenceRoutes } from './routes/evidence.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerIngestRoutes } from './routes/ingest.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -177,6 +178,7 @@ export async function buildGateway(options: GatewayOptions): Promise<GatewayApp>
     registerAuditRoutes(app, ctx, people);
     registerExperimentRoutes(app, ctx, people);
     registerRetrainingRoutes(app, ctx, people);
+    registerEvidenceRoutes(app, ctx, people);
   }
 
   // Shutdown in bounded time. Fastify's close waits for every open connection before its onClose hooks run,

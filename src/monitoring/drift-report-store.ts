@@ -71,3 +71,18 @@ export async function psiReportsOfModelBetween(
     .whereBetween('at', [from, to])
     .orderBy('at')) as DriftReportRow[];
 }
+
+/** A model's drift statistics, newest first: every feature and method of its checks since `since`. */
+export async function driftReportsOfModel(
+  knex: Knex,
+  tenantId: string,
+  model: string,
+  opts: { since?: Date; limit: number },
+): Promise<DriftReportRow[]> {
+  const q = knex('drift_reports')
+    .where({ tenant_id: tenantId, model })
+    .orderBy('at', 'desc')
+    .orderBy('id', 'desc');
+  if (opts.since) void q.where('at', '>=', opts.since);
+  return (await q.limit(opts.limit)) as DriftReportRow[];
+}

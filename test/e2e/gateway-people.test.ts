@@ -228,6 +228,14 @@ describe('gateway: alerts, rollout actions and model health behind roles and ten
     );
     const routing = await call('GET', `/v1/routing/${model}`, T.ivan);
     expect(routing.body).toMatchObject({ champion: '1.0.0', weightBp: 0 });
+
+    // Evidence on demand: a drift check runs as a workflow of the tenant's model and stores what it measured.
+    const check = await call('POST', `/v1/models/${model}/drift-checks`, T.olga);
+    expect(check.status, JSON.stringify(check.body)).toBe(202);
+    const outcome = (await temporal.client.workflow.getHandle(check.body.workflowId as string).result()) as {
+      drifted: boolean;
+    };
+    expect(outcome.drifted).toBe(false);
   }, 60_000);
 
   it('proposes, approves and lists an experiment over HTTP, with separation of duties by person', async () => {

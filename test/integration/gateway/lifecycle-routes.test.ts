@@ -261,4 +261,64 @@ describe('gateway lifecycle routes: models, versions, champions, routing, audit'
     expect(badTrigger.body.error).toMatch(/^body\.trigger="whim"/);
     expect((await call('POST', '/v1/models/demand/retrain', T.registrar, {})).status).toBe(403);
   });
+
+  it("reads backtest series and drift statistics of the tenant's model; runs need Temporal (503 here)", async () => {
+    await db.knex('backtest_results').insert({
+      tenant_id: 'default',
+      model: 'demand',
+      version: '1.0.0',
+      window_start: '2026-11-01',
+      window_end: '2026-11-07',
+      n: 7,
+      mae: 1.5,
+      mape: null,
+      bias: -0.2,
+    });
+    await db.knex('drift_reports').insert({
+      tenant_id: 'default',
+      model: 'demand',
+      version: '1.0.0',
+      feature: 'temp_c',
+      method: 'psi',
+      statistic: 0.31,
+      p_value: null,
+      threshold: 0.2,
+      drifted: true,
+      windows: JSON.stringify({ recent: 500 }),
+      check_id: 'check-1',
+    });
+    expect((await call('GET', '/v1/models/demand/backtests', T.auditor)).body).toEqual([
+      {
+        version: '1.0.0',
+        windowStart: '2026-11-01',
+        windowEnd: '2026-11-07',
+        n: 7,
+        mae: 1.5,
+        mape: null,
+        bias: -0.2,
+      },
+    ]);
+    const drift = await call('GET', '/v1/models/demand/drift?limit=10', T.operator);
+    expect(drift.body).toEqual([
+      expect.objectContaining({
+        feature: 'temp_c',
+        method: 'psi',
+        statistic: 0.31,
+        drifted: true,
+        checkId: 'check-1',
+      }),
+    ]);
+    expect(
+      (await call('GET', '/v1/models/demand/drift?since=2099-01-01T00:00:00Z', T.operator)).body,
+    ).toEqual([]);
+    expect((await call('GET', '/v1/models/demand/backtests', T.otherTenant)).status).toBe(404);
+    expect((await call('GET', '/v1/models/demand/drift', T.otherTenant)).status).toBe(404);
+    expect(
+      (await call('POST', '/v1/models/demand/backtests', T.operator, { asOf: '2026-13-01x' })).status,
+    ).toBe(400);
+    expect((await call('POST', '/v1/models/demand/backtests', T.operator, { lookbackDays: 30 })).status).toBe(
+      503,
+    );
+    expect((await call('POST', '/v1/models/demand/drift-checks', T.operator)).status).toBe(503);
+  });
 });
