@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { changeRouting, getRouting, listRouting, routingChangeSchema } from '../../routing/store.js';
+import {
+  changeRouting,
+  getRouting,
+  listRouting,
+  routingChangeSchema,
+  routingHistoryDuring,
+  toEntry,
+} from '../../routing/store.js';
 import { storableString } from '../../validation/storable-string.js';
 import { grantOf, rolesNote } from '../access.js';
 import type { GatewayApp, GatewayContext } from '../context.js';
@@ -24,6 +31,16 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
     return tag === '*' || tag === etag || tag === `W/${etag}`;
   });
 }
+
+const historyQuery = z
+  .object({
+    since: z.iso.datetime({ offset: true }).optional().describe('Default: 30 days ago.'),
+    until: z.iso.datetime({ offset: true }).optional().describe('Default: now.'),
+  })
+  .strict();
+const historyEntrySchema = routingEntrySchema
+  .extend({ at: z.string(), changedBy: z.string(), reason: z.string().nullable() })
+  .meta({ id: 'RoutingChangeRecord' });
 
 const readers: Role[] = ['ingest', 'operator', 'approver', 'registrar', 'auditor'];
 
@@ -100,6 +117,41 @@ export function registerRoutingRoutes(app: GatewayApp, ctx: GatewayContext, peop
         actor: grant.name,
         ...(reason ? { reason } : {}),
       });
+    },
+  );
+  app.get(
+    '/v1/routing/:model/history',
+    {
+      onRequest: ctx.requireRole(...readers),
+      schema: {
+        tags: ['routing'],
+        summary: 'A model’s routing history',
+        description: `The routing in force when the period began, then every change in it, by generation: who changed it, when and why. ${rolesNote(readers)}`,
+        params: modelParams,
+        querystring: historyQuery,
+        response: {
+          200: ok(z.array(historyEntrySchema), 'The changes, oldest first.'),
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const tenantId = grantOf(request).tenantId;
+      await getRouting(people.knex, request.params.model, tenantId);
+      const until = request.query.until ? new Date(request.query.until) : new Date();
+      const since = request.query.since
+        ? new Date(request.query.since)
+        : new Date(until.getTime() - 30 * 86_400_000);
+      const rows = await routingHistoryDuring(people.knex, tenantId, request.params.model, since, until);
+      return rows
+        .filter((r) => new Date(r.at).getTime() <= until.getTime())
+        .sort((a, b) => Number(a.generation) - Number(b.generation))
+        .map((r) => ({
+          ...toEntry({ ...r, updated_at: r.at }),
+          at: new Date(r.at).toISOString(),
+          changedBy: r.changed_by,
+          reason: r.reason,
+        }));
     },
   );
 }

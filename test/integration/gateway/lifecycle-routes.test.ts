@@ -202,6 +202,18 @@ describe('gateway lifecycle routes: models, versions, champions, routing, audit'
     expect(fresh.headers.get('etag')).toBe(`"${changed.body.generation}"`);
     expect(changed.body.generation).toBeGreaterThan(first.body.generation);
     expect((await call('GET', '/v1/routing', T.ingest)).body).toHaveLength(1);
+    const history = await call('GET', '/v1/routing/demand/history', T.auditor);
+    expect(history.status).toBe(200);
+    expect(history.body.at(-1)).toMatchObject({
+      generation: changed.body.generation,
+      challenger: '1.1.0',
+      weightBp: 2500,
+      changedBy: 'olga',
+      reason: 'manual canary',
+    });
+    expect(history.body.map((h: { generation: number }) => h.generation)).toEqual(
+      [...history.body.map((h: { generation: number }) => h.generation)].sort((a, b) => a - b),
+    );
     const badWeight = await call('POST', '/v1/routing/demand', T.operator, { weightBp: 20000 });
     expect(badWeight.status).toBe(400);
     expect(badWeight.body.error).toMatch(/^body\.weightBp=20000: /);
