@@ -13,6 +13,8 @@ export interface PeopleOptions {
 
 /** What the people-facing routes share: the database, and an Arena client scoped to the token's tenant. */
 export interface PeopleContext extends PeopleOptions {
+  /** The Temporal connection, or a 503 that says how to give the gateway one. */
+  requireTemporal(): NonNullable<PeopleOptions['temporal']>;
   arenaFor(grant: TokenGrant): ArenaClient;
   experimentsFor(grant: TokenGrant): ExperimentClient;
 }
@@ -29,6 +31,7 @@ export function createPeopleContext(o: PeopleOptions): PeopleContext {
   };
   return {
     ...o,
+    requireTemporal: temporal,
     arenaFor(grant) {
       const t = temporal();
       return new ArenaClient({

@@ -1,5 +1,6 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
+import { strictInteger } from '../validation/strict.js';
 import { HttpError } from './http-error.js';
 
 const PART_NAMES: Record<string, string> = {
@@ -31,3 +32,18 @@ export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
       ),
     };
   };
+
+/**
+ * A `limit` query parameter: decimal digits only (not 1e2, 0x2 or 2.0), within the range, or the default
+ * when absent. Kept as text in the schema so the refusal can show exactly what was sent.
+ */
+export function limitParam(
+  text: string | undefined,
+  range: { min: number; max: number },
+  fallback: number,
+): number {
+  if (text === undefined) return fallback;
+  const parsed = strictInteger(text, range);
+  if (!parsed.ok) throw new HttpError(400, `query.limit=${JSON.stringify(text)}: ${parsed.reason}`);
+  return parsed.value;
+}

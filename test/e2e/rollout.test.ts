@@ -1,7 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import type { temporal as proto } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ArenaClient } from '../../src/client/arena-client.js';
@@ -11,6 +7,7 @@ import { getVersion, registerVersion, setChampion } from '../../src/registry/reg
 import { getRouting } from '../../src/routing/store.js';
 import type { RolloutStatus } from '../../src/rollout/types.js';
 import { runCli } from '../support/cli.js';
+import { replayAndMaybeRecord as recordHistory } from '../support/histories.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { startTraffic, type VersionProfile } from '../../src/simulate/traffic.js';
@@ -53,24 +50,8 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
     return startTraffic({ databaseUrl: db.url, model: name, profiles, ratePerSecond: 300 });
   }
 
-  /** Replays the rollout's real history against the current workflow code; records it as a fixture on request. */
-  async function replayAndMaybeRecord(
-    rolloutId: string,
-    fixture: string,
-  ): Promise<proto.api.history.v1.IHistory> {
-    const row = await db.knex('rollouts').where({ id: rolloutId }).first('workflow_id', 'run_id');
-    const history = await temporal.client.workflow.getHandle(row.workflow_id, row.run_id).fetchHistory();
-    await Worker.runReplayHistory(
-      { workflowBundle: { code: inject('workflowBundleCode') }, replayName: fixture },
-      history,
-    );
-    if (process.env.UPDATE_HISTORIES === '1') {
-      const dir = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
-      await mkdir(dir, { recursive: true });
-      await writeFile(`${dir}${fixture}.json`, historyToJSON(history));
-    }
-    return history;
-  }
+  const replayAndMaybeRecord = (rolloutId: string, fixture: string) =>
+    recordHistory(db, temporal, rolloutId, fixture);
 
   async function waitFor(
     rolloutId: string,

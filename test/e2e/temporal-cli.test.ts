@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PolicyInput } from '../../src/policy/policy.js';
 import { registerVersion, setChampion } from '../../src/registry/registry.js';
@@ -12,6 +11,7 @@ import type { RolloutStatus } from '../../src/rollout/types.js';
 import { getRouting } from '../../src/routing/store.js';
 import { startTraffic, type Traffic } from '../../src/simulate/traffic.js';
 import { runCli } from '../support/cli.js';
+import { replayAndMaybeRecord } from '../support/histories.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { eventually } from '../support/weather-model.js';
@@ -348,7 +348,7 @@ describe('operating a rollout with nothing but the `temporal` CLI (docs/temporal
     await eventually('the promoted rollout listed', async () =>
       (await runbook('list-promoted', vars)).includes(wf),
     );
-    await recordHistory(rolloutId, 'rollout-approved-by-signal');
+    await replayAndMaybeRecord(db, temporal, rolloutId, 'rollout-approved-by-signal');
   }, 300_000);
 
   it('approves by update, survives a reset to the last workflow task, and aborts by signal', async () => {
@@ -429,19 +429,4 @@ describe('operating a rollout with nothing but the `temporal` CLI (docs/temporal
     },
     300_000,
   );
-
-  /** Replays the rollout's real history against the current code; `UPDATE_HISTORIES=1` commits it as a fixture. */
-  async function recordHistory(rolloutId: string, fixture: string): Promise<void> {
-    const row = await db.knex('rollouts').where({ id: rolloutId }).first('workflow_id', 'run_id');
-    const history = await temporal.client.workflow.getHandle(row.workflow_id, row.run_id).fetchHistory();
-    await Worker.runReplayHistory(
-      { workflowBundle: { code: inject('workflowBundleCode') }, replayName: fixture },
-      history,
-    );
-    if (process.env.UPDATE_HISTORIES === '1') {
-      const out = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
-      await mkdir(out, { recursive: true });
-      await writeFile(`${out}${fixture}.json`, historyToJSON(history));
-    }
-  }
 });

@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { readAuditLog } from '../../audit/audit-log.js';
 import { storableString } from '../../validation/storable-string.js';
-import { strictInteger } from '../../validation/strict.js';
 import { grantOf, rolesNote } from '../access.js';
 import type { GatewayApp, GatewayContext } from '../context.js';
-import { HttpError } from '../http-error.js';
 import type { PeopleContext } from '../people-context.js';
+import { limitParam } from '../request-validation.js';
 import { errorResponses, ok } from '../schemas/common.js';
 
 const auditQuery = z
@@ -53,12 +52,7 @@ export function registerAuditRoutes(app: GatewayApp, ctx: GatewayContext, people
     },
     async (request) => {
       const q = request.query;
-      let limit = 1000;
-      if (q.limit !== undefined) {
-        const parsed = strictInteger(q.limit, { min: 1, max: 10_000 });
-        if (!parsed.ok) throw new HttpError(400, `query.limit=${JSON.stringify(q.limit)}: ${parsed.reason}`);
-        limit = parsed.value;
-      }
+      const limit = limitParam(q.limit, { min: 1, max: 10_000 }, 1000);
       return readAuditLog(people.knex, {
         tenantId: grantOf(request).tenantId,
         limit,

@@ -4,11 +4,10 @@ import { backtestResultsOfModel } from '../../backtest/result-store.js';
 import { driftReportsOfModel } from '../../monitoring/drift-report-store.js';
 import { showModel } from '../../registry/registry.js';
 import { storableString } from '../../validation/storable-string.js';
-import { strictInteger } from '../../validation/strict.js';
 import { grantOf, rolesNote } from '../access.js';
 import type { GatewayApp, GatewayContext } from '../context.js';
-import { HttpError } from '../http-error.js';
 import type { PeopleContext } from '../people-context.js';
+import { limitParam } from '../request-validation.js';
 import { errorResponses, nameParam, ok } from '../schemas/common.js';
 import type { Role } from '../tokens.js';
 
@@ -66,15 +65,7 @@ const readers: Role[] = ['operator', 'approver', 'registrar', 'auditor'];
 
 /** The evidence between rollouts: backtest series and drift statistics, and starting either on demand. */
 export function registerEvidenceRoutes(app: GatewayApp, ctx: GatewayContext, people: PeopleContext): void {
-  const temporal = () => {
-    if (!people.temporal)
-      throw new HttpError(
-        503,
-        'this gateway has no Temporal connection',
-        'Start it with the Temporal endpoint configured (arena gateway).',
-      );
-    return people.temporal;
-  };
+  const temporal = people.requireTemporal;
 
   app.get(
     '/v1/models/:model/backtests',
@@ -152,13 +143,7 @@ export function registerEvidenceRoutes(app: GatewayApp, ctx: GatewayContext, peo
     async (request) => {
       const tenantId = grantOf(request).tenantId;
       await showModel(people.knex, request.params.model, tenantId);
-      let limit = 500;
-      if (request.query.limit !== undefined) {
-        const parsed = strictInteger(request.query.limit, { min: 1, max: 5000 });
-        if (!parsed.ok)
-          throw new HttpError(400, `query.limit=${JSON.stringify(request.query.limit)}: ${parsed.reason}`);
-        limit = parsed.value;
-      }
+      const limit = limitParam(request.query.limit, { min: 1, max: 5000 }, 500);
       const rows = await driftReportsOfModel(people.knex, tenantId, request.params.model, {
         limit,
         ...(request.query.since ? { since: new Date(request.query.since) } : {}),

@@ -4,10 +4,10 @@ import { retrainJobView } from '../../retrain/job-view.js';
 import { startRetrain } from '../../retrain/launcher.js';
 import { RETRAIN_STATUSES, RETRAIN_TRIGGERS, retrainWorkflowId } from '../../retrain/types.js';
 import { storableString } from '../../validation/storable-string.js';
-import { strictInteger } from '../../validation/strict.js';
 import { grantOf, rolesNote } from '../access.js';
 import type { GatewayApp, GatewayContext } from '../context.js';
 import { HttpError } from '../http-error.js';
+import { limitParam } from '../request-validation.js';
 import type { PeopleContext } from '../people-context.js';
 import { errorResponses, nameParam, ok } from '../schemas/common.js';
 import type { Role } from '../tokens.js';
@@ -106,13 +106,7 @@ export function registerRetrainingRoutes(app: GatewayApp, ctx: GatewayContext, p
       },
     },
     async (request) => {
-      let limit = 50;
-      if (request.query.limit !== undefined) {
-        const parsed = strictInteger(request.query.limit, { min: 1, max: 1000 });
-        if (!parsed.ok)
-          throw new HttpError(400, `query.limit=${JSON.stringify(request.query.limit)}: ${parsed.reason}`);
-        limit = parsed.value;
-      }
+      const limit = limitParam(request.query.limit, { min: 1, max: 1000 }, 50);
       const rows = await listRetrainJobs(people.knex, {
         model: request.query.model,
         limit,
@@ -154,9 +148,10 @@ export function registerRetrainingRoutes(app: GatewayApp, ctx: GatewayContext, p
     },
     async (request, reply) => {
       const row = await jobOf(request.params.jobId, grantOf(request).tenantId);
-      const t = people.temporal;
-      if (!t) throw new HttpError(503, 'this gateway has no Temporal connection');
-      await t.client.workflow.getHandle(retrainWorkflowId(row.tenant_id, row.model, row.id)).cancel();
+      await people
+        .requireTemporal()
+        .client.workflow.getHandle(retrainWorkflowId(row.tenant_id, row.model, row.id))
+        .cancel();
       return reply.code(202).send({ jobId: row.id, cancelled: true as const });
     },
   );
