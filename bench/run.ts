@@ -14,6 +14,7 @@ const families: Record<string, () => Promise<Family>> = {
   stats: async () => (await import('./stats-simulation.js')).runStatsBench,
   'aa-panel': async () => (await import('./aa-panel.js')).runAaPanelBench,
   rollouts: async () => (await import('./rollouts.js')).runRolloutBench,
+  clients: async () => (await import('./clients.js')).runClientsBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
