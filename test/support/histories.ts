@@ -19,7 +19,10 @@ export async function replayAndMaybeRecord(
 ): Promise<proto.api.history.v1.IHistory> {
   const row = await db.knex('rollouts').where({ id: rolloutId }).first('workflow_id', 'run_id');
   const history = await temporal.client.workflow.getHandle(row.workflow_id, row.run_id).fetchHistory();
-  await Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundleCode') }, replayName: fixture }, history);
+  await Worker.runReplayHistory(
+    { workflowBundle: { code: inject('workflowBundleCode') }, replayName: fixture },
+    history,
+  );
   if (process.env.UPDATE_HISTORIES === '1') {
     const dir = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
     await mkdir(dir, { recursive: true });

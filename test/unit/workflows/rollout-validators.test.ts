@@ -78,7 +78,9 @@ describe('rollout action validators', () => {
     expect(
       refusalOf(() => validators.pause(rolloutAt('stages', 'canary', { paused: true }), { by: 'o' })),
     ).toBe('already paused');
-    expect(refusalOf(() => validators.pause(canary, { by: ' ' }))).toBe('`by` (who is acting) is required: " "');
+    expect(refusalOf(() => validators.pause(canary, { by: ' ' }))).toBe(
+      '`by` (who is acting) is required: " "',
+    );
   });
 
   it('hold approvals to the approvers, separation of duties and one approval each', () => {
