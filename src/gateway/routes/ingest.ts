@@ -102,7 +102,7 @@ export function registerIngestRoutes(app: GatewayApp, ctx: GatewayContext): void
           body: batchBody(item),
           response: {
             200: ok(batchOutcomeSchema, 'What was stored and what was refused, record by record.'),
-            ...errorResponses(400, 401, 403, 413, 415, 503),
+            ...errorResponses(400, 401, 403, 413, 415, 500, 503),
           },
         },
       },

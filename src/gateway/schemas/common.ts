@@ -21,6 +21,7 @@ const ERROR_MEANING: Record<number, string> = {
   409: 'Refused in the current state (for example, an action its validator refused, or a version registered again with a different digest).',
   413: 'Body or batch too large.',
   415: 'The body is not JSON: send Content-Type: application/json.',
+  500: 'The database refused the write as a whole (not because of a record): nothing was acknowledged; check the migrations and the gateway’s database role.',
   503: 'A dependency (PostgreSQL or Temporal) is unavailable; nothing was stored, and retrying is safe.',
 };
 
