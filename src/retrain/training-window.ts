@@ -1,12 +1,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../policy/duration.js';
+import { calendarDate } from '../validation/calendar-date.js';
 
 const DAY_MS = 86_400_000;
-
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'must be a real calendar date');
 
 const days = z
   .string()
@@ -24,16 +20,16 @@ const days = z
  */
 export const trainingWindowSchema = z
   .object({
-    trainFrom: isoDate.optional(),
-    trainTo: isoDate.optional(),
-    holdoutFrom: isoDate.optional(),
-    holdoutTo: isoDate.optional(),
+    trainFrom: calendarDate.optional(),
+    trainTo: calendarDate.optional(),
+    holdoutFrom: calendarDate.optional(),
+    holdoutTo: calendarDate.optional(),
     relative: z
       .object({
         train: days,
         holdout: days,
         /** Last day of the holdout; default: the day before the job was created. */
-        end: isoDate.optional(),
+        end: calendarDate.optional(),
       })
       .strict()
       .optional(),

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { sparkline } from '../../backtest/windows.js';
 import { InvalidInputError } from '../../errors.js';
 import type { backtestWorkflow } from '../../../workflows/backtest.js';
+import { isCalendarDate } from '../../validation/calendar-date.js';
 import { emit } from '../output.js';
 import { integerOption } from '../parse.js';
 import { withTemporal } from '../temporal.js';
@@ -23,8 +24,8 @@ export function registerBacktest(program: Command): void {
         version: string | undefined,
         o: { asOf?: string; lookbackDays?: string; json?: boolean },
       ) => {
-        if (o.asOf && !/^\d{4}-\d{2}-\d{2}$/.test(o.asOf))
-          throw new InvalidInputError('--as-of', o.asOf, 'must be a date YYYY-MM-DD');
+        if (o.asOf && !isCalendarDate(o.asOf))
+          throw new InvalidInputError('--as-of', o.asOf, 'must be a real date YYYY-MM-DD');
         // The bounds of a model's backtest configuration (lookbackDays).
         const lookbackDays =
           o.lookbackDays === undefined

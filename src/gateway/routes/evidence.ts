@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { backtestResultsOfModel } from '../../backtest/result-store.js';
 import { driftReportsOfModel } from '../../monitoring/drift-report-store.js';
 import { showModel } from '../../registry/registry.js';
+import { calendarDate } from '../../validation/calendar-date.js';
 import { storableString } from '../../validation/storable-string.js';
 import { grantOf, rolesNote } from '../access.js';
 import type { GatewayApp, GatewayContext } from '../context.js';
@@ -53,10 +54,7 @@ const driftQuery = z
 const backtestBody = z
   .object({
     version: nameParam(200).optional().describe('Default: the champion.'),
-    asOf: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-      .optional(),
+    asOf: calendarDate.optional().describe('The last day the windows cover; default: the data’s end.'),
     lookbackDays: z.number().int().min(1).max(3650).optional(),
   })
   .strict();
