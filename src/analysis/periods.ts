@@ -28,12 +28,29 @@ export function challengerShare(input: Pick<AnalyzeInput, 'policy'>, w: Analysis
   return stage?.mode === 'canary' ? stage.weight / 100 : input.policy.watch.holdback / 100;
 }
 
+/**
+ * Where a split window's analysis starts: `analysis.routingSettle` after the split changed, at most a quarter
+ * of the window's planned length in. Routers that cache the routing table (the Python client revalidates
+ * every few seconds) keep deciding by the old split for a moment; those requests all went to the champion
+ * and, counted, read as a sample-ratio mismatch that pauses the rollout although assignment is sound.
+ * Shadow windows are not moved: a stale router only scores fewer requests twice. Rollouts started before
+ * the setting existed have none, and start where they did.
+ */
+export function settledFrom(input: Pick<AnalyzeInput, 'policy'>, w: AnalysisWindow): number {
+  const from = Date.parse(w.from);
+  const settle = input.policy.analysis.routingSettle ?? 0;
+  if (w.mode === 'shadow' || settle <= 0) return from;
+  const stage = input.policy.stages[w.index];
+  const planned = stage ? stage.duration : input.policy.watch.duration;
+  return from + Math.min(settle, Math.floor(planned / 4));
+}
+
 /** Reads one window's figures for both arms, as the mode compares them. */
 async function readPeriod(source: MetricSource, input: AnalyzeInput, w: AnalysisWindow): Promise<Period> {
   const base = {
     tenantId: input.tenantId,
     model: input.model,
-    from: new Date(w.from),
+    from: new Date(settledFrom(input, w)),
     to: new Date(w.to),
     histograms: binnedMetrics(input),
     moments: cappedMetrics(input),

@@ -19,6 +19,7 @@ export const DURATION_BOUNDS = {
   // How often the gate looks: more often than every 100 ms is a busy loop on the database.
   'analysis.interval': { min: 100, max: DAY_MS },
   'analysis.maxExtension': { min: 0, max: 365 * DAY_MS },
+  'analysis.routingSettle': { min: 0, max: 3_600 * SECOND_MS },
   'watch.duration': { min: 0, max: 365 * DAY_MS },
   // The champion history a quantile cap is read from: rollups are kept per bucket, so at least a minute.
   'cap.lookback': { min: 60 * SECOND_MS, max: 90 * DAY_MS },
@@ -161,6 +162,12 @@ export const policySchema = z
         tuningN: z.number().int().min(10).default(20_000),
         /** A mean is compared once each arm has n ≥ skewnessFactor·s² (Kohavi's 355); 0 turns the floor off. */
         skewnessFactor: z.number().min(0).max(100_000).default(355),
+        /**
+         * How long routers take to pick up a routing change (a cached table is revalidated every few
+         * seconds). A split window's analysis starts this much after the split changed, at most a quarter
+         * of the window in, so requests decided by a stale table do not read as a sample-ratio mismatch.
+         */
+        routingSettle: duration(DURATION_BOUNDS['analysis.routingSettle']).prefault('30s'),
       })
       .strict()
       .prefault({}),

@@ -218,6 +218,7 @@ function policyShaped(): fc.Arbitrary<Record<string, unknown>> {
             skewnessFactor: field(
               fc.oneof(fc.constantFrom(0, 355), fc.double({ min: -10, max: 2e5, noNaN: true })),
             ),
+            routingSettle: field(someDuration),
           },
           optional,
         ),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../../../src/analysis/analyze.js';
 import type { AnalyzeInput } from '../../../src/analysis/analyze-input.js';
 import type { FigureQuery, FiguresByVersion, MetricSource } from '../../../src/analysis/metric-source.js';
-import { readPeriods } from '../../../src/analysis/periods.js';
+import { readPeriods, settledFrom } from '../../../src/analysis/periods.js';
 import { binOf } from '../../../src/ingest/histogram.js';
 import { parsePolicy } from '../../../src/policy/policy.js';
 import type { GateResult } from '../../../src/stats/gate/index.js';
@@ -46,6 +46,41 @@ const input = (over: Partial<AnalyzeInput>): AnalyzeInput => ({
 });
 const s = (n: number, mean: number, variance = 1) => ({ summary: { n, mean, variance } });
 
+describe('settledFrom: a split window starts once routers have picked up its split', () => {
+  const at = Date.parse(t0);
+  const of = (p: unknown, index: number, mode: 'shadow' | 'canary' = 'canary') =>
+    settledFrom({ policy: parsePolicy(p as never) }, { index, from: t0, to: t1, mode }) - at;
+  const stages = [
+    { mode: 'shadow', duration: '1h' },
+    { mode: 'canary', weight: 5, duration: '1h' },
+    { mode: 'canary', weight: 50, duration: '2s' },
+  ];
+
+  it('moves a canary window by routingSettle, at most a quarter of its planned length; never a shadow one', () => {
+    expect(of({ stages }, 1)).toBe(30_000); // the default
+    expect(of({ stages, analysis: { routingSettle: '5s' } }, 1)).toBe(5_000);
+    expect(of({ stages }, 2)).toBe(500); // a 2 s stage keeps three quarters of itself
+    expect(of({ stages }, 0, 'shadow')).toBe(0);
+    expect(of({ stages, analysis: { routingSettle: 0 } }, 1)).toBe(0);
+    // The watch window (index past the stages) by the watch's length.
+    expect(of({ stages, watch: { duration: '8s', holdback: 10 } }, 3)).toBe(2_000);
+  });
+
+  it('leaves windows of rollouts whose policy predates the setting where they were', () => {
+    const old = parsePolicy({ stages } as never);
+    const { routingSettle: _dropped, ...analysis } = old.analysis;
+    const policy = { ...old, analysis } as unknown as AnalyzeInput['policy'];
+    expect(settledFrom({ policy }, { index: 1, from: t0, to: t1, mode: 'canary' })).toBe(at);
+  });
+
+  it('refuses a settle that is not a duration, or longer than an hour, naming the field', () => {
+    expect(() => parsePolicy({ analysis: { routingSettle: 'soon' } } as never)).toThrow(
+      /policy\.analysis\.routingSettle/,
+    );
+    expect(() => parsePolicy({ analysis: { routingSettle: '2h' } } as never)).toThrow(/at most 1h/);
+  });
+});
+
 describe('readPeriods: what each mode asks of the metric source', () => {
   it('reads a shadow window as served champion against shadow challenger, a canary window by its weight', async () => {
     const source = fakeSource({
@@ -61,12 +96,14 @@ describe('readPeriods: what each mode asks of the metric source', () => {
         ],
       }),
     );
-    // Bins are read only for what uses them: the default policy's p95 latency guardrail.
+    // Bins are read only for what uses them: the default policy's p95 latency guardrail. The canary window
+    // starts once routers have settled on its split (routingSettle, 30 s by default).
     const window = { tenantId: 'acme', model: 'm', histograms: ['latency_ms'], moments: [] };
+    const settled = new Date(Date.parse(t1) + 30_000);
     expect(source.queries).toEqual([
       { ...window, from: new Date(t0), to: new Date(t1), versions: ['1.0.0'], role: 'served' },
       { ...window, from: new Date(t0), to: new Date(t1), versions: ['1.1.0'], role: 'shadow' },
-      { ...window, from: new Date(t1), to: new Date(t2), versions: ['1.0.0', '1.1.0'], role: 'served' },
+      { ...window, from: settled, to: new Date(t2), versions: ['1.0.0', '1.1.0'], role: 'served' },
     ]);
     expect(periods.map((p) => [p.paired, p.champion.weight, p.challenger.weight])).toEqual([
       [true, 1, 1],
