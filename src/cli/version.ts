@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { loadEnv } from '../config/env.js';
+import { arenaVersion } from '../package-version.js';
 import { readState } from '../stack/state.js';
 import { connectClient, temporalTargetFromEnv } from '../temporal/connection.js';
 
@@ -17,13 +17,6 @@ export interface VersionReport {
   temporalServer: string | null;
   /** PostgreSQL's server_version, when DATABASE_URL or the stack's database answers. */
   postgres: string | null;
-}
-
-export function arenaVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
 }
 
 /**

@@ -1,15 +1,11 @@
-import { readFileSync } from 'node:fs';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { arenaVersion } from '../package-version.js';
 import { policySchema } from '../policy/policy.js';
 import type { GatewayApp } from './context.js';
 import { RECORD_COMPONENTS } from './routes/ingest.js';
-
-const version = (): string =>
-  (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-    .version;
 
 /**
  * Schemas the document lists although no route validates them as a whole: ingestion records (checked one
@@ -37,7 +33,7 @@ export async function registerOpenApi(app: GatewayApp): Promise<void> {
       openapi: '3.1.0',
       info: {
         title: 'Arena',
-        version: version(),
+        version: arenaVersion(),
         description:
           'Safe rollouts of ML model versions: routing, ingestion, the registry, rollouts and their approvals, alerts and the audit log. Every route but /healthz needs `Authorization: Bearer <token>`; the token carries a tenant (every read and write is scoped to it) and roles (each route names the roles it accepts). The actor of every action is the token’s owner.',
       },
