@@ -17,7 +17,10 @@ import { startRetrain } from '../../src/retrain/launcher.js';
 import type { TrainingConfigInput } from '../../src/retrain/training-config.js';
 import type { RetrainTrigger } from '../../src/retrain/types.js';
 import { startTraffic } from '../../src/simulate/traffic.js';
+import { buildGateway } from '../../src/gateway/server.js';
+import { TokenStore } from '../../src/gateway/tokens.js';
 import { runCli } from '../support/cli.js';
+import { ContractWatch, expectContractKept } from '../support/contract.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { eventually } from '../support/weather-model.js';
@@ -314,6 +317,63 @@ describe('retraining on a real Temporal server with real child-process training'
     expect(done).toMatchObject({ status: 'failed', error: 'cancelled' });
     for (let i = 0; i < 50 && pids().length > 0; i++) await new Promise((r) => setTimeout(r, 200));
     expect(pids()).toEqual([]);
+  }, 60_000);
+
+  it('over HTTP: start answers 201 with the job, a second start 409, then status and cancel', async () => {
+    await model('rt-over-http', {
+      command: train('seasonal+lags'),
+      env: { ARENA_EXAMPLE_TRAIN_FAULT: 'hang' },
+      heartbeatTimeout: '5m',
+    });
+    const token = 'olga-operator-token-0123456789';
+    const app = await buildGateway({
+      databaseUrl: db.url,
+      tokens: new TokenStore([{ token, name: 'olga', tenant: 'default', roles: ['operator'] }]),
+      people: { knex: db.knex, temporal: { client: temporal.client, taskQueue: temporal.taskQueue } },
+    });
+    const contract = await ContractWatch.watch(app);
+    const call = async (method: 'GET' | 'POST', url: string, body?: Record<string, unknown>) => {
+      const res = await app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${token}` },
+        ...(body ? { payload: body } : {}),
+      });
+      return { status: res.statusCode, body: res.json<Record<string, unknown>>() };
+    };
+    try {
+      const bad = await call('POST', '/v1/models/rt-over-http/retrain', { trigger: 'whenever' });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toMatch(/^body\.trigger="whenever"/);
+      const started = await call('POST', '/v1/models/rt-over-http/retrain', { reason: 'asked over HTTP' });
+      expect(started.status, JSON.stringify(started.body)).toBe(201);
+      const jobId = started.body.jobId as string;
+      const again = await call('POST', '/v1/models/rt-over-http/retrain', {});
+      expect(again.status).toBe(409);
+      expect(again.body.error).toContain(jobId);
+      await waitJob(jobId, (r) => r.status === 'running');
+      expect((await call('GET', `/v1/retraining/${jobId}`)).body).toMatchObject({
+        jobId,
+        model: 'rt-over-http',
+        trigger: 'manual',
+        status: 'running',
+        backend: 'process',
+      });
+      expect((await call('POST', `/v1/retraining/${jobId}/cancel`)).status).toBe(202);
+      await waitJob(jobId, (r) => r.status === 'failed', 30_000);
+      expect((await call('GET', `/v1/retraining/${jobId}`)).body).toMatchObject({
+        status: 'failed',
+        error: 'cancelled',
+        candidate: null,
+      });
+      const job = (await db.knex('retraining_jobs').where({ id: jobId }).first('params')) as {
+        params: Record<string, unknown>;
+      };
+      expect(job.params).toMatchObject({ requestedBy: 'olga', reason: 'asked over HTTP' });
+    } finally {
+      await app.close();
+      expectContractKept(contract);
+    }
   }, 60_000);
 
   it('the http backend: a training service trains, Arena polls, stores, validates; a failed service job fails the retrain', async () => {
