@@ -26,6 +26,14 @@ class Arena:
         """
         return self._http.request("POST", f"/v1/models/{_seg(model)}/versions", {"version": version, **fields}).body
 
+    def model(self, model: str) -> Dict[str, Any]:
+        """The model's routing and every version."""
+        return self._http.request("GET", f"/v1/models/{_seg(model)}").body
+
+    def version(self, model: str, version: str) -> Dict[str, Any]:
+        """One version: status, artifactUri and artifactDigest, training lineage, metrics."""
+        return self._http.request("GET", f"/v1/models/{_seg(model)}/versions/{_seg(version)}").body
+
     def set_champion(self, model: str, version: str, reason: Optional[str] = None) -> Dict[str, Any]:
         body: Dict[str, Any] = {"version": version}
         if reason:

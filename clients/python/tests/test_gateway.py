@@ -137,6 +137,9 @@ class ArenaAgainstGateway(unittest.TestCase):
         self.assertEqual(caught.exception.status, 409)
         self.assertIn("different", caught.exception.message)
         self.assertIn("new version", caught.exception.hint or "")
+        shown = arena.version(MODEL, version)
+        self.assertEqual((shown["artifactDigest"], shown["metrics"]), (digest, {"mae": 1.0}))
+        self.assertIn(version, [v["version"] for v in arena.model(MODEL)["versions"]])
 
     def test_unknown_things_and_bad_tokens_raise_with_the_servers_words(self):
         with self.assertRaises(NotFound):
