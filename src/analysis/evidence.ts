@@ -98,13 +98,16 @@ function mergedQuantile(
 
 /**
  * One sample-ratio check per period with a traffic split (not shadow, where both score every request, nor
- * a self-baseline, whose weights are 0), on the requests each arm served; a period without any is left out.
+ * a self-baseline, whose weights are 0), on the requests each arm served once routers had settled on the
+ * split (periods.ts, settledFrom); a period without any is left out.
  */
 export function srmInputs(periods: readonly Period[]): SrmInput[] {
   return periods
     .filter((p) => !p.paired && p.challenger.weight > 0 && p.champion.weight > 0)
     .map((p) => ({
-      observed: [requestCount(p.champion.figures), requestCount(p.challenger.figures)],
+      observed: p.srmCounts
+        ? [p.srmCounts.champion, p.srmCounts.challenger]
+        : [requestCount(p.champion.figures), requestCount(p.challenger.figures)],
       expectedWeights: [p.champion.weight, p.challenger.weight],
     }))
     .filter((s) => s.observed[0]! + s.observed[1]! > 0);

@@ -33,6 +33,11 @@ export interface FigureQuery {
   histograms?: readonly string[];
   /** Of those, the metrics whose per-bin moments the caller uses (capping). Absent: all of `histograms`. */
   moments?: readonly string[];
+  /**
+   * The metrics the caller uses at all (the sample-ratio count reads only the request count). A provider
+   * may return others too. Absent: all.
+   */
+  metrics?: readonly string[];
 }
 
 /** Figures per version, then per metric name; a version with nothing recorded may be missing. */

@@ -1,5 +1,6 @@
 import type { AnalysisWindow, AnalyzeInput } from './analyze-input.js';
 import type { FiguresByMetric, MetricSource } from './metric-source.js';
+import { REQUEST_COUNT_METRIC, requestCount } from './recorded-metrics.js';
 
 /** One version's figures over a period, and the share of traffic it was meant to get (0: no split). */
 export interface Arm {
@@ -13,6 +14,11 @@ export interface Period {
   challenger: Arm;
   /** Shadow: both versions scored the same requests, so the challenger's figures hold paired differences. */
   paired: boolean;
+  /**
+   * Requests each arm served once routers had settled on the split (see settledFrom): what the
+   * sample-ratio check counts. Absent: the whole window's counts.
+   */
+  srmCounts?: { champion: number; challenger: number };
 }
 
 /** The periods an analysis compares, one per window, or the self-baseline of a watch without holdback. */
@@ -29,12 +35,12 @@ export function challengerShare(input: Pick<AnalyzeInput, 'policy'>, w: Analysis
 }
 
 /**
- * Where a split window's analysis starts: `analysis.routingSettle` after the split changed, at most a quarter
- * of the window's planned length in. Routers that cache the routing table (the Python client revalidates
- * every few seconds) keep deciding by the old split for a moment; those requests all went to the champion
- * and, counted, read as a sample-ratio mismatch that pauses the rollout although assignment is sound.
- * Shadow windows are not moved: a stale router only scores fewer requests twice. Rollouts started before
- * the setting existed have none, and start where they did.
+ * Where a split window's sample-ratio count starts: `analysis.routingSettle` after the split changed, at
+ * most a quarter of the window's planned length in. Routers that cache the routing table (the Python client
+ * revalidates every few seconds) keep deciding by the old split for a moment; those requests are genuine
+ * requests of the arm they went to, so metrics and guardrails keep them (a breach is not judged any later),
+ * but counted against the new split they read as a mismatch that pauses the rollout although assignment is
+ * sound. Shadow windows have no split. Rollouts started before the setting existed have none.
  */
 export function settledFrom(input: Pick<AnalyzeInput, 'policy'>, w: AnalysisWindow): number {
   const from = Date.parse(w.from);
@@ -50,7 +56,7 @@ async function readPeriod(source: MetricSource, input: AnalyzeInput, w: Analysis
   const base = {
     tenantId: input.tenantId,
     model: input.model,
-    from: new Date(settledFrom(input, w)),
+    from: new Date(w.from),
     to: new Date(w.to),
     histograms: binnedMetrics(input),
     moments: cappedMetrics(input),
@@ -66,16 +72,36 @@ async function readPeriod(source: MetricSource, input: AnalyzeInput, w: Analysis
       paired: true,
     };
   }
-  const figures = await source.figures({
-    ...base,
-    versions: [input.champion, input.challenger],
-    role: 'served',
-  });
+  const versions = [input.champion, input.challenger];
+  const settled = settledFrom(input, w);
+  const [figures, afterSettle] = await Promise.all([
+    source.figures({ ...base, versions, role: 'served' }),
+    // The request count only, and no bins: a fraction of the first read's cost.
+    settled > Date.parse(w.from)
+      ? source.figures({
+          ...base,
+          from: new Date(settled),
+          versions,
+          role: 'served',
+          histograms: [],
+          moments: [],
+          metrics: [REQUEST_COUNT_METRIC],
+        })
+      : undefined,
+  ]);
   const weight = challengerShare(input, w);
   return {
     champion: { figures: figures[input.champion] ?? {}, weight: 1 - weight },
     challenger: { figures: figures[input.challenger] ?? {}, weight },
     paired: false,
+    ...(afterSettle
+      ? {
+          srmCounts: {
+            champion: requestCount(afterSettle[input.champion] ?? {}),
+            challenger: requestCount(afterSettle[input.challenger] ?? {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -19,7 +19,7 @@ export const PROPORTION_METRICS: ReadonlySet<string> = RATE_METRICS;
  * or not, while outcome metrics wait for feedback and latency or named metrics may be absent: so its
  * count is the number of requests, the figure samples and the sample-ratio check are built on.
  */
-const REQUEST_COUNT_METRIC = 'error';
+export const REQUEST_COUNT_METRIC = 'error';
 
 /** Requests a version served over a window, from its figures by metric (0 when nothing was recorded). */
 export function requestCount(figures: Readonly<Record<string, { summary: { n: number } }>>): number {

@@ -51,6 +51,8 @@ export interface WindowQuery {
    * needs only the counts. Default: all of them.
    */
   moments?: readonly string[];
+  /** Only these metrics (e.g. the request count a sample-ratio check needs). Default: every metric. */
+  metrics?: readonly string[];
 }
 
 export type VersionFigures = Record<string, Record<string, MetricFigures>>;
@@ -61,6 +63,7 @@ function scoped(knex: Knex, q: WindowQuery): Knex.QueryBuilder {
     .whereIn('version', q.versions);
   if (q.role) void query.where('role', q.role);
   if (q.rolloutId !== undefined) void query.where('rollout_id', q.rolloutId);
+  if (q.metrics) void query.whereIn('metric', q.metrics);
   if (q.from) void query.where('bucket_start', '>=', q.from);
   if (q.to)
     void query.where('bucket_start', '<', q.bucketMs ? new Date(q.to.getTime() - q.bucketMs + 1) : q.to);

@@ -20,6 +20,7 @@ export function rollupMetricSource(knex: Knex, bucketMs: number): MetricSource {
         bucketMs,
         ...(q.histograms ? { histograms: q.histograms } : {}),
         ...(q.moments ? { moments: q.moments } : {}),
+        ...(q.metrics ? { metrics: q.metrics } : {}),
       }),
   };
 }

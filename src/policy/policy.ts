@@ -164,8 +164,8 @@ export const policySchema = z
         skewnessFactor: z.number().min(0).max(100_000).default(355),
         /**
          * How long routers take to pick up a routing change (a cached table is revalidated every few
-         * seconds). A split window's analysis starts this much after the split changed, at most a quarter
-         * of the window in, so requests decided by a stale table do not read as a sample-ratio mismatch.
+         * seconds). A split window's sample-ratio check counts from this long after the split changed, at
+         * most a quarter of the window in, so requests a stale table decided do not read as a mismatch.
          */
         routingSettle: duration(DURATION_BOUNDS['analysis.routingSettle']).prefault('30s'),
       })

@@ -56,7 +56,7 @@ describe('settledFrom: a split window starts once routers have picked up its spl
     { mode: 'canary', weight: 50, duration: '2s' },
   ];
 
-  it('moves a canary window by routingSettle, at most a quarter of its planned length; never a shadow one', () => {
+  it('starts a canary window’s count routingSettle in, at most a quarter of its planned length; never a shadow one', () => {
     expect(of({ stages }, 1)).toBe(30_000); // the default
     expect(of({ stages, analysis: { routingSettle: '5s' } }, 1)).toBe(5_000);
     expect(of({ stages }, 2)).toBe(500); // a 2 s stage keeps three quarters of itself
@@ -96,14 +96,24 @@ describe('readPeriods: what each mode asks of the metric source', () => {
         ],
       }),
     );
-    // Bins are read only for what uses them: the default policy's p95 latency guardrail. The canary window
-    // starts once routers have settled on its split (routingSettle, 30 s by default).
+    // Bins are read only for what uses them: the default policy's p95 latency guardrail. The canary window's
+    // requests are counted for the sample-ratio check again, without bins, from when routers have settled
+    // on its split (routingSettle, 30 s by default).
     const window = { tenantId: 'acme', model: 'm', histograms: ['latency_ms'], moments: [] };
     const settled = new Date(Date.parse(t1) + 30_000);
     expect(source.queries).toEqual([
       { ...window, from: new Date(t0), to: new Date(t1), versions: ['1.0.0'], role: 'served' },
       { ...window, from: new Date(t0), to: new Date(t1), versions: ['1.1.0'], role: 'shadow' },
-      { ...window, from: settled, to: new Date(t2), versions: ['1.0.0', '1.1.0'], role: 'served' },
+      { ...window, from: new Date(t1), to: new Date(t2), versions: ['1.0.0', '1.1.0'], role: 'served' },
+      {
+        ...window,
+        histograms: [],
+        metrics: ['error'], // the request count: what the sample-ratio check needs
+        from: settled,
+        to: new Date(t2),
+        versions: ['1.0.0', '1.1.0'],
+        role: 'served',
+      },
     ]);
     expect(periods.map((p) => [p.paired, p.champion.weight, p.challenger.weight])).toEqual([
       [true, 1, 1],
@@ -167,5 +177,29 @@ describe('analyze: a verdict from any metric source', () => {
     const gate = verdict.details as GateResult;
     expect(gate.guardrails.map((g) => g.metric)).toEqual(['error', 'latency_ms@q0.95']);
     expect(gate.srm).toBeDefined();
+  });
+
+  it('counts the split from when routers settled: a stale router’s champion-only start is no mismatch', async () => {
+    // The whole window: 50 % planned, but the first seconds all went to the champion (600 against 400).
+    // Counted from the settle on: 400 against 400.
+    const whole = { '1.0.0': { error: s(600, 0, 0) }, '1.1.0': { error: s(400, 0, 0) } };
+    const settled = { '1.0.0': { error: s(400, 0, 0) }, '1.1.0': { error: s(400, 0, 0) } };
+    const source: MetricSource = {
+      figures: async (q) => (q.from.getTime() > Date.parse(t1) ? settled : whole),
+    };
+    const half = parsePolicy({
+      stages: [{ mode: 'canary', weight: 50, duration: '1h' }],
+      analysis: { minSamples: 100 },
+      guardrails: [{ metric: 'error', max: 0.01 }],
+    });
+    const at = () => new Date(t2);
+    const windows: AnalyzeInput['windows'] = [{ index: 0, from: t1, to: t2, mode: 'canary' }];
+    const verdict = await analyze(input({ stageIndex: 0, windows, policy: half }), source, at);
+    expect((verdict.details as GateResult).srm).toMatchObject({ observed: [400, 400], mismatch: false });
+    // Metrics keep every request: the guardrail judged 1,000.
+    expect(verdict.samples).toEqual({ champion: 600, challenger: 400 });
+    const unsettled = parsePolicy({ ...half, analysis: { minSamples: 100, routingSettle: 0 } } as never);
+    const before = await analyze(input({ stageIndex: 0, windows, policy: unsettled }), source, at);
+    expect(before).toMatchObject({ decision: 'invalid', action: 'pause' });
   });
 });
