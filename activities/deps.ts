@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { ArtifactStore } from '../src/artifacts/store.js';
 import type { Logger } from '../src/log.js';
 import type { NotifyConfig } from '../src/notify/config.js';
+import type { WorkerMetrics } from '../src/worker/metrics.js';
 
 /** What every activity may use; injected so activities can be tested against a real database and a fake clock. */
 export interface ActivityDeps {
@@ -19,6 +20,8 @@ export interface ActivityDeps {
    * workflowIdPrefix: deployments (or test runs) sharing a namespace keep their rollouts apart.
    */
   rolloutWorkflowPrefix?: string;
+  /** Prometheus metrics of the worker (arena worker with ARENA_WORKER_METRICS_ADDRESS); absent: not counted. */
+  metrics?: WorkerMetrics;
   /** Where scheduled reports are written (default .arena/reports). */
   reportDir?: string;
 }

@@ -3,12 +3,14 @@ import { insertAlert } from '../src/alerts/alert-store.js';
 import { insertApproval } from '../src/approvals/approval-store.js';
 import { appendAudit } from '../src/db/audit.js';
 import {
+  firstFailingAnalysisAt,
   insertRollout,
   insertRolloutEvent,
   isRolloutRecorded,
   setRolloutState,
 } from '../src/rollout/store.js';
 import type { RolloutEvent, RolloutInput } from '../src/rollout/types.js';
+import type { WorkerMetrics } from '../src/worker/metrics.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface AlertInput {
@@ -29,7 +31,7 @@ export interface AlertInput {
  * (rollout id + sequence, approval subject + actor, alert dedupe key) so a retried activity writes once,
  * and every event also goes to the audit ledger in the same transaction.
  */
-export function rolloutRecordActivities({ knex }: ActivityDeps) {
+export function rolloutRecordActivities({ knex, metrics }: ActivityDeps) {
   return {
     /**
      * Resolves once a rollout started as a child workflow has recorded its row (its first activity), and
@@ -77,14 +79,14 @@ export function rolloutRecordActivities({ knex }: ActivityDeps) {
       details: Record<string, unknown>;
     }): Promise<void> {
       const { event } = args;
-      await knex.transaction(async (trx) => {
+      const stored = await knex.transaction(async (trx) => {
         const inserted = await insertRolloutEvent(trx, {
           tenantId: args.tenantId,
           rolloutId: args.rolloutId,
           ...event,
           details: args.details,
         });
-        if (!inserted) return;
+        if (!inserted) return false;
         if (event.type === 'transition' && event.to)
           await setRolloutState(trx, args.rolloutId, { state: event.to, at: event.at, reason: event.reason });
         await appendAudit(trx, {
@@ -97,7 +99,11 @@ export function rolloutRecordActivities({ knex }: ActivityDeps) {
           idempotencyKey: `${args.rolloutId}:event:${event.seq}`,
           at: new Date(event.at),
         });
+        return true;
       });
+      // After the commit, and only for the write that stored it: a retried activity observes nothing twice.
+      if (stored && metrics && event.type === 'transition' && event.to === 'rolled_back')
+        await observeBreachToRollback(knex, metrics, args.tenantId, args.rolloutId, event.at);
     },
 
     async recordApproval(args: {
@@ -138,4 +144,17 @@ export function rolloutRecordActivities({ knex }: ActivityDeps) {
       });
     },
   };
+}
+
+/** A rollback after a breach: how long from the first failing analysis to the rollback's record. */
+async function observeBreachToRollback(
+  knex: ActivityDeps['knex'],
+  metrics: WorkerMetrics,
+  tenantId: string,
+  rolloutId: string,
+  at: string,
+): Promise<void> {
+  const breach = await firstFailingAnalysisAt(knex, tenantId, rolloutId);
+  // Rolled back without a breach (onInconclusive: rollback) is not a reaction to one.
+  if (breach) metrics.breachToRollback.observe(Math.max(0, (Date.parse(at) - breach.getTime()) / 1000));
 }

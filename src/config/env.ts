@@ -57,6 +57,19 @@ const envSchema = z.object({
    * sleeps between analyses, activities/stage-watch.ts), so this bounds the rollouts a worker watches.
    */
   ARENA_WORKER_ACTIVITY_SLOTS: integer(1, 100_000).default(2_000),
+  /**
+   * Where `arena worker` serves its Prometheus metrics (`/metrics`: rollouts, analyses, rollbacks, activity
+   * failures), e.g. 0.0.0.0:9464; port 0 picks a free one. Unset: not served.
+   */
+  ARENA_WORKER_METRICS_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. 0.0.0.0:9464')
+    .optional(),
+  /** Where the Temporal SDK's own Prometheus exporter listens (its workers, pollers, task latencies). Unset: off. */
+  ARENA_WORKER_SDK_METRICS_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. 0.0.0.0:9465')
+    .optional(),
   /** Plausibility window of an ingested record's `at`: how many days back and ahead (docs/ingestion.md). */
   ARENA_INGEST_MAX_AGE_DAYS: integer(1, 36_500).default(3_653),
   ARENA_INGEST_MAX_FUTURE_DAYS: integer(0, 3_650).default(30),

@@ -250,6 +250,19 @@ export async function storeAnalysis(
   return stored.result;
 }
 
+/** When the rollout's first failing analysis was stored (its first breach), or null if none failed. */
+export async function firstFailingAnalysisAt(
+  db: Db,
+  tenantId: string,
+  rolloutId: string,
+): Promise<Date | null> {
+  const row = (await db('analyses')
+    .where({ tenant_id: tenantId, rollout_id: rolloutId, decision: 'fail' })
+    .min({ at: 'at' })
+    .first()) as { at: Date | null } | undefined;
+  return row?.at ?? null;
+}
+
 export async function latestAnalysis(
   db: Db,
   tenantId: string,

@@ -5,6 +5,8 @@ import { createActivities } from '../../activities/index.js';
 import { createLocalArtifactStore } from '../artifacts/local-store.js';
 import { loadNotifyConfig, type NotifyConfig } from '../notify/config.js';
 import type { Logger } from '../log.js';
+import { countActivityFailures } from './activity-failures.js';
+import type { WorkerMetrics } from './metrics.js';
 import { installWorkerRuntime } from './runtime.js';
 import { workflowsPath } from './workflows-path.js';
 
@@ -32,6 +34,8 @@ export interface CreateWorkerOptions {
    * 100 watched rollouts (ARENA_WORKER_ACTIVITY_SLOTS, default 2,000).
    */
   slots?: { workflowTasks?: number; localActivities?: number; activities?: number };
+  /** Prometheus metrics to keep (analyses, rollbacks, activity failures); absent: none are counted. */
+  metrics?: WorkerMetrics;
   /** Overrides for tests (e.g. a prebuilt bundle shared across test files). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -54,6 +58,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
       rollupBucketMs: opts.rollupBucketMs ?? Number(process.env.ARENA_ROLLUP_BUCKET_SECONDS ?? 60) * 1000,
       notify: opts.notify ?? loadNotifyConfig(process.env.ARENA_NOTIFY_CONFIG || undefined),
       ...(opts.rolloutWorkflowPrefix ? { rolloutWorkflowPrefix: opts.rolloutWorkflowPrefix } : {}),
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
       reportDir: join(resolve(process.env.ARENA_HOME ?? '.arena'), 'reports'),
       artifacts: createLocalArtifactStore(
         opts.artifactDir ?? join(resolve(process.env.ARENA_HOME ?? '.arena'), 'artifacts'),
@@ -62,6 +67,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     maxConcurrentWorkflowTaskExecutions: opts.slots?.workflowTasks ?? DEFAULT_SLOTS.workflowTasks,
     maxConcurrentLocalActivityExecutions: opts.slots?.localActivities ?? DEFAULT_SLOTS.localActivities,
     maxConcurrentActivityTaskExecutions: opts.slots?.activities ?? DEFAULT_SLOTS.activities,
+    ...(opts.metrics ? { interceptors: { activity: [countActivityFailures(opts.metrics)] } } : {}),
     ...opts.workerOptions,
   });
 }

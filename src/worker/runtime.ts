@@ -8,11 +8,18 @@ let installed = false;
  */
 export function installWorkerRuntime(
   level: LogLevel = (process.env.TEMPORAL_SDK_LOG_LEVEL as LogLevel) ?? 'WARN',
+  /** host:port for the SDK's own Prometheus exporter (ARENA_WORKER_SDK_METRICS_ADDRESS); absent: off. */
+  sdkMetricsAddress?: string,
 ): void {
   if (installed) return;
   installed = true;
   try {
-    Runtime.install({ logger: new DefaultLogger(level) });
+    Runtime.install({
+      logger: new DefaultLogger(level),
+      ...(sdkMetricsAddress
+        ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } } }
+        : {}),
+    });
   } catch {
     // A runtime already exists (another component installed one first): keep it.
   }

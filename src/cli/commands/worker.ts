@@ -13,13 +13,20 @@ export function registerWorker(program: Command): void {
       const env = loadEnv();
       const { connectWorker, temporalTargetFromEnv } = await import('../../temporal/connection.js');
       const { createWorker } = await import('../../worker/create-worker.js');
+      const { installWorkerRuntime } = await import('../../worker/runtime.js');
+      const { createWorkerMetrics } = await import('../../worker/metrics.js');
+      const { serveWorkerMetrics } = await import('../../worker/metrics-server.js');
+      // Before anything creates the SDK's runtime: its Prometheus exporter is a runtime option.
+      installWorkerRuntime(undefined, env.ARENA_WORKER_SDK_METRICS_ADDRESS);
       const log = createLogger(env.LOG_LEVEL);
       const endpoints = await resolveEndpoints(env);
       const target = temporalTargetFromEnv(env, endpoints.temporal.address);
       const knex = createKnex(endpoints.database.url);
       const connection = await connectWorker(target);
       const taskQueue = opts.taskQueue ?? env.ARENA_TASK_QUEUE;
+      const metrics = env.ARENA_WORKER_METRICS_ADDRESS ? createWorkerMetrics(knex) : undefined;
       const worker = await createWorker({
+        ...(metrics ? { metrics } : {}),
         connection,
         namespace: target.namespace,
         taskQueue,
@@ -32,6 +39,20 @@ export function registerWorker(program: Command): void {
           activities: env.ARENA_WORKER_ACTIVITY_SLOTS,
         },
       });
+      const served =
+        metrics && env.ARENA_WORKER_METRICS_ADDRESS
+          ? await serveWorkerMetrics(metrics.registry, env.ARENA_WORKER_METRICS_ADDRESS)
+          : undefined;
+      if (served || env.ARENA_WORKER_SDK_METRICS_ADDRESS)
+        log.info(
+          {
+            metrics: served?.url ?? null,
+            sdkMetrics: env.ARENA_WORKER_SDK_METRICS_ADDRESS
+              ? `http://${env.ARENA_WORKER_SDK_METRICS_ADDRESS}/metrics`
+              : null,
+          },
+          'serving Prometheus metrics',
+        );
       log.info(
         {
           address: target.address,
@@ -47,6 +68,7 @@ export function registerWorker(program: Command): void {
       try {
         await worker.run();
       } finally {
+        await served?.close();
         await connection.close();
         await knex.destroy();
       }

@@ -32,6 +32,19 @@ describe('loadEnv', () => {
     );
   });
 
+  it('serves worker metrics only where told, and refuses an address that is not host:port', () => {
+    expect(loadEnv({}).ARENA_WORKER_METRICS_ADDRESS).toBeUndefined();
+    expect(loadEnv({ ARENA_WORKER_METRICS_ADDRESS: '0.0.0.0:9464' }).ARENA_WORKER_METRICS_ADDRESS).toBe(
+      '0.0.0.0:9464',
+    );
+    expect(() => loadEnv({ ARENA_WORKER_METRICS_ADDRESS: '9464' })).toThrow(
+      'ARENA_WORKER_METRICS_ADDRESS="9464": must be host:port',
+    );
+    expect(() => loadEnv({ ARENA_WORKER_SDK_METRICS_ADDRESS: 'http://x:1' })).toThrow(
+      'ARENA_WORKER_SDK_METRICS_ADDRESS="http://x:1"',
+    );
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadEnv({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
   });
