@@ -6,6 +6,7 @@ import { capPeriods } from './capping.js';
 import { buildEvidence, requestSamples } from './evidence.js';
 import type { MetricSource } from './metric-source.js';
 import { readPeriods } from './periods.js';
+import { addPrometheusFigures } from './prometheus-figures.js';
 import { guardrailMetricName } from './recorded-metrics.js';
 
 /**
@@ -18,7 +19,9 @@ export async function analyze(
   source: MetricSource,
   now: () => Date,
 ): Promise<AnalysisVerdict> {
-  const { periods, caps } = await capPeriods(source, input, await readPeriods(source, input));
+  const capped = await capPeriods(source, input, await readPeriods(source, input));
+  const { caps } = capped;
+  const { periods, notes } = await addPrometheusFigures(input, capped.periods);
   const { metrics, srm, recorded } = buildEvidence(periods, input.policy.guardrails);
   const { guardrails, skipped } = checkedGuardrails(input.policy.guardrails, recorded);
   const gate: GateResult = evaluateGate(
@@ -37,6 +40,7 @@ export async function analyze(
       ...gate.reasons,
       ...(skipped.length ? [`not recorded, so not checked: ${skipped.join(', ')}`] : []),
       ...caps.map((c) => c.note),
+      ...notes,
     ],
     summary: summarizeGate(gate),
     samples: requestSamples(periods),

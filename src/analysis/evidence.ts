@@ -74,6 +74,7 @@ function metricEvidence(periods: readonly Period[], name: string): MetricEvidenc
 /** An arm's figures as the gate takes them: counts for a proportion, the summary otherwise. */
 export function armData(metric: string, f: SourceFigures): ArmData {
   const s = f.summary;
+  if (f.rate) return { successes: Math.round(f.rate.events), n: Math.round(f.rate.total) };
   return PROPORTION_METRICS.has(metric) ? { successes: Math.round(s.mean * s.n), n: s.n } : s;
 }
 

@@ -60,4 +60,9 @@ export interface SourceFigures {
    * part of the window was recorded without them (unknown: the metric cannot be capped there).
    */
   histogramMoments?: HistogramMoments | undefined;
+  /**
+   * A rate counted elsewhere (a Prometheus guardrail: events out of total): the gate takes it as a
+   * proportion, with the tests it runs on Arena's own error rate.
+   */
+  rate?: { events: number; total: number } | undefined;
 }

@@ -1,6 +1,8 @@
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
+import { BUILTIN_METRICS } from '../ingest/records.js';
+import { PROMQL_PLACEHOLDERS, unknownPlaceholders } from '../analysis/promql-template.js';
 import { formatDuration, parseDuration } from './duration.js';
 
 const SECOND_MS = 1_000;
@@ -93,6 +95,37 @@ const primaryMetricSchema = z
   })
   .strict();
 
+const promqlTemplate = z
+  .string()
+  .min(1)
+  .max(4000)
+  .superRefine((q, ctx) => {
+    const unknown = unknownPlaceholders(q);
+    if (unknown.length)
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown placeholder ${unknown.map((u) => `{{${u}}}`).join(', ')}; use ${PROMQL_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
+      });
+  });
+
+/** Where guardrails may read from besides Arena's rollups (docs/metric-sources.md). */
+const metricSourceSchema = z.discriminatedUnion(
+  'type',
+  [
+    z
+      .object({
+        type: z.literal('prometheus'),
+        /** The server's base URL; its query API is `<address>/api/v1/query`. */
+        address: z.url({
+          protocol: /^https?$/,
+          message: 'must be an http(s) URL, e.g. http://prometheus:9090',
+        }),
+      })
+      .strict(),
+  ],
+  { error: 'type must be prometheus (the one metric source besides Arena’s rollups)' },
+);
+
 const guardrailSchema = z
   .object({
     metric: metricName,
@@ -106,6 +139,12 @@ const guardrailSchema = z
     rollbackAbove: z.number().optional(),
     /** Relative increase over the champion that rolls back at once (1.0 = doubled). */
     rollbackRelativeIncrease: fraction.optional(),
+    /** A metric source of `metricSources` to read this guardrail from instead of Arena's rollups. */
+    source: z.string().min(1).optional(),
+    /** Prometheus: PromQL for the events of a rate (errors), per arm; the rate is events / total. */
+    events: promqlTemplate.optional(),
+    /** Prometheus: PromQL for the total of a rate (requests), per arm. */
+    total: promqlTemplate.optional(),
   })
   .strict()
   .refine(
@@ -183,6 +222,9 @@ export const policySchema = z
       { metric: 'memory_mb', maxRelativeIncrease: 0.2, rollbackRelativeIncrease: 0.5 },
     ]),
     onInconclusive: z.enum(['ask', 'promote', 'rollback']).default('ask'),
+    metricSources: z
+      .record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'source names are lower-case'), metricSourceSchema)
+      .default({}),
     promotion: z
       .object({ requireApproval: z.boolean().default(false) })
       .strict()
@@ -197,7 +239,34 @@ export const policySchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    p.guardrails.forEach((g, i) => {
+      const at = (field: string, message: string) =>
+        ctx.addIssue({ code: 'custom', path: ['guardrails', i, field], message });
+      if (g.source === undefined) {
+        if (g.events !== undefined || g.total !== undefined)
+          at(g.events !== undefined ? 'events' : 'total', 'PromQL needs a source: name one of metricSources');
+        return;
+      }
+      if (!p.metricSources[g.source])
+        return at(
+          'source',
+          `no metric source of that name in metricSources (${Object.keys(p.metricSources).join(', ') || 'none defined'})`,
+        );
+      if ((BUILTIN_METRICS as readonly string[]).includes(g.metric))
+        return at('metric', `${g.metric} is Arena's own metric; give the Prometheus one a name of its own`);
+      if (g.quantile !== undefined)
+        return at(
+          'quantile',
+          'quantile guardrails from Prometheus are not implemented yet; give events and total for a rate',
+        );
+      if (g.events === undefined)
+        return at('events', 'a Prometheus guardrail is a rate: events (PromQL) is required');
+      if (g.total === undefined)
+        return at('total', 'a Prometheus guardrail is a rate: total (PromQL) is required');
+    });
+  });
 
 /** A validated policy: durations in milliseconds, the primary metric always a list. */
 export type Policy = Omit<z.output<typeof policySchema>, 'primaryMetric'> & {

@@ -5,6 +5,7 @@ import { InvalidInputError, RegistryError } from '../errors.js';
 import { getVersion } from '../registry/registry.js';
 import { parseVersion } from '../registry/version.js';
 import { getRouting } from '../routing/store.js';
+import { checkMetricSources } from './check-metric-sources.js';
 import type { RolloutInput } from './types.js';
 
 export interface StartRolloutInput {
@@ -69,6 +70,7 @@ export async function prepareRollout(
       challenger,
       'was rejected and cannot be rolled out again; register a new version',
     );
+  await checkMetricSources(policy, { model: input.model, champion: routing.champion });
   const rolloutId =
     input.rolloutId ??
     `${input.model}-${challenger.replace(/[^a-zA-Z0-9]/g, '_')}-${randomBytes(3).toString('hex')}`;

@@ -251,6 +251,34 @@ function policyShaped(): fc.Arbitrary<Record<string, unknown>> {
         ),
       ),
       onInconclusive: field(fc.constantFrom('ask', 'promote', 'rollback', 'maybe')),
+      metricSources: field(
+        fc.dictionary(
+          fc.constantFrom('prom', 'Prom', 'p2'),
+          fc.record(
+            {
+              type: fc.constantFrom('prometheus', 'datadog'),
+              address: fc.constantFrom('http://prom:9090', 'ftp://x', 'not a url'),
+            },
+            optional,
+          ),
+        ),
+      ),
+      guardrails: field(
+        fc.array(
+          fc.record(
+            {
+              metric: fc.constantFrom('error', 'http_errors', 'Bad-Name'),
+              max: field(fc.double({ noNaN: true })),
+              quantile: field(fc.double({ min: 0, max: 1, noNaN: true })),
+              source: field(fc.constantFrom('prom', 'p2', 'nope')),
+              events: field(fc.constantFrom('sum(e{v="{{version}}"})', 'x{{vers}}', '')),
+              total: field(fc.constantFrom('sum(t{m="{{model}}"}[{{window}}])', '{{ arm }}')),
+            },
+            optional,
+          ),
+          { maxLength: 3 },
+        ),
+      ),
     },
     optional,
   );

@@ -330,4 +330,43 @@ describe('policy text', () => {
     expect(() => parsePolicyText('analysis:\n  interval: !dur 5m\n')).toThrow(/not valid YAML or JSON.*tag/i);
     expect(parsePolicyText('analysis:\n  interval: 5m\n').analysis.interval).toBe(300_000);
   });
+
+  it('reads a guardrail from a Prometheus source: events and total as PromQL templates, checked by name', () => {
+    const prom = { prom: { type: 'prometheus', address: 'http://prometheus:9090' } };
+    const g = {
+      metric: 'http_error_rate',
+      source: 'prom',
+      events: 'sum(e{v="{{version}}"})',
+      total: 'sum(t)',
+      max: 0.01,
+    };
+    const ok = parsePolicy({ metricSources: prom, guardrails: [g] } as never);
+    expect(ok.metricSources).toEqual(prom);
+    expect(ok.guardrails[0]).toMatchObject(g);
+    expect(parsePolicy({}).metricSources).toEqual({});
+    const field = (p: unknown) => refusal(() => parsePolicy(p as never));
+    expect(field({ metricSources: { prom: { type: 'datadog', address: 'http://x' } } }).field).toBe(
+      'policy.metricSources.prom.type',
+    );
+    expect(field({ metricSources: { prom: { type: 'prometheus', address: 'prom:9090' } } }).message).toMatch(
+      /metricSources\.prom\.address.*http\(s\) URL/,
+    );
+    expect(field({ metricSources: prom, guardrails: [{ ...g, source: 'promx' }] }).message).toMatch(
+      /^policy\.guardrails\.0\.source="promx": no metric source of that name in metricSources \(prom\)/,
+    );
+    expect(field({ metricSources: prom, guardrails: [{ ...g, events: 'x{v="{{ver}}"}' }] }).message).toMatch(
+      /^policy\.guardrails\.0\.events=.*unknown placeholder \{\{ver\}\}/,
+    );
+    const { total: _t, ...noTotal } = g;
+    expect(field({ metricSources: prom, guardrails: [noTotal] }).field).toBe('policy.guardrails.0.total');
+    expect(field({ metricSources: prom, guardrails: [{ ...g, metric: 'error' }] }).message).toMatch(
+      /Arena's own metric/,
+    );
+    expect(field({ metricSources: prom, guardrails: [{ ...g, quantile: 0.95 }] }).message).toMatch(
+      /not implemented yet/,
+    );
+    expect(field({ guardrails: [{ metric: 'x', events: 'sum(e)', max: 1 }] }).message).toMatch(
+      /needs a source/,
+    );
+  });
 });

@@ -1,0 +1,103 @@
+import type { Guardrail, Policy } from '../policy/policy.js';
+import type { AnalyzeInput } from './analyze-input.js';
+import type { SourceFigures } from './metric-source.js';
+import type { Period } from './periods.js';
+import { createPrometheusClient, type PrometheusClient, type PromqlValue } from './prometheus-client.js';
+import { promqlDuration, renderPromql } from './promql-template.js';
+
+type PrometheusGuardrail = Guardrail & { source: string; events: string; total: string };
+
+/** The policy's guardrails read from a Prometheus source, with their index in the policy. */
+export function prometheusGuardrails(policy: Policy): Array<{ index: number; g: PrometheusGuardrail }> {
+  return policy.guardrails.flatMap((g, index) =>
+    g.source && g.events && g.total && policy.metricSources[g.source]?.type === 'prometheus'
+      ? [{ index, g: g as PrometheusGuardrail }]
+      : [],
+  );
+}
+
+export type ClientFor = (address: string) => PrometheusClient;
+const defaultClientFor: ClientFor = (address) => createPrometheusClient(address);
+
+/**
+ * Adds each Prometheus guardrail's rate, per arm, to the canary periods an analysis compares: the events
+ * and total queries, templated for the arm and the window, evaluated at the window's end. A query without a
+ * number (unreachable, error, empty, NaN, ambiguous) gives that arm no data: the guardrail waits, never
+ * passes, and a note says why. Shadow periods are left alone (the challenger serves no one there, so a
+ * serving metric has nothing to say), as is the watch's self-baseline (no concurrent control to compare).
+ */
+export async function addPrometheusFigures(
+  input: AnalyzeInput,
+  periods: Period[],
+  clientFor: ClientFor = defaultClientFor,
+): Promise<{ periods: Period[]; notes: string[] }> {
+  const guardrails = prometheusGuardrails(input.policy);
+  if (guardrails.length === 0) return { periods, notes: [] };
+  const notes: string[] = [];
+  const selfBaseline = periods.length !== input.windows.length;
+  const out = await Promise.all(
+    periods.map(async (p, k) => {
+      const w = input.windows[k];
+      if (!w || p.paired || selfBaseline) return p;
+      const arm = async (side: 'champion' | 'challenger'): Promise<Record<string, SourceFigures>> => {
+        const version = side === 'champion' ? input.champion : input.challenger;
+        const values = {
+          model: input.model,
+          version,
+          arm: side,
+          interval: promqlDuration(input.policy.analysis.interval),
+          window: promqlDuration(Date.parse(w.to) - Date.parse(w.from)),
+        };
+        const entries = await Promise.all(
+          guardrails.map(async ({ g }) => {
+            const source = input.policy.metricSources[g.source]!;
+            const client = clientFor(source.address);
+            const at = new Date(w.to);
+            const [events, total] = await Promise.all([
+              client.query(renderPromql(g.events, values), at),
+              client.query(renderPromql(g.total, values), at),
+            ]);
+            const missing = noData(events, 'events') ?? noData(total, 'total');
+            if (missing || !events.ok || !total.ok) {
+              notes.push(
+                `${g.metric}: no data from Prometheus (${g.source}) for the ${side} ${version}: ${missing}`,
+              );
+              return [g.metric, rateFigures(0, 0)] as const;
+            }
+            return [g.metric, rateFigures(events.value, total.value)] as const;
+          }),
+        );
+        return Object.fromEntries(entries);
+      };
+      const [champion, challenger] = await Promise.all([arm('champion'), arm('challenger')]);
+      return {
+        ...p,
+        champion: { ...p.champion, figures: { ...p.champion.figures, ...champion } },
+        challenger: { ...p.challenger, figures: { ...p.challenger.figures, ...challenger } },
+      };
+    }),
+  );
+  if (guardrails.length && periods.some((p) => p.paired))
+    notes.push(
+      `${guardrails.map(({ g }) => g.metric).join(', ')} (Prometheus): checked in canary stages and the watch, not in shadow`,
+    );
+  return { periods: out, notes: [...new Set(notes)] };
+}
+
+function noData(v: PromqlValue, query: 'events' | 'total'): string | undefined {
+  if (!v.ok) return `${query}: ${v.reason === 'empty' ? 'no series' : v.message}`;
+  if (v.value < 0) return `${query}: ${v.value} is negative`;
+  if (query === 'total' && v.value === 0) return 'total: 0 requests';
+  return undefined;
+}
+
+/** A rate as figures: events out of total (increase() extrapolates, so events are kept within total). */
+function rateFigures(events: number, total: number): SourceFigures {
+  const n = Math.round(total);
+  const e = Math.min(Math.max(0, Math.round(events)), n);
+  const mean = n > 0 ? e / n : 0;
+  return {
+    summary: { n, mean, variance: n > 1 ? (mean * (1 - mean) * n) / (n - 1) : 0 },
+    rate: { events: e, total: n },
+  };
+}

@@ -1,0 +1,41 @@
+import { prometheusGuardrails, type ClientFor } from '../analysis/prometheus-figures.js';
+import { createPrometheusClient } from '../analysis/prometheus-client.js';
+import { promqlDuration, renderPromql } from '../analysis/promql-template.js';
+import { InvalidInputError } from '../errors.js';
+import type { Policy } from '../policy/policy.js';
+
+/**
+ * Before a rollout starts, each Prometheus guardrail's queries run once, for the champion: a query
+ * Prometheus refuses (with the parser's position), one that returns several series, or a server that does
+ * not answer stops the start with the guardrail's field named. No data yet is fine: the challenger has
+ * served nothing.
+ */
+export async function checkMetricSources(
+  policy: Policy,
+  subject: { model: string; champion: string },
+  clientFor: ClientFor = (address) => createPrometheusClient(address, { timeoutMs: 5_000 }),
+): Promise<void> {
+  const values = {
+    model: subject.model,
+    version: subject.champion,
+    arm: 'champion',
+    interval: promqlDuration(policy.analysis.interval),
+    window: promqlDuration(policy.analysis.interval),
+  };
+  for (const { index, g } of prometheusGuardrails(policy)) {
+    const source = policy.metricSources[g.source]!;
+    for (const field of ['events', 'total'] as const) {
+      const template = g[field];
+      const v = await clientFor(source.address).query(renderPromql(template, values), new Date());
+      if (v.ok || v.reason === 'empty' || v.reason === 'nan') continue;
+      throw new InvalidInputError(
+        `policy.guardrails.${index}.${field}`,
+        template,
+        v.message,
+        v.reason === 'unreachable'
+          ? `Check metricSources.${g.source}.address (${source.address}) and that Prometheus runs; nothing was started.`
+          : 'Fix the query (try it in Prometheus with the placeholders filled in); nothing was started.',
+      );
+    }
+  }
+}
