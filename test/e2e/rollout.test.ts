@@ -403,6 +403,33 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
     }
   });
 
+  it('asks a person instead of promoting on missing data, even under onInconclusive: promote', async () => {
+    // Registered, with no traffic at all: every analysis waits for data to the end.
+    for (const v of ['6.5.0', '6.6.0'])
+      await registerVersion(db.knex, { model: 'silent', version: v, actor: 'setup' });
+    await setChampion(db.knex, { model: 'silent', version: '6.5.0', actor: 'setup' });
+    const { rolloutId } = await arena.startRollout({
+      model: 'silent',
+      challenger: '6.6.0',
+      policy: {
+        ...FAST,
+        approval: { required: false },
+        stages: [{ mode: 'canary', weight: 50, duration: '1s' }],
+        analysis: { interval: '250ms', minSamples: 40, maxExtension: '500ms' },
+        onInconclusive: 'promote',
+      },
+      proposedBy: 'dana',
+    });
+    const asked = await waitFor(rolloutId, (s) => s.events.some((e) => e.type === 'decision_requested'));
+    expect(asked.state).toBe('deciding');
+    expect(asked.lastAnalysis?.decision).toBe('waiting');
+    expect(
+      await db.knex('alerts').where({ rollout_id: rolloutId, type: 'promotion_pending' }).first('id'),
+    ).toBeDefined();
+    await arena.abort(rolloutId, { by: 'erin', reason: 'no traffic to judge' });
+    expect((await arena.result(rolloutId)).state).toBe('aborted');
+  });
+
   it('rolls back to the previous champion when the new one degrades during the watch', async () => {
     const profiles: Record<string, VersionProfile> = { '7.0.0': { noise: 10 }, '7.1.0': { noise: 6 } };
     const traffic = await model('watched', profiles);

@@ -163,7 +163,14 @@ export async function decision(rollout: Rollout): Promise<void> {
     const verdict = await analyze(rollout, 'final', canaryWindows.length ? canaryWindows : m.stageWindows);
     let outcome: 'promote' | 'rollback' | 'ask' =
       verdict.decision === 'pass' ? 'promote' : verdict.decision === 'fail' ? 'rollback' : 'ask';
-    if (outcome === 'ask' && policy.onInconclusive !== 'ask') outcome = policy.onInconclusive;
+    // Missing data never promotes (DESIGN.md §10): a final verdict still waiting for data (too few samples,
+    // or a metric source without data) goes to a person even under onInconclusive: promote. The check is
+    // patched in, so histories recorded before it replay as they ran.
+    const waitingAsks =
+      verdict.decision === 'waiting' &&
+      policy.onInconclusive === 'promote' &&
+      patched('waiting-never-promotes');
+    if (outcome === 'ask' && policy.onInconclusive !== 'ask' && !waitingAsks) outcome = policy.onInconclusive;
     if (outcome === 'rollback')
       return rollBack(
         rollout,
