@@ -102,8 +102,11 @@ export function rolloutRecordActivities({ knex, metrics }: ActivityDeps) {
         return true;
       });
       // After the commit, and only for the write that stored it: a retried activity observes nothing twice.
+      // A metric is never worth failing the record for: a read that fails here loses one observation.
       if (stored && metrics && event.type === 'transition' && event.to === 'rolled_back')
-        await observeBreachToRollback(knex, metrics, args.tenantId, args.rolloutId, event.at);
+        await observeBreachToRollback(knex, metrics, args.tenantId, args.rolloutId, event.at).catch(
+          () => undefined,
+        );
     },
 
     async recordApproval(args: {
