@@ -15,6 +15,7 @@ const families: Record<string, () => Promise<Family>> = {
   'aa-panel': async () => (await import('./aa-panel.js')).runAaPanelBench,
   rollouts: async () => (await import('./rollouts.js')).runRolloutBench,
   clients: async () => (await import('./clients.js')).runClientsBench,
+  prometheus: async () => (await import('./prometheus.js')).runPrometheusBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
