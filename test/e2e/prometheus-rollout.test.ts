@@ -1,0 +1,179 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Worker } from '@temporalio/worker';
+import { Counter, Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArenaClient } from '../../src/client/arena-client.js';
+import type { PolicyInput } from '../../src/policy/policy.js';
+import { registerVersion, setChampion } from '../../src/registry/registry.js';
+import { startTraffic } from '../../src/simulate/traffic.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startPrometheus, type TestPrometheus } from '../support/prometheus.js';
+import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
+
+/**
+ * Whole rollouts on a real Temporal server whose error guardrail is read from a real Prometheus, which
+ * scrapes the serving process's per-version request and error counters (prom-client) every second.
+ */
+describe('rollouts judged on a Prometheus guardrail (real Temporal, real Prometheus)', () => {
+  const registry = new Registry();
+  const requests = new Counter({
+    name: 'svc_requests_total',
+    help: 'r',
+    labelNames: ['model', 'version'],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'svc_errors_total',
+    help: 'e',
+    labelNames: ['model', 'version'],
+    registers: [registry],
+  });
+  /** Error rate per model and version the simulated serving process exports. */
+  const errorRates = new Map<string, number>();
+  let ticker: NodeJS.Timeout;
+  let exporter: Server;
+  let prometheus: TestPrometheus;
+  let db: TestDatabase;
+  let temporal: TestTemporal;
+  let worker: Worker;
+  let running: Promise<void>;
+  let arena: ArenaClient;
+
+  const policy = (): PolicyInput => ({
+    approval: { required: false },
+    stages: [{ mode: 'canary', weight: 50, duration: '6s' }],
+    analysis: { interval: '1s', minSamples: 40, maxExtension: '6s', alpha: 0.05, tuningN: 500 },
+    primaryMetric: {
+      name: 'abs_error',
+      direction: 'lower',
+      minImprovement: 0.02,
+      rollbackRelativeDegradation: 0.05,
+    },
+    metricSources: { prom: { type: 'prometheus', address: prometheus.url } },
+    guardrails: [
+      {
+        metric: 'svc_error_rate',
+        source: 'prom',
+        events: 'sum(increase(svc_errors_total{model="{{model}}",version="{{version}}"}[{{window}}]))',
+        total: 'sum(increase(svc_requests_total{model="{{model}}",version="{{version}}"}[{{window}}]))',
+        max: 0.02,
+        rollbackAbove: 0.05,
+      },
+    ],
+    onInconclusive: 'rollback',
+    watch: { duration: '1s', rollbackOnRelativeDegradation: 0.5 },
+  });
+
+  async function model(name: string, rates: Record<string, number>) {
+    const versions = Object.keys(rates);
+    for (const v of versions) {
+      await registerVersion(db.knex, { model: name, version: v, actor: 'setup' });
+      errorRates.set(`${name}\u0000${v}`, rates[v]!);
+    }
+    await setChampion(db.knex, { model: name, version: versions[0]!, actor: 'setup' });
+    // Arena's own records carry the primary metric; the challenger forecasts better in both models.
+    return startTraffic({
+      databaseUrl: db.url,
+      model: name,
+      profiles: { [versions[0]!]: { noise: 10 }, [versions[1]!]: { noise: 6 } },
+      ratePerSecond: 300,
+    });
+  }
+
+  beforeAll(async () => {
+    // 200 requests a second per version, failing at its rate (deterministically, so the counts are exact).
+    ticker = setInterval(() => {
+      for (const [key, rate] of errorRates) {
+        const [m, version] = key.split('\u0000') as [string, string];
+        requests.inc({ model: m, version }, 20);
+        errors.inc({ model: m, version }, Math.round(20 * rate));
+      }
+    }, 100);
+    exporter = createServer((_req, res) => {
+      void registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
+    });
+    await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
+    prometheus = await startPrometheus([`127.0.0.1:${(exporter.address() as AddressInfo).port}`]);
+    db = await createTestDatabase('prometheus_rollout');
+    temporal = await connectTestTemporal();
+    worker = await temporal.worker(db.knex);
+    running = worker.run();
+    arena = new ArenaClient({
+      temporal: temporal.client,
+      knex: db.knex,
+      taskQueue: temporal.taskQueue,
+      workflowIdPrefix: `prom-${temporal.taskQueue.slice(-8)}`,
+    });
+  }, 360_000);
+  afterAll(async () => {
+    clearInterval(ticker);
+    worker?.shutdown();
+    await running;
+    await temporal?.close();
+    await prometheus?.stop();
+    exporter?.close();
+    await db?.drop();
+  });
+
+  it('rolls back a challenger whose error rate in Prometheus passes the rollback limit', async () => {
+    const traffic = await model('prom-bad', { '1.0.0': 0, '1.1.0': 0.1 });
+    try {
+      const { rolloutId } = await arena.startRollout({
+        model: 'prom-bad',
+        challenger: '1.1.0',
+        policy: policy(),
+        proposedBy: 'dana',
+      });
+      const final = await arena.result(rolloutId);
+      expect(final.state).toBe('rolled_back');
+      expect(final.decision).toMatch(/svc_error_rate/);
+    } finally {
+      await traffic.stop();
+    }
+  }, 120_000);
+
+  it('promotes a challenger that is better on Arena’s records and healthy in Prometheus', async () => {
+    const traffic = await model('prom-ok', { '2.0.0': 0, '2.1.0': 0 });
+    try {
+      const { rolloutId } = await arena.startRollout({
+        model: 'prom-ok',
+        challenger: '2.1.0',
+        policy: policy(),
+        proposedBy: 'dana',
+      });
+      const final = await arena.result(rolloutId);
+      expect(final.state, JSON.stringify(final.lastAnalysis?.reasons)).toBe('promoted');
+      // The final decision judged it (the watch without holdback has no concurrent control to read it for).
+      const analyses = (await db
+        .knex('analyses')
+        .where({ rollout_id: rolloutId })
+        .orderBy('seq')
+        .pluck('result')) as Array<{ mode: string; details: { guardrails: Array<Record<string, unknown>> } }>;
+      const final_ = analyses.find((a) => a.mode === 'final')!;
+      const guardrail = final_.details.guardrails.find((g) => g.metric === 'svc_error_rate') as {
+        status: string;
+        challenger: { n: number };
+      };
+      expect(guardrail.status).toBe('pass');
+      expect(guardrail.challenger.n).toBeGreaterThan(100);
+    } finally {
+      await traffic.stop();
+    }
+  }, 120_000);
+
+  it('refuses to start with a query Prometheus refuses: nothing is started', async () => {
+    await registerVersion(db.knex, { model: 'prom-typo', version: '3.0.0', actor: 'setup' });
+    await registerVersion(db.knex, { model: 'prom-typo', version: '3.1.0', actor: 'setup' });
+    await setChampion(db.knex, { model: 'prom-typo', version: '3.0.0', actor: 'setup' });
+    const p = policy();
+    p.guardrails = [{ ...p.guardrails![0]!, total: 'sum(rate(svc_requests_total[{{window}}])' }];
+    await expect(
+      arena.startRollout({ model: 'prom-typo', challenger: '3.1.0', policy: p, proposedBy: 'dana' }),
+    ).rejects.toThrow(/^policy\.guardrails\.0\.total=.*parse error/);
+    const started = await db.knex('rollouts').where({ model: 'prom-typo' }).count({ n: '*' }).first();
+    expect(Number(started?.n)).toBe(0);
+  });
+});
