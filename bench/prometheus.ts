@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, Registry } from 'prom-client';
 import { analyze } from '../src/analysis/analyze.js';
 import type { AnalyzeInput } from '../src/analysis/analyze-input.js';
@@ -7,7 +5,7 @@ import { rollupMetricSource } from '../src/analysis/rollup-source.js';
 import { createRecorder } from '../src/ingest/recorder.js';
 import { parsePolicy } from '../src/policy/policy.js';
 import { registerVersion } from '../src/registry/registry.js';
-import { startPrometheus } from '../test/support/prometheus.js';
+import { startPrometheusScraping } from '../test/support/prometheus.js';
 import { createBenchDatabase } from './bench-database.js';
 import { benchResult, type BenchResult } from './result.js';
 
@@ -39,13 +37,7 @@ export async function runPrometheusBench(): Promise<BenchResult[]> {
     requests.inc({ model: 'm', version }, 100_000);
     errors.inc({ model: 'm', version }, 100);
   }
-  const exporter = createServer((_req, res) => {
-    void registry
-      .metrics()
-      .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
-  });
-  await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
-  const prometheus = await startPrometheus([`127.0.0.1:${(exporter.address() as AddressInfo).port}`]);
+  const prometheus = await startPrometheusScraping(registry);
   const db = await createBenchDatabase('prometheus');
   try {
     for (const v of ['1.0.0', '1.1.0'])
@@ -148,7 +140,6 @@ export async function runPrometheusBench(): Promise<BenchResult[]> {
     ];
   } finally {
     await prometheus.stop();
-    exporter.close();
     await db.drop();
   }
 }

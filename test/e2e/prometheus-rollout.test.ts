@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +6,7 @@ import type { PolicyInput } from '../../src/policy/policy.js';
 import { registerVersion, setChampion } from '../../src/registry/registry.js';
 import { startTraffic } from '../../src/simulate/traffic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startPrometheus, type TestPrometheus } from '../support/prometheus.js';
+import { startPrometheusScraping, type TestPrometheus } from '../support/prometheus.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 
 /**
@@ -32,7 +30,6 @@ describe('rollouts judged on a Prometheus guardrail (real Temporal, real Prometh
   /** Error rate per model and version the simulated serving process exports. */
   const errorRates = new Map<string, number>();
   let ticker: NodeJS.Timeout;
-  let exporter: Server;
   let prometheus: TestPrometheus;
   let db: TestDatabase;
   let temporal: TestTemporal;
@@ -90,13 +87,7 @@ describe('rollouts judged on a Prometheus guardrail (real Temporal, real Prometh
         errors.inc({ model: m, version }, Math.round(20 * rate));
       }
     }, 100);
-    exporter = createServer((_req, res) => {
-      void registry
-        .metrics()
-        .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
-    });
-    await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
-    prometheus = await startPrometheus([`127.0.0.1:${(exporter.address() as AddressInfo).port}`]);
+    prometheus = await startPrometheusScraping(registry);
     db = await createTestDatabase('prometheus_rollout');
     temporal = await connectTestTemporal();
     worker = await temporal.worker(db.knex);
@@ -114,7 +105,6 @@ describe('rollouts judged on a Prometheus guardrail (real Temporal, real Prometh
     await running;
     await temporal?.close();
     await prometheus?.stop();
-    exporter?.close();
     await db?.drop();
   });
 

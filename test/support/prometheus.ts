@@ -1,10 +1,13 @@
 import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import getPort from 'get-port';
+import type { Registry } from 'prom-client';
 import { loadEnv } from '../../src/config/env.js';
 import { watchChild } from './child-output.js';
 
@@ -108,6 +111,36 @@ export async function startPrometheus(targets: string[], scrapeSeconds = 1): Pro
         clearTimeout(timer);
       }
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A serving process's metrics as Prometheus sees them: `registry` (prom-client) served on a free port and a
+ * Prometheus of the caller's own scraping it; stop() ends both.
+ */
+export async function startPrometheusScraping(
+  registry: Registry,
+  scrapeSeconds = 1,
+): Promise<TestPrometheus> {
+  const exporter = createServer((_req, res) => {
+    void registry
+      .metrics()
+      .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
+  });
+  await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
+  const prometheus = await startPrometheus(
+    [`127.0.0.1:${(exporter.address() as AddressInfo).port}`],
+    scrapeSeconds,
+  ).catch((err: unknown) => {
+    exporter.close();
+    throw err;
+  });
+  return {
+    url: prometheus.url,
+    async stop() {
+      await prometheus.stop();
+      exporter.close();
     },
   };
 }

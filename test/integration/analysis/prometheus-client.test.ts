@@ -1,10 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrometheusClient, type PromqlValue } from '../../../src/analysis/prometheus-client.js';
 import { promqlDuration, renderPromql } from '../../../src/analysis/promql-template.js';
-import { startPrometheus, type TestPrometheus } from '../../support/prometheus.js';
+import { startPrometheusScraping, type TestPrometheus } from '../../support/prometheus.js';
 
 /**
  * The Prometheus query client against a real Prometheus (Debian's package) scraping a small serving process
@@ -31,7 +29,6 @@ describe('Prometheus as a source of numbers (real server, scraping a prom-client
     buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
     registers: [registry],
   });
-  let exporter: Server;
   let prometheus: TestPrometheus;
   const client = () => createPrometheusClient(prometheus.url);
   const at = () => new Date();
@@ -46,13 +43,7 @@ describe('Prometheus as a source of numbers (real server, scraping a prom-client
     requests.inc({ model: 'fraud', version: '1.1.0' }, 100);
     errors.inc({ model: 'fraud', version: '1.1.0' }, 7);
     for (let i = 0; i < 100; i++) latency.observe({ model: 'fraud', version: '1.1.0' }, i < 90 ? 0.015 : 0.3);
-    exporter = createServer((_req, res) => {
-      void registry
-        .metrics()
-        .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
-    });
-    await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
-    prometheus = await startPrometheus([`127.0.0.1:${(exporter.address() as AddressInfo).port}`]);
+    prometheus = await startPrometheusScraping(registry);
     // Scraped at least once.
     for (let i = 0; i < 100; i++) {
       const v = await client().query('sum(model_requests_total)', at());
@@ -62,7 +53,6 @@ describe('Prometheus as a source of numbers (real server, scraping a prom-client
   }, 360_000);
   afterAll(async () => {
     await prometheus?.stop();
-    exporter?.close();
   });
 
   it('reads one number per arm from a template, and a quantile from the histogram', async () => {

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../../src/analysis/analyze.js';
@@ -10,7 +8,7 @@ import { parsePolicy } from '../../../src/policy/policy.js';
 import { checkMetricSources } from '../../../src/rollout/check-metric-sources.js';
 import type { GateResult } from '../../../src/stats/gate/index.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-import { startPrometheus, type TestPrometheus } from '../../support/prometheus.js';
+import { startPrometheusScraping, type TestPrometheus } from '../../support/prometheus.js';
 
 const EVENTS = 'sum(http_errors_total{model="{{model}}",version="{{version}}"})';
 const TOTAL = 'sum(http_requests_total{model="{{model}}",version="{{version}}"})';
@@ -34,7 +32,6 @@ describe('Prometheus guardrails (real server, real rollup source)', () => {
     labelNames: ['model', 'version'] as const,
     registers: [registry],
   });
-  let exporter: Server;
   let prometheus: TestPrometheus;
   let db: TestDatabase;
 
@@ -89,13 +86,7 @@ describe('Prometheus guardrails (real server, real rollup source)', () => {
       requests.inc({ model, version: '1.1.0' }, 20_000);
       errors.inc({ model, version: '1.1.0' }, challengerErrors);
     }
-    exporter = createServer((_req, res) => {
-      void registry
-        .metrics()
-        .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
-    });
-    await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
-    prometheus = await startPrometheus([`127.0.0.1:${(exporter.address() as AddressInfo).port}`]);
+    prometheus = await startPrometheusScraping(registry);
     for (let i = 0; i < 100; i++) {
       const res = (await (
         await fetch(`${prometheus.url}/api/v1/query?query=count(http_requests_total)`)
@@ -108,7 +99,6 @@ describe('Prometheus guardrails (real server, real rollup source)', () => {
   }, 360_000);
   afterAll(async () => {
     await prometheus?.stop();
-    exporter?.close();
     await db?.drop();
   });
 

@@ -36,13 +36,16 @@ describe('drift report store (real Postgres)', () => {
       rows: [stat('x', 'psi', 1)],
     });
 
-    const now = new Date();
+    // A period around the writes. Its end is a second ahead: PostgreSQL stamps rows to the microsecond and
+    // JavaScript reads the clock to the millisecond, so a row written in this very millisecond could lie
+    // just after a `new Date()` taken now (it did, once in a few hundred runs).
+    const now = Date.now();
     const rows = await psiReportsOfModelBetween(
       db.knex,
       'default',
       'm',
-      new Date(now.getTime() - 60_000),
-      now,
+      new Date(now - 60_000),
+      new Date(now + 1_000),
     );
     expect(rows.map((r) => [r.feature, r.method, r.statistic, r.drifted, r.check_id])).toEqual([
       ['x', 'psi', 0.3, true, 'c1'],
