@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { isCalendarDate } from '../../src/validation/calendar-date.js';
 
 /** One day of Seattle weather, as vega-datasets ships it (°C, mm, m/s). */
 export interface WeatherDay {
@@ -23,12 +24,8 @@ export function seattleWeatherPath(): string {
   return join(dirname(entry), '..', 'data', 'seattle-weather.csv');
 }
 
-/** True for an ISO date YYYY-MM-DD that exists (Date.parse alone would accept 2015-02-30). */
-export function isCalendarDate(d: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) return false;
-  const t = Date.parse(`${d}T00:00:00Z`);
-  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
-}
+// Arena's own check of a date that exists (Date.parse alone would accept 2015-02-30).
+export { isCalendarDate };
 
 const isoDate = z
   .string()

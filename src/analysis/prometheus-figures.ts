@@ -34,6 +34,9 @@ export async function addPrometheusFigures(
   const guardrails = prometheusGuardrails(input.policy);
   if (guardrails.length === 0) return { periods, notes: [] };
   const notes: string[] = [];
+  const clients = new Map(
+    Object.entries(input.policy.metricSources).map(([name, source]) => [name, clientFor(source.address)]),
+  );
   const selfBaseline = periods.length !== input.windows.length;
   const out = await Promise.all(
     periods.map(async (p, k) => {
@@ -50,8 +53,7 @@ export async function addPrometheusFigures(
         };
         const entries = await Promise.all(
           guardrails.map(async ({ g }) => {
-            const source = input.policy.metricSources[g.source]!;
-            const client = clientFor(source.address);
+            const client = clients.get(g.source)!;
             const at = new Date(w.to);
             const [events, total] = await Promise.all([
               client.query(renderPromql(g.events, values), at),

@@ -2,11 +2,9 @@ import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { evaluate } from '../../examples/weather-model/model.js';
 import type { BacktestOutcome } from '../../activities/backtest.js';
-import { buildGateway } from '../../src/gateway/server.js';
-import { TokenStore } from '../../src/gateway/tokens.js';
 import { runCli } from '../support/cli.js';
-import { ContractWatch, expectContractKept } from '../support/contract.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { operatorGateway } from '../support/operator-gateway.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { eventually, setUpWeatherModel, weatherDays } from '../support/weather-model.js';
 
@@ -120,23 +118,9 @@ describe('walk-forward backtests and the degradation trigger (real server, real 
   it('runs over HTTP: POST answers 202 with the workflow, GET reads the stored windows', async () => {
     const champion = await setUpWeatherModel(db.knex, 'bt-http');
     await addBacktest('bt-http');
-    const token = 'olga-operator-token-0123456789';
-    const app = await buildGateway({
-      databaseUrl: db.url,
-      tokens: new TokenStore([{ token, name: 'olga', tenant: 'default', roles: ['operator'] }]),
-      people: { knex: db.knex, temporal: { client: temporal.client, taskQueue: temporal.taskQueue } },
-    });
-    const contract = await ContractWatch.watch(app);
+    const gateway = await operatorGateway(db, temporal);
+    const call = gateway.call;
     try {
-      const call = async (method: 'GET' | 'POST', url: string, body?: unknown) => {
-        const res = await app.inject({
-          method,
-          url,
-          headers: { authorization: `Bearer ${token}` },
-          ...(body !== undefined ? { payload: body as Record<string, unknown> } : {}),
-        });
-        return { status: res.statusCode, body: res.json<Record<string, unknown>>() };
-      };
       for (const asOf of ['2015-13-01', '2015-02-30']) {
         const bad = await call('POST', '/v1/models/bt-http/backtests', { asOf });
         expect(bad.status).toBe(400);
@@ -150,13 +134,9 @@ describe('walk-forward backtests and the degradation trigger (real server, real 
         .getHandle(started.body.workflowId as string)
         .result()) as BacktestOutcome;
       expect(outcome.windows).toHaveLength(2);
-      const stored = await app.inject({
-        method: 'GET',
-        url: '/v1/models/bt-http/backtests',
-        headers: { authorization: `Bearer ${token}` },
-      });
-      const windows =
-        stored.json<Array<{ version: string; windowStart: string; windowEnd: string; mae: number }>>();
+      const { body: windows } = await call<
+        Array<{ version: string; windowStart: string; windowEnd: string; mae: number }>
+      >('GET', '/v1/models/bt-http/backtests');
       expect(windows.map((w) => [w.version, w.windowStart, w.windowEnd])).toEqual([
         ['1.0.0', '2015-12-18', '2015-12-24'],
         ['1.0.0', '2015-12-25', '2015-12-31'],
@@ -164,8 +144,7 @@ describe('walk-forward backtests and the degradation trigger (real server, real 
       for (const w of windows)
         expect(w.mae).toBeCloseTo(evaluate(champion, weatherDays, w.windowStart, w.windowEnd).mae, 9);
     } finally {
-      await app.close();
-      expectContractKept(contract);
+      await gateway.close();
     }
   }, 120_000);
 });

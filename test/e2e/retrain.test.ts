@@ -17,11 +17,9 @@ import { startRetrain } from '../../src/retrain/launcher.js';
 import type { TrainingConfigInput } from '../../src/retrain/training-config.js';
 import type { RetrainTrigger } from '../../src/retrain/types.js';
 import { startTraffic } from '../../src/simulate/traffic.js';
-import { buildGateway } from '../../src/gateway/server.js';
-import { TokenStore } from '../../src/gateway/tokens.js';
 import { runCli } from '../support/cli.js';
-import { ContractWatch, expectContractKept } from '../support/contract.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { operatorGateway } from '../support/operator-gateway.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { eventually } from '../support/weather-model.js';
 
@@ -325,22 +323,8 @@ describe('retraining on a real Temporal server with real child-process training'
       env: { ARENA_EXAMPLE_TRAIN_FAULT: 'hang' },
       heartbeatTimeout: '5m',
     });
-    const token = 'olga-operator-token-0123456789';
-    const app = await buildGateway({
-      databaseUrl: db.url,
-      tokens: new TokenStore([{ token, name: 'olga', tenant: 'default', roles: ['operator'] }]),
-      people: { knex: db.knex, temporal: { client: temporal.client, taskQueue: temporal.taskQueue } },
-    });
-    const contract = await ContractWatch.watch(app);
-    const call = async (method: 'GET' | 'POST', url: string, body?: Record<string, unknown>) => {
-      const res = await app.inject({
-        method,
-        url,
-        headers: { authorization: `Bearer ${token}` },
-        ...(body ? { payload: body } : {}),
-      });
-      return { status: res.statusCode, body: res.json<Record<string, unknown>>() };
-    };
+    const gateway = await operatorGateway(db, temporal);
+    const call = gateway.call;
     try {
       const bad = await call('POST', '/v1/models/rt-over-http/retrain', { trigger: 'whenever' });
       expect(bad.status).toBe(400);
@@ -371,8 +355,7 @@ describe('retraining on a real Temporal server with real child-process training'
       };
       expect(job.params).toMatchObject({ requestedBy: 'olga', reason: 'asked over HTTP' });
     } finally {
-      await app.close();
-      expectContractKept(contract);
+      await gateway.close();
     }
   }, 60_000);
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ArenaClient } from '../../src/client/arena-client.js';
 import { buildGateway } from '../../src/gateway/server.js';
@@ -9,16 +9,6 @@ import { startTraffic } from '../../src/simulate/traffic.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { spawnWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 /** One exposition's samples by metric name and label text, e.g. {arena_rollouts: {'{tenant="default",state="rolled_back"}': 1}}. */
 function samples(text: string): Map<string, Map<string, number>> {
@@ -59,7 +49,7 @@ describe('the worker’s Prometheus metrics and the Grafana dashboard', () => {
   beforeAll(async () => {
     db = await createTestDatabase('worker_metrics');
     temporal = await connectTestTemporal();
-    const sdkPort = await freePort();
+    const sdkPort = await getPort();
     worker = spawnWorkerProcess({
       databaseUrl: db.url,
       temporalAddress: stack.temporalAddress,
