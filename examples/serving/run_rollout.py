@@ -74,7 +74,12 @@ def main() -> None:
         approver = arena_client.Arena(args.gateway, approver_token)
     except arena_client.ConfigurationError as err:
         p.error(str(err))
-    policy = json.loads(pathlib.Path(args.policy).read_text()) if args.policy else None
+    policy = None
+    if args.policy:
+        try:
+            policy = json.loads(pathlib.Path(args.policy).read_text())
+        except (OSError, ValueError) as err:
+            p.error(f"--policy {args.policy!r}: cannot read it as JSON ({err})")
 
     champion = register(arena, args.model, args.champion)
     challenger = register(arena, args.model, args.challenger, parent=champion)

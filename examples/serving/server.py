@@ -178,7 +178,12 @@ def make_handler(server: ModelServer) -> type:
         def do_POST(self) -> None:
             routes = {"/forecast": server.forecast, "/feedback": server.feedback}
             handler = routes.get(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
+            raw_length = self.headers.get("Content-Length") or "0"
+            if not raw_length.isdigit():
+                self.close_connection = True
+                self._answer(HTTPStatus.BAD_REQUEST, {"error": f"Content-Length={raw_length!r}: must be a number of bytes"})
+                return
+            length = int(raw_length)
             if length > MAX_BODY:
                 self.close_connection = True
                 self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"body of {length} bytes; at most {MAX_BODY}"})
