@@ -21,7 +21,7 @@ export async function analyze(
 ): Promise<AnalysisVerdict> {
   const capped = await capPeriods(source, input, await readPeriods(source, input));
   const { caps } = capped;
-  const { periods, notes } = await addPrometheusFigures(input, capped.periods);
+  const { periods, notes, errors } = await addPrometheusFigures(input, capped.periods);
   const { metrics, srm, recorded } = buildEvidence(periods, input.policy.guardrails);
   const { guardrails, skipped } = checkedGuardrails(input.policy.guardrails, recorded);
   const gate: GateResult = evaluateGate(
@@ -54,6 +54,7 @@ export async function analyze(
       : undefined,
     details: gate,
     ...(caps.length ? { caps } : {}),
+    ...(errors.length ? { sourceErrors: errors } : {}),
   };
 }
 

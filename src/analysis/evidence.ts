@@ -10,6 +10,7 @@ import {
   type QuantileObservation,
   type SrmInput,
 } from '../stats/gate/index.js';
+import { addCumulativeBuckets, bucketQuantile } from '../stats/bucket-quantile.js';
 import type { SourceFigures } from './metric-source.js';
 import type { Period } from './periods.js';
 import { PROPORTION_METRICS, quantileMetricName, requestCount } from './recorded-metrics.js';
@@ -32,6 +33,9 @@ export function buildEvidence(
   const recorded = recordedMetrics(periods);
   const metrics: Record<string, MetricEvidence> = {};
   for (const name of recorded) {
+    // A histogram read from Prometheus has buckets, not per-request moments: only its quantile is compared.
+    if (periods.some((p) => p.champion.figures[name]?.buckets ?? p.challenger.figures[name]?.buckets))
+      continue;
     const evidence = metricEvidence(periods, name);
     if (evidence) metrics[name] = evidence;
   }
@@ -78,13 +82,22 @@ export function armData(metric: string, f: SourceFigures): ArmData {
   return PROPORTION_METRICS.has(metric) ? { successes: Math.round(s.mean * s.n), n: s.n } : s;
 }
 
-/** One side's histograms of a metric merged over every period, and their quantile. */
+/**
+ * One side's histograms of a metric merged over every period, and their quantile: Arena's log-bucket
+ * histograms, or the cumulative buckets of a Prometheus histogram.
+ */
 function mergedQuantile(
   periods: readonly Period[],
   side: 'champion' | 'challenger',
   metric: string,
   quantile: number,
 ): QuantileObservation | undefined {
+  const figures = periods.flatMap((p) => p[side].figures[metric] ?? []);
+  if (figures.some((f) => f.buckets)) {
+    const merged = addCumulativeBuckets(figures.flatMap((f) => (f.buckets?.length ? [f.buckets] : [])));
+    const value = merged.length ? bucketQuantile(quantile, merged) : undefined;
+    return value === undefined ? undefined : { n: Math.round(merged[merged.length - 1]!.count), value };
+  }
   const hist: Histogram = {};
   let n = 0;
   for (const p of periods) {

@@ -1,4 +1,5 @@
 import type { Histogram, HistogramMoments } from '../ingest/histogram.js';
+import type { CumulativeBucket } from '../stats/bucket-quantile.js';
 import type { Summary } from '../stats/summary.js';
 
 /**
@@ -65,4 +66,9 @@ export interface SourceFigures {
    * proportion, with the tests it runs on Arena's own error rate.
    */
   rate?: { events: number; total: number } | undefined;
+  /**
+   * A histogram counted elsewhere (a Prometheus quantile guardrail): its cumulative buckets, from which the
+   * gate reads the quantile as PromQL's histogram_quantile does; `summary.n` is the observations' count.
+   */
+  buckets?: CumulativeBucket[] | undefined;
 }

@@ -145,6 +145,11 @@ const guardrailSchema = z
     events: promqlTemplate.optional(),
     /** Prometheus: PromQL for the total of a rate (requests), per arm. */
     total: promqlTemplate.optional(),
+    /**
+     * Prometheus, with `quantile`: PromQL for a histogram's cumulative bucket counts by `le`, per arm
+     * (`sum by (le) (increase(…_bucket{…}[{{window}}]))`); limits are in the histogram's own unit.
+     */
+    buckets: promqlTemplate.optional(),
   })
   .strict()
   .refine(
@@ -245,8 +250,8 @@ export const policySchema = z
       const at = (field: string, message: string) =>
         ctx.addIssue({ code: 'custom', path: ['guardrails', i, field], message });
       if (g.source === undefined) {
-        if (g.events !== undefined || g.total !== undefined)
-          at(g.events !== undefined ? 'events' : 'total', 'PromQL needs a source: name one of metricSources');
+        for (const field of ['events', 'total', 'buckets'] as const)
+          if (g[field] !== undefined) return at(field, 'PromQL needs a source: name one of metricSources');
         return;
       }
       if (!p.metricSources[g.source])
@@ -256,15 +261,24 @@ export const policySchema = z
         );
       if ((BUILTIN_METRICS as readonly string[]).includes(g.metric))
         return at('metric', `${g.metric} is Arena's own metric; give the Prometheus one a name of its own`);
-      if (g.quantile !== undefined)
-        return at(
-          'quantile',
-          'quantile guardrails from Prometheus are not implemented yet; give events and total for a rate',
-        );
+      if (g.quantile !== undefined) {
+        // A quantile is read from the histogram's buckets, so the comparison has a sample size behind it.
+        for (const field of ['events', 'total'] as const)
+          if (g[field] !== undefined)
+            return at(field, 'a quantile guardrail reads a histogram: give buckets, not events and total');
+        if (g.buckets === undefined)
+          return at(
+            'buckets',
+            'a Prometheus quantile guardrail needs buckets: PromQL for the histogram’s bucket counts by le',
+          );
+        return;
+      }
+      if (g.buckets !== undefined)
+        return at('buckets', 'buckets are read for a quantile: give quantile (e.g. 0.95) as well');
       if (g.events === undefined)
-        return at('events', 'a Prometheus guardrail is a rate: events (PromQL) is required');
+        return at('events', 'a Prometheus rate guardrail needs events (PromQL) and total (PromQL)');
       if (g.total === undefined)
-        return at('total', 'a Prometheus guardrail is a rate: total (PromQL) is required');
+        return at('total', 'a Prometheus rate guardrail needs events (PromQL) and total (PromQL)');
     });
   });
 

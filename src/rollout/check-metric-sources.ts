@@ -1,4 +1,4 @@
-import { prometheusGuardrails, type ClientFor } from '../analysis/prometheus-figures.js';
+import { prometheusGuardrails, promqlFields, type ClientFor } from '../analysis/prometheus-figures.js';
 import { createPrometheusClient } from '../analysis/prometheus-client.js';
 import { promqlDuration, renderPromql } from '../analysis/promql-template.js';
 import { InvalidInputError } from '../errors.js';
@@ -6,7 +6,8 @@ import type { Policy } from '../policy/policy.js';
 
 /**
  * Before a rollout starts, each Prometheus guardrail's queries run once, for the champion: a query
- * Prometheus refuses (with the parser's position), one that returns several series, or a server that does
+ * Prometheus refuses (with the parser's position), one that returns several series (or buckets that are
+ * not one histogram's), or a server that does
  * not answer stops the start with the guardrail's field named. No data yet is fine: the challenger has
  * served nothing.
  */
@@ -24,9 +25,13 @@ export async function checkMetricSources(
   };
   for (const { index, g } of prometheusGuardrails(policy)) {
     const source = policy.metricSources[g.source]!;
-    for (const field of ['events', 'total'] as const) {
-      const template = g[field];
-      const v = await clientFor(source.address).query(renderPromql(template, values), new Date());
+    const client = clientFor(source.address);
+    for (const [field, template] of promqlFields(g)) {
+      const promql = renderPromql(template, values);
+      const v =
+        field === 'buckets'
+          ? await client.buckets(promql, new Date())
+          : await client.query(promql, new Date());
       if (v.ok || v.reason === 'empty' || v.reason === 'nan') continue;
       throw new InvalidInputError(
         `policy.guardrails.${index}.${field}`,

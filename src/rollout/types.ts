@@ -58,6 +58,12 @@ export interface AnalysisVerdict {
   details?: unknown;
   /** Capped primary metrics: each canary stage's cap, or why the metric was compared uncapped. */
   caps?: CapRecord[] | undefined;
+  /**
+   * Metric sources that failed in this analysis (unreachable, a query error, an ambiguous answer), each
+   * with the guardrail and the reason: `analysis.consecutiveErrorLimit` analyses in a row with one pause
+   * the rollout. Absent when every source answered (with data or without data yet).
+   */
+  sourceErrors?: string[] | undefined;
 }
 
 export interface RolloutEvent {

@@ -22,6 +22,7 @@ export { mannWhitneyU, type MannWhitneyResult } from './mann-whitney.js';
 export { ksTwoSample, kolmogorovSf, type KsResult } from './ks.js';
 export { psi, type PsiOptions } from './psi.js';
 export { relativeLift, type LiftResult } from './lift.js';
+export { bucketQuantile, addCumulativeBuckets, type CumulativeBucket } from './bucket-quantile.js';
 export {
   confidenceSequence,
   sequentialRho,

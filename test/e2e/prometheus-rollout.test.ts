@@ -1,5 +1,5 @@
 import type { Worker } from '@temporalio/worker';
-import { Counter, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArenaClient } from '../../src/client/arena-client.js';
 import type { PolicyInput } from '../../src/policy/policy.js';
@@ -27,8 +27,17 @@ describe('rollouts judged on a Prometheus guardrail (real Temporal, real Prometh
     labelNames: ['model', 'version'],
     registers: [registry],
   });
+  const latency = new Histogram({
+    name: 'svc_latency_seconds',
+    help: 'l',
+    labelNames: ['model', 'version'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
   /** Error rate per model and version the simulated serving process exports. */
   const errorRates = new Map<string, number>();
+  /** How much slower than the base latencies (5–105 ms) a model's version serves. */
+  const slowdown = new Map<string, number>();
   let ticker: NodeJS.Timeout;
   let prometheus: TestPrometheus;
   let db: TestDatabase;
@@ -61,11 +70,31 @@ describe('rollouts judged on a Prometheus guardrail (real Temporal, real Prometh
     onInconclusive: 'rollback',
     watch: { duration: '1s', rollbackOnRelativeDegradation: 0.5 },
   });
+  /** The same policy with p95 latency read from the serving process's histogram as well. */
+  const withLatency = (): PolicyInput => {
+    const p = policy();
+    return {
+      ...p,
+      guardrails: [
+        ...p.guardrails!,
+        {
+          metric: 'svc_latency',
+          source: 'prom',
+          quantile: 0.95,
+          buckets:
+            'sum by (le) (increase(svc_latency_seconds_bucket{model="{{model}}",version="{{version}}"}[{{window}}]))',
+          max: 0.5,
+          rollbackRelativeIncrease: 0.5,
+        },
+      ],
+    };
+  };
 
-  async function model(name: string, rates: Record<string, number>) {
+  async function model(name: string, rates: Record<string, number>, slower: Record<string, number> = {}) {
     const versions = Object.keys(rates);
     for (const v of versions) {
       await registerVersion(db.knex, { model: name, version: v, actor: 'setup' });
+      slowdown.set(`${name}\u0000${v}`, slower[v] ?? 1);
       errorRates.set(`${name}\u0000${v}`, rates[v]!);
     }
     await setChampion(db.knex, { model: name, version: versions[0]!, actor: 'setup' });
@@ -85,6 +114,8 @@ describe('rollouts judged on a Prometheus guardrail (real Temporal, real Prometh
         const [m, version] = key.split('\u0000') as [string, string];
         requests.inc({ model: m, version }, 20);
         errors.inc({ model: m, version }, Math.round(20 * rate));
+        const factor = slowdown.get(key) ?? 1;
+        for (let i = 0; i < 20; i++) latency.observe({ model: m, version }, (factor * (5 + i * 5)) / 1000);
       }
     }, 100);
     prometheus = await startPrometheusScraping(registry);
@@ -149,6 +180,58 @@ describe('rollouts judged on a Prometheus guardrail (real Temporal, real Prometh
       };
       expect(guardrail.status).toBe('pass');
       expect(guardrail.challenger.n).toBeGreaterThan(100);
+    } finally {
+      await traffic.stop();
+    }
+  }, 120_000);
+
+  it('rolls back a challenger whose p95 latency doubles in Prometheus, read from the histogram’s buckets', async () => {
+    const traffic = await model('prom-slow', { '4.0.0': 0, '4.1.0': 0 }, { '4.1.0': 2 });
+    try {
+      const { rolloutId } = await arena.startRollout({
+        model: 'prom-slow',
+        challenger: '4.1.0',
+        policy: withLatency(),
+        proposedBy: 'dana',
+      });
+      const final = await arena.result(rolloutId);
+      expect(final.state).toBe('rolled_back');
+      expect(final.decision).toMatch(/svc_latency p95/);
+      const g = (
+        final.lastAnalysis?.details as { guardrails: Array<Record<string, unknown>> }
+      ).guardrails.find((x) => x.metric === 'svc_latency@q0.95') as {
+        status: string;
+        champion: { n: number; value: number };
+        challenger: { n: number; value: number };
+      };
+      expect(g.status).toBe('fail');
+      expect(g.challenger.value / g.champion.value).toBeGreaterThan(1.5);
+      expect(g.challenger.n).toBeGreaterThanOrEqual(40);
+    } finally {
+      await traffic.stop();
+    }
+  }, 120_000);
+
+  it('promotes with a healthy p95 in Prometheus, the latency guardrail passing in the final decision', async () => {
+    const traffic = await model('prom-fast', { '5.0.0': 0, '5.1.0': 0 });
+    try {
+      const { rolloutId } = await arena.startRollout({
+        model: 'prom-fast',
+        challenger: '5.1.0',
+        policy: withLatency(),
+        proposedBy: 'dana',
+      });
+      const final = await arena.result(rolloutId);
+      expect(final.state, JSON.stringify(final.lastAnalysis?.reasons)).toBe('promoted');
+      const analyses = (await db
+        .knex('analyses')
+        .where({ rollout_id: rolloutId, decision: 'pass' })
+        .pluck('result')) as Array<{
+        mode: string;
+        details: { guardrails: Array<{ metric: string; status: string }> };
+      }>;
+      const decided = analyses.find((a) => a.mode === 'final')!;
+      expect(decided.details.guardrails.find((g) => g.metric === 'svc_latency@q0.95')?.status).toBe('pass');
     } finally {
       await traffic.stop();
     }

@@ -2,6 +2,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrometheusClient, type PromqlValue } from '../../../src/analysis/prometheus-client.js';
 import { promqlDuration, renderPromql } from '../../../src/analysis/promql-template.js';
+import { bucketQuantile } from '../../../src/stats/bucket-quantile.js';
 import { startPrometheusScraping, type TestPrometheus } from '../../support/prometheus.js';
 
 /**
@@ -43,6 +44,9 @@ describe('Prometheus as a source of numbers (real server, scraping a prom-client
     requests.inc({ model: 'fraud', version: '1.1.0' }, 100);
     errors.inc({ model: 'fraud', version: '1.1.0' }, 7);
     for (let i = 0; i < 100; i++) latency.observe({ model: 'fraud', version: '1.1.0' }, i < 90 ? 0.015 : 0.3);
+    // A spread of latencies, so interpolation inside buckets is exercised.
+    for (let i = 0; i < 997; i++)
+      latency.observe({ model: 'fraud', version: '1.0.0' }, 0.004 + ((i * 7919) % 997) / 1500);
     prometheus = await startPrometheusScraping(registry);
     // Scraped at least once.
     for (let i = 0; i < 100; i++) {
@@ -72,6 +76,30 @@ describe('Prometheus as a source of numbers (real server, scraping a prom-client
     );
     expect(value(p90)).toBeGreaterThan(0.01);
     expect(value(p90)).toBeLessThanOrEqual(0.02);
+  });
+
+  it('reads a histogram’s buckets, whose quantile is the one PromQL’s histogram_quantile gives', async () => {
+    const buckets = 'sum by (le) (model_latency_seconds_bucket{version="1.0.0"})';
+    const b = await client().buckets(buckets, at());
+    if (!b.ok) throw new Error(b.message);
+    expect(b.buckets.map((x) => x.le)).toEqual([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, Infinity]);
+    expect(b.buckets.at(-1)!.count).toBe(997);
+    for (const q of [0.005, 0.25, 0.5, 0.9, 0.95, 0.99]) {
+      const theirs = value(await client().query(`histogram_quantile(${q}, ${buckets})`, at()));
+      expect(bucketQuantile(q, b.buckets), `q=${q}`).toBeCloseTo(theirs, 12);
+    }
+    // Several histograms (one per version), or series without le, are refused rather than guessed at.
+    const several = await client().buckets('model_latency_seconds_bucket', at());
+    expect(several).toMatchObject({ ok: false, reason: 'ambiguous' });
+    expect(!several.ok && several.message).toMatch(/buckets of several histograms .*"version":"1\.0\.0"/);
+    const noLe = await client().buckets('sum(model_latency_seconds_bucket)', at());
+    expect(noLe).toMatchObject({ ok: false, reason: 'query-error' });
+    expect(!noLe.ok && noLe.message).toMatch(/without an le label/);
+    const noInf = await client().buckets('sum by (le) (model_latency_seconds_bucket{le!="+Inf"})', at());
+    expect(!noInf.ok && noInf.message).toMatch(/no le="\+Inf" bucket/);
+    expect(
+      await client().buckets('sum by (le) (model_latency_seconds_bucket{version="9"})', at()),
+    ).toMatchObject({ ok: false, reason: 'empty' });
   });
 
   it('says "ambiguous" with the labels when a query returns several series, never picking one', async () => {

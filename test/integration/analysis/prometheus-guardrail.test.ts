@@ -1,4 +1,4 @@
-import { Counter, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../../src/analysis/analyze.js';
 import type { AnalyzeInput } from '../../../src/analysis/analyze-input.js';
@@ -32,6 +32,13 @@ describe('Prometheus guardrails (real server, real rollup source)', () => {
     labelNames: ['model', 'version'] as const,
     registers: [registry],
   });
+  const latency = new Histogram({
+    name: 'http_latency_seconds',
+    help: 'latency',
+    labelNames: ['model', 'version'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
   let prometheus: TestPrometheus;
   let db: TestDatabase;
 
@@ -44,6 +51,14 @@ describe('Prometheus guardrails (real server, real rollup source)', () => {
         { metric: 'http_error_rate', source: 'prom', events, total: TOTAL, max: 0.01, rollbackAbove: 0.05 },
       ],
     });
+  const LATENCY = {
+    metric: 'http_latency_p95',
+    source: 'prom',
+    quantile: 0.95,
+    buckets: 'sum by (le) (http_latency_seconds_bucket{model="{{model}}",version="{{version}}"})',
+    max: 0.5,
+    rollbackRelativeIncrease: 1.0,
+  };
   const input = (model: string, address: string): AnalyzeInput => {
     const to = new Date();
     return {
@@ -86,6 +101,14 @@ describe('Prometheus guardrails (real server, real rollup source)', () => {
       requests.inc({ model, version: '1.1.0' }, 20_000);
       errors.inc({ model, version: '1.1.0' }, challengerErrors);
     }
+    // slow-p95: the challenger's latencies are the champion's doubled; its champion is fraud-ok's.
+    for (let i = 0; i < 2000; i++) {
+      const ms = 5 + ((i * 7919) % 2000) / 20; // 5–105 ms, spread evenly
+      latency.observe({ model: 'slow-p95', version: '1.0.0' }, ms / 1000);
+      latency.observe({ model: 'slow-p95', version: '1.1.0' }, (2 * ms) / 1000);
+      latency.observe({ model: 'fast-p95', version: '1.0.0' }, ms / 1000);
+      latency.observe({ model: 'fast-p95', version: '1.1.0' }, (ms * 1.05) / 1000);
+    }
     prometheus = await startPrometheusScraping(registry);
     for (let i = 0; i < 100; i++) {
       const res = (await (
@@ -115,6 +138,45 @@ describe('Prometheus guardrails (real server, real rollup source)', () => {
     expect(g.champion).toMatchObject({ n: 50_000 });
   });
 
+  it('rolls back on a p95 latency that doubled in a Prometheus histogram, and passes one that did not', async () => {
+    const p95 = async (model: string, address = prometheus.url) => {
+      const i = input(model, address);
+      i.policy = parsePolicy({ ...i.policy, analysis: { minSamples: 100 }, guardrails: [LATENCY] } as never);
+      const verdict = await analyze(i, rollupMetricSource(db.knex, 1000), () => new Date());
+      const g = (verdict.details as GateResult).guardrails.find((x) =>
+        x.metric.startsWith('http_latency_p95'),
+      )!;
+      return { verdict, g };
+    };
+    const slow = await p95('slow-p95');
+    expect(slow.g.status).toBe('fail');
+    expect(slow.verdict.action).toBe('rollback');
+    // The sample behind each quantile is the histogram's count.
+    expect(slow.g.champion).toMatchObject({ n: 2000 });
+    expect(slow.g.challenger).toMatchObject({ n: 2000 });
+    const seconds = (x: unknown) => (x as { value: number }).value;
+    // The champion's p95 of 5–105 ms read from buckets [0.05, 0.1]: about 0.1 s, the challenger's twice it.
+    expect(seconds(slow.g.champion)).toBeGreaterThan(0.08);
+    expect(seconds(slow.g.challenger) / seconds(slow.g.champion)).toBeGreaterThan(2);
+    const fast = await p95('fast-p95');
+    expect(fast.g.status).toBe('pass');
+    // A source that is down waits, says why, and is counted as a source error.
+    const down = await p95('fast-p95', 'http://127.0.0.1:1');
+    expect(down.g.status).toBe('waiting');
+    expect(down.verdict.sourceErrors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^http_latency_p95: no data from Prometheus \(prom\) for the champion 1\.0\.0: buckets: Prometheus at http:\/\/127\.0\.0\.1:1 did not answer/,
+        ),
+      ]),
+    );
+    // Not recorded yet is not an error: it waits without counting towards consecutiveErrorLimit.
+    const none = await p95('never-served');
+    expect(none.g.status).toBe('waiting');
+    expect(none.verdict.sourceErrors).toBeUndefined();
+    expect(none.verdict.reasons).toContainEqual(expect.stringMatching(/buckets: no series/));
+  });
+
   it('waits, and says why, when Prometheus does not answer: no data never passes', async () => {
     const { verdict, g } = await guardrail('fraud-ok', 'http://127.0.0.1:1');
     expect(g.status).toBe('waiting');
@@ -142,6 +204,12 @@ describe('Prometheus guardrails (real server, real rollup source)', () => {
     );
     const ambiguous = await refused(policy(prometheus.url, 'http_errors_total'));
     expect((ambiguous as Error).message).toMatch(/ambiguous query: 4 series/);
+    const withLatency = (buckets: string) =>
+      parsePolicy({ ...policy(prometheus.url), guardrails: [{ ...LATENCY, buckets }] } as never);
+    expect(await refused(withLatency(LATENCY.buckets))).toBeUndefined();
+    const several = await refused(withLatency('http_latency_seconds_bucket'));
+    expect((several as InvalidInputError).field).toBe('policy.guardrails.0.buckets');
+    expect((several as Error).message).toMatch(/buckets of several histograms/);
     const gone = await refused(policy('http://127.0.0.1:1'));
     expect((gone as InvalidInputError).hint).toMatch(/metricSources\.prom\.address/);
   });

@@ -363,7 +363,31 @@ describe('policy text', () => {
       /Arena's own metric/,
     );
     expect(field({ metricSources: prom, guardrails: [{ ...g, quantile: 0.95 }] }).message).toMatch(
-      /not implemented yet/,
+      /^policy\.guardrails\.0\.events=.*give buckets, not events and total/,
+    );
+    const latency = {
+      metric: 'http_latency_seconds',
+      source: 'prom',
+      quantile: 0.95,
+      buckets: 'sum by (le) (increase(h_bucket{v="{{version}}"}[{{window}}]))',
+      rollbackRelativeIncrease: 1,
+    };
+    expect(parsePolicy({ metricSources: prom, guardrails: [latency] } as never).guardrails[0]).toMatchObject(
+      latency,
+    );
+    const { buckets: _b, ...noBuckets } = latency;
+    expect(field({ metricSources: prom, guardrails: [noBuckets] }).message).toMatch(
+      /^policy\.guardrails\.0\.buckets=undefined: a Prometheus quantile guardrail needs buckets/,
+    );
+    const { quantile: _q, ...noQuantile } = latency;
+    expect(field({ metricSources: prom, guardrails: [noQuantile] }).message).toMatch(
+      /^policy\.guardrails\.0\.buckets=.*give quantile/,
+    );
+    expect(
+      field({ metricSources: prom, guardrails: [{ ...latency, buckets: 'h{v="{{vers}}"}' }] }).message,
+    ).toMatch(/unknown placeholder \{\{vers\}\}/);
+    expect(field({ guardrails: [{ metric: 'x', quantile: 0.9, buckets: 'h', max: 1 }] }).message).toMatch(
+      /^policy\.guardrails\.0\.buckets=.*needs a source/,
     );
     expect(field({ guardrails: [{ metric: 'x', events: 'sum(e)', max: 1 }] }).message).toMatch(
       /needs a source/,
