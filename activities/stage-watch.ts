@@ -14,12 +14,19 @@ export interface WatchInput extends Omit<AnalyzeInput, 'seq' | 'windows'> {
   deadline: number;
   /** The decision the workflow last saw: a different one is handed back so its status follows. */
   lastDecision: AnalysisVerdict['decision'] | null;
+  /** Analyses in a row, up to the last one the workflow saw, in which a metric source failed. */
+  sourceErrorStreak?: number;
 }
 
 export interface WatchResult {
   verdict: AnalysisVerdict;
   /** Why the watch ended, for the workflow's reading and for tests. */
   reason: 'act' | 'deadline' | 'changed' | 'batch';
+  /**
+   * Analyses in a row, up to this verdict, in which a metric source failed (AnalysisVerdict.sourceErrors):
+   * the watch hands back as soon as it reaches `policy.analysis.consecutiveErrorLimit`.
+   */
+  sourceErrorStreak: number;
 }
 
 interface WatchProgress {
@@ -29,6 +36,8 @@ interface WatchProgress {
    * rollout's current estimate is visible there between hand-backs.
    */
   latest?: Pick<AnalysisVerdict, 'seq' | 'at' | 'decision' | 'summary' | 'samples' | 'primary'>;
+  /** As WatchResult's, up to lastSeq: a retried attempt goes on counting from it. */
+  sourceErrorStreak?: number;
 }
 
 /** Heartbeats at most this far apart while sleeping, so a long interval never trips the heartbeat timeout. */
@@ -49,19 +58,28 @@ export function createStageWatch(deps: {
   now: () => number;
 }) {
   return async function watchStage(input: WatchInput): Promise<WatchResult> {
-    const { windows, firstSeq, maxAnalyses, intervalMs, deadline, lastDecision, ...base } = input;
+    const { windows, firstSeq, maxAnalyses, intervalMs, deadline, lastDecision, sourceErrorStreak, ...base } =
+      input;
+    const errorLimit: number | undefined = base.policy.analysis.consecutiveErrorLimit;
     const progress = activityInfo().heartbeatDetails as WatchProgress | undefined;
     const lastSeq = firstSeq + maxAnalyses - 1;
     // An attempt that died after its block's last analysis resumes on that one (stored, so it comes back
     // as it was) rather than past the block, whose next seqs belong to the workflow's next watch.
     let seq = progress?.lastSeq !== undefined ? Math.min(progress.lastSeq + 1, lastSeq) : firstSeq;
     let latest = progress?.latest;
+    let streak = progress?.sourceErrorStreak ?? sourceErrorStreak ?? 0;
+    // Resuming on the heartbeated seq itself: its errors are in the heartbeated streak already.
+    let counted = progress?.lastSeq === seq;
     let next = deps.now() + Math.max(1, Math.min(intervalMs, deadline - deps.now()));
     for (;;) {
       // Sleep in short slices with heartbeats: cancellation (pause, abort, promote-now) arrives with a
       // heartbeat's response, and a dead worker is noticed by the heartbeat timeout.
       for (let wait = next - deps.now(); wait > 0; wait = next - deps.now()) {
-        heartbeat({ lastSeq: seq - 1, ...(latest ? { latest } : {}) } satisfies WatchProgress);
+        heartbeat({
+          lastSeq: seq - 1,
+          ...(latest ? { latest } : {}),
+          sourceErrorStreak: streak,
+        } satisfies WatchProgress);
         await sleep(Math.min(wait, HEARTBEAT_EVERY_MS));
       }
       cancellationSignal().throwIfAborted();
@@ -73,11 +91,20 @@ export function createStageWatch(deps: {
       });
       const { decision, summary, samples, primary } = verdict;
       latest = { seq, at: verdict.at, decision, summary, samples, ...(primary ? { primary } : {}) };
-      heartbeat({ lastSeq: seq, latest } satisfies WatchProgress);
-      if (verdict.decision === 'fail' || verdict.decision === 'invalid') return { verdict, reason: 'act' };
-      if (deps.now() >= deadline) return { verdict, reason: 'deadline' };
-      if (verdict.decision !== lastDecision) return { verdict, reason: 'changed' };
-      if (seq >= lastSeq) return { verdict, reason: 'batch' };
+      if (!counted) streak = verdict.sourceErrors?.length ? streak + 1 : 0;
+      counted = false;
+      heartbeat({ lastSeq: seq, latest, sourceErrorStreak: streak } satisfies WatchProgress);
+      const handBack = (reason: WatchResult['reason']): WatchResult => ({
+        verdict,
+        reason,
+        sourceErrorStreak: streak,
+      });
+      if (verdict.decision === 'fail' || verdict.decision === 'invalid') return handBack('act');
+      // Older policies (started before the limit existed) have none: they keep waiting, as they did.
+      if (errorLimit !== undefined && streak >= errorLimit) return handBack('act');
+      if (deps.now() >= deadline) return handBack('deadline');
+      if (verdict.decision !== lastDecision) return handBack('changed');
+      if (seq >= lastSeq) return handBack('batch');
       seq++;
       next = Math.min(next + intervalMs, deadline);
       // A slow analysis (or a paused process) does not make the loop fire a burst to catch up.

@@ -12,6 +12,7 @@ export const ALERT_TYPES: Record<string, AlertSeverity> = {
   drift_detected: 'critical',
   rollback_executed: 'critical',
   srm_detected: 'critical',
+  metric_source_failing: 'critical',
   promotion_pending: 'warning',
   approval_expiring: 'warning',
   approval_expired: 'warning',

@@ -212,6 +212,12 @@ export const policySchema = z
          * most a quarter of the window in, so requests a stale table decided do not read as a mismatch.
          */
         routingSettle: duration(DURATION_BOUNDS['analysis.routingSettle']).prefault('30s'),
+        /**
+         * Analyses in a row in which a metric source failed (unreachable, a query error, an ambiguous
+         * answer) before the rollout pauses with a `metric_source_failing` alert and waits for a person.
+         * Argo Rollouts' consecutiveErrorLimit, with its default.
+         */
+        consecutiveErrorLimit: z.number().int().min(1).max(10_000).default(4),
       })
       .strict()
       .prefault({}),

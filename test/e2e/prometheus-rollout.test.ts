@@ -237,6 +237,80 @@ describe('rollouts judged on a Prometheus guardrail (real Temporal, real Prometh
     }
   }, 120_000);
 
+  it('pauses with an alert when Prometheus stops mid-canary, and finishes once it is back and a person resumes', async () => {
+    const traffic = await model('prom-down', { '6.0.0': 0, '6.1.0': 0 });
+    const waitFor = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+        const found = await probe();
+        if (found !== undefined) return found;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      throw new Error(`timed out waiting for ${what}`);
+    };
+    try {
+      const p = policy();
+      const { rolloutId } = await arena.startRollout({
+        model: 'prom-down',
+        challenger: '6.1.0',
+        policy: {
+          ...p,
+          stages: [{ mode: 'canary', weight: 50, duration: '12s' }],
+          analysis: { ...p.analysis, consecutiveErrorLimit: 3 },
+        },
+        proposedBy: 'dana',
+      });
+      await waitFor('the canary to analyse', async () => {
+        const s = await arena.status(rolloutId);
+        return s.state === 'canary' && (s.lastAnalysis?.samples.challenger ?? 0) > 0 ? s : undefined;
+      });
+      await prometheus.interrupt();
+      const paused = await waitFor('the pause', async () => {
+        const s = await arena.status(rolloutId);
+        return s.paused ? s : undefined;
+      });
+      expect(paused.state).toBe('canary');
+      expect(paused.events.at(-1)).toMatchObject({ type: 'paused', actor: 'arena' });
+      expect(paused.events.at(-1)?.reason).toMatch(
+        /^metric source failing in 3 analyses in a row \(consecutiveErrorLimit 3\): svc_error_rate: no data from Prometheus \(prom\) .*did not answer/,
+      );
+      const alert = await db
+        .knex('alerts')
+        .where({ rollout_id: rolloutId, type: 'metric_source_failing' })
+        .first();
+      expect(alert).toMatchObject({ severity: 'critical' });
+      // The analyses said "no data" with the reason, never a pass.
+      const outage = (await db
+        .knex('analyses')
+        .where({ rollout_id: rolloutId })
+        .orderBy('seq', 'desc')
+        .limit(3)
+        .pluck('result')) as Array<{ decision: string; sourceErrors?: string[] }>;
+      for (const a of outage) {
+        expect(a.decision).not.toBe('pass');
+        expect(a.sourceErrors?.[0]).toMatch(/did not answer/);
+      }
+      // Paused, nothing moves: no more analyses while Prometheus is down.
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect((await arena.status(rolloutId)).lastAnalysis?.seq).toBe(paused.lastAnalysis?.seq);
+
+      await prometheus.restart();
+      await arena.resume(rolloutId, { by: 'dana', reason: 'Prometheus is back' });
+      const final = await arena.result(rolloutId);
+      expect(final.state, JSON.stringify(final.lastAnalysis?.reasons)).toBe('promoted');
+      const after = (
+        (await db.knex('analyses').where({ rollout_id: rolloutId }).pluck('result')) as Array<{
+          mode: string;
+          sourceErrors?: string[];
+          details: { guardrails: Array<{ metric: string; status: string }> };
+        }>
+      ).filter((a) => a.mode === 'final');
+      expect(after[0]?.sourceErrors).toBeUndefined();
+      expect(after[0]?.details.guardrails.find((g) => g.metric === 'svc_error_rate')?.status).toBe('pass');
+    } finally {
+      await traffic.stop();
+    }
+  }, 180_000);
+
   it('refuses to start with a query Prometheus refuses: nothing is started', async () => {
     await registerVersion(db.knex, { model: 'prom-typo', version: '3.0.0', actor: 'setup' });
     await registerVersion(db.knex, { model: 'prom-typo', version: '3.1.0', actor: 'setup' });

@@ -56,6 +56,9 @@ export interface TestPrometheus {
   readonly url: string;
   /** Stops the server (SIGTERM, SIGKILL after 5 s) and removes its data. */
   stop(): Promise<void>;
+  /** Stops the server but keeps its data, as an outage would: `restart()` brings it back on the same port. */
+  interrupt(): Promise<void>;
+  restart(): Promise<void>;
 }
 
 /** A Prometheus of the test's own: a temporary TSDB, a free port, scraping `targets` every `scrapeSeconds`. */
@@ -77,40 +80,53 @@ export async function startPrometheus(targets: string[], scrapeSeconds = 1): Pro
     ].join('\n'),
   );
   const port = await getPort();
-  const child = spawn(
-    binary,
-    [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  const watched = watchChild(child, 20_000);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const ready = await fetch(`${url}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
+  const launch = async () => {
+    const child = spawn(
+      binary,
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
     );
-    if (ready) break;
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`Prometheus (${binary}) did not become ready: ${watched.output()}`);
+    const watched = watchChild(child, 20_000);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ready = await fetch(`${url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) break;
+      if (Date.now() > deadline || child.exitCode !== null) {
+        child.kill('SIGKILL');
+        throw new Error(`Prometheus (${binary}) did not become ready: ${watched.output()}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    return { child, watched };
+  };
+  let running: Awaited<ReturnType<typeof launch>> | null = await launch();
+  const halt = async () => {
+    if (running && running.child.exitCode === null) {
+      running.child.kill('SIGTERM');
+      const timer = setTimeout(() => running?.child.kill('SIGKILL'), 5_000);
+      await running.watched.exited;
+      clearTimeout(timer);
+    }
+    running = null;
+  };
   return {
     url,
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await watched.exited;
-        clearTimeout(timer);
-      }
+      await halt();
       await rm(dir, { recursive: true, force: true });
+    },
+    interrupt: halt,
+    async restart() {
+      await halt();
+      running = await launch();
     },
   };
 }
@@ -137,7 +153,7 @@ export async function startPrometheusScraping(
     throw err;
   });
   return {
-    url: prometheus.url,
+    ...prometheus,
     async stop() {
       await prometheus.stop();
       exporter.close();

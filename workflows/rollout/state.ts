@@ -53,6 +53,11 @@ export interface RolloutMemory {
   phase: 'approval' | 'stages' | 'deciding' | 'promotion' | 'watching' | 'done';
   watchStartedAt: number | null;
   previousChampion: string;
+  /**
+   * Analyses in a row in which a metric source failed (AnalysisVerdict.sourceErrors); absent in memory
+   * carried from runs before it was counted.
+   */
+  sourceErrorStreak?: number;
 }
 
 const RECENT_EVENTS = 100;
@@ -187,7 +192,14 @@ export class Rollout {
   }
 
   /** Keeps an analysis as the rollout's latest and shows it. */
-  analysed(verdict: AnalysisVerdict): AnalysisVerdict {
+  /**
+   * Takes a verdict in; `sourceErrorStreak` is the watch's count when it ran analyses the workflow did not
+   * see, otherwise this verdict extends or ends the streak.
+   */
+  analysed(verdict: AnalysisVerdict, sourceErrorStreak?: number): AnalysisVerdict {
+    const m = this.memory;
+    m.sourceErrorStreak =
+      sourceErrorStreak ?? (verdict.sourceErrors?.length ? (m.sourceErrorStreak ?? 0) + 1 : 0);
     this.memory.lastAnalysis = verdict;
     this.showProgress();
     return verdict;
@@ -349,6 +361,8 @@ export class Rollout {
       m.watchStartedAt += Date.now() - m.pausedAt;
     m.paused = false;
     m.pausedAt = null;
+    // A person resumed: metric sources get consecutiveErrorLimit analyses afresh.
+    m.sourceErrorStreak = 0;
     await this.record({ type: 'resumed', actor: a.by, reason: a.reason ?? null });
     return this.status();
   }

@@ -150,6 +150,7 @@ async function watchStage(
       intervalMs: interval,
       deadline,
       lastDecision: m.lastAnalysis?.decision ?? null,
+      sourceErrorStreak: m.sourceErrorStreak ?? 0,
     }),
   );
   const stopped = stopping.run(() => condition(stop));
@@ -164,7 +165,8 @@ async function watchStage(
       return null;
     }
     m.analysisSeq = first.verdict.seq;
-    return rollout.analysed(first.verdict);
+    // Results recorded before the watch counted source errors have no streak: counted from the verdict.
+    return rollout.analysed(first.verdict, first.sourceErrorStreak as number | undefined);
   } finally {
     stopping.cancel();
     stopped.catch(() => undefined);

@@ -111,7 +111,12 @@ export function checkReason(subject: GuardrailSubject, f: CheckFinding): string 
 }
 
 function guardrailName(s: GuardrailSubject): string {
-  return s.quantile !== undefined ? `${s.metric} p${trimNumber(s.quantile * 100)}` : s.metric;
+  if (s.quantile === undefined) return s.metric;
+  // The analysis keys a quantile's evidence `metric@q0.95`; a reason says it once, as `metric p95`.
+  const metric = s.metric.endsWith(`@q${s.quantile}`)
+    ? s.metric.slice(0, -`@q${s.quantile}`.length)
+    : s.metric;
+  return `${metric} p${trimNumber(s.quantile * 100)}`;
 }
 
 function increaseLabel(kind: RelativeKind): string {
