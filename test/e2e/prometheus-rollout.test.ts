@@ -266,7 +266,8 @@ describe('rollouts judged on a Prometheus guardrail (real Temporal, real Prometh
       await prometheus.interrupt();
       const paused = await waitFor('the pause', async () => {
         const s = await arena.status(rolloutId);
-        return s.paused ? s : undefined;
+        // The pause is taken, then alerted and recorded: wait for its event.
+        return s.paused && s.events.at(-1)?.type === 'paused' ? s : undefined;
       });
       expect(paused.state).toBe('canary');
       expect(paused.events.at(-1)).toMatchObject({ type: 'paused', actor: 'arena' });
