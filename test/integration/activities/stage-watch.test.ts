@@ -30,7 +30,7 @@ describe('watchStage (real Postgres, rollups written by the recorder)', () => {
     for (const model of ['healthy', 'failing']) {
       for (const version of ['1.0.0', '1.1.0'])
         await registerVersion(db.knex, { model, version, actor: 't' });
-      for (const id of [`${model}-1`, `${model}-2`, `${model}-3`, `${model}-4`, `${model}-5`])
+      for (const id of [1, 2, 3, 4, 5, 6, 7].map((k) => `${model}-${k}`))
         await db.knex('rollouts').insert({
           id,
           model,
@@ -166,6 +166,46 @@ describe('watchStage (real Postgres, rollups written by the recorder)', () => {
     );
     expect(done.verdict).toEqual(stored!.result);
     expect(await seqs('healthy-4')).toEqual([1, 4, 5]);
+  });
+
+  it('counts analyses in a row whose metric source failed, and hands back at consecutiveErrorLimit', async () => {
+    // A Prometheus that does not answer: every analysis waits on the guardrail and names the source error.
+    const down = parsePolicy({
+      stages: [{ mode: 'canary', weight: 50, duration: '1h' }],
+      analysis: { interval: '1s', minSamples: 100, consecutiveErrorLimit: 3 },
+      metricSources: { prom: { type: 'prometheus', address: 'http://127.0.0.1:1' } },
+      guardrails: [{ metric: 'svc_errors', source: 'prom', events: 'sum(e)', total: 'sum(t)', max: 0.01 }],
+    });
+    const out = await watch(input('healthy-6', { policy: down, maxAnalyses: 10, lastDecision: 'waiting' }));
+    expect(out).toMatchObject({ reason: 'act', sourceErrorStreak: 3 });
+    expect(out.verdict.decision).toBe('waiting');
+    expect(out.verdict.sourceErrors?.[0]).toMatch(
+      /^svc_errors: no data from Prometheus \(prom\).*did not answer/,
+    );
+    expect(await seqs('healthy-6')).toEqual([1, 2, 3]);
+    // The streak the workflow carries goes on across watches; a retry counts the analysis it resumes on once.
+    const next = await watch(
+      input('healthy-6', {
+        policy: down,
+        firstSeq: 4,
+        maxAnalyses: 10,
+        lastDecision: 'waiting',
+        sourceErrorStreak: 2,
+      }),
+    );
+    expect(next).toMatchObject({ reason: 'act', sourceErrorStreak: 3 });
+    expect(next.verdict.seq).toBe(4);
+    const retried = await watch(
+      input('healthy-6', { policy: down, firstSeq: 5, maxAnalyses: 2, lastDecision: 'waiting' }),
+      new MockActivityEnvironment({ heartbeatDetails: { lastSeq: 6, sourceErrorStreak: 1 }, attempt: 2 }),
+    );
+    expect(retried.verdict.seq).toBe(6);
+    expect(retried.sourceErrorStreak).toBe(1);
+    // A source that answers ends the streak.
+    const up = await watch(
+      input('healthy-7', { maxAnalyses: 2, lastDecision: 'pass', sourceErrorStreak: 2 }),
+    );
+    expect(up.sourceErrorStreak).toBe(0);
   });
 
   it('stops when cancelled, between analyses', async () => {
