@@ -2,8 +2,8 @@ import { condition, patched } from '@temporalio/workflow';
 import type { Stage } from '../../src/policy/policy.js';
 import { basisPoints } from '../../src/routing/weight.js';
 import { acts } from './activities.js';
-import type { AnalysisVerdict } from '../../src/rollout/types.js';
-import type { Rollout, RolloutAlert } from './state.js';
+import { pauseForPerson, pauseForSources, sourcesFailing } from './pauses.js';
+import type { Rollout } from './state.js';
 import { analyze, nextVerdict } from './verdicts.js';
 
 /**
@@ -296,43 +296,6 @@ export async function watch(rollout: Rollout): Promise<void> {
   if (aborted()) return rollBackOnAbort(rollout);
   m.phase = 'done';
   await rollout.record({ to: 'promoted', actor: 'arena', reason: 'watch window passed' });
-}
-
-/**
- * Whether metric sources failed in `consecutiveErrorLimit` analyses in a row. No patch guards the pause it
- * leads to: verdicts recorded before sources' errors were counted carry none, so their histories replay
- * without it. Policies from before the limit existed have none and keep waiting, as they did.
- */
-function sourcesFailing(rollout: Rollout): boolean {
-  const limit: number | undefined = rollout.policy.analysis.consecutiveErrorLimit;
-  return limit !== undefined && (rollout.memory.sourceErrorStreak ?? 0) >= limit;
-}
-
-/** Missing data never passes; a source that keeps failing stops the rollout for a person instead. */
-async function pauseForSources(rollout: Rollout, verdict: AnalysisVerdict): Promise<void> {
-  const { input, memory: m } = rollout;
-  const streak = m.sourceErrorStreak ?? 0;
-  const first = verdict.sourceErrors?.[0] ?? 'a metric source failed';
-  await pauseForPerson(
-    rollout,
-    {
-      type: 'metric_source_failing',
-      severity: 'critical',
-      title: `${input.model} ${input.challenger}: no data from a metric source in ${streak} analyses in a row; rollout paused`,
-      details: { errors: verdict.sourceErrors ?? [], analyses: streak, analysis: verdict },
-      dedupeKey: `${input.rolloutId}:metric_source:${m.analysisSeq}`,
-    },
-    `metric source failing in ${streak} analyses in a row (consecutiveErrorLimit ${rollout.policy.analysis.consecutiveErrorLimit}): ${first}. Resume once it answers again, or abort.`,
-  );
-}
-
-/** Pauses the rollout with an alert; paused time does not count towards the stage (Rollout.resume). */
-async function pauseForPerson(rollout: Rollout, alert: RolloutAlert, reason: string): Promise<void> {
-  const m = rollout.memory;
-  m.paused = true;
-  m.pausedAt = Date.now();
-  await rollout.alert(alert);
-  await rollout.record({ type: 'paused', actor: 'arena', reason });
 }
 
 function rollBackOnAbort(rollout: Rollout): Promise<void> {

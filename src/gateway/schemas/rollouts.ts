@@ -22,6 +22,12 @@ export const analysisSchema = z
       .array(z.unknown())
       .optional()
       .describe('Capped primary metrics: each stage’s cap, or why uncapped.'),
+    sourceErrors: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Metric sources that failed in this analysis (unreachable, query error, ambiguous), with the reason; consecutiveErrorLimit in a row pause the rollout.',
+      ),
   })
   .describe('One analysis: the gate’s decision with every metric’s reason (details has the full output).')
   .meta({ id: 'Analysis' });
