@@ -14,14 +14,13 @@ export interface TemporalContext {
 export async function withTemporal<T>(fn: (ctx: TemporalContext) => Promise<T>): Promise<T> {
   const env = loadEnv();
   const endpoints = await resolveEndpoints(env);
-  const { connectClient, temporalTargetFromEnv } = await import('../temporal/connection.js');
-  const { Client } = await import('@temporalio/client');
+  const { connectClient, temporalClient, temporalTargetFromEnv } = await import('../temporal/connection.js');
   const target = temporalTargetFromEnv(env, endpoints.temporal.address);
   const connection = await connectClient(target);
   const knex = createKnex(endpoints.database.url, { max: 2 });
   try {
     return await fn({
-      client: new Client({ connection, namespace: target.namespace }),
+      client: temporalClient(connection, target.namespace),
       knex,
       taskQueue: env.ARENA_TASK_QUEUE,
       namespace: target.namespace,

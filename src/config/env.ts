@@ -80,6 +80,16 @@ const envSchema = z.object({
   ARENA_INGEST_RETRY_SECONDS: integer(1, 3_600).default(10),
   /** On SIGTERM the gateway stops within this long, even with a write stuck in the database. */
   ARENA_GATEWAY_SHUTDOWN_SECONDS: integer(1, 600).default(10),
+  /**
+   * OpenTelemetry traces (docs/operations.md, "Traces"): set either to export spans over OTLP/HTTP, e.g.
+   * http://collector:4318 (the traces endpoint gets /v1/traces appended, as the standard says). Unset: off.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. http://collector:4318' })
+    .optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. http://collector:4318/v1/traces' })
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

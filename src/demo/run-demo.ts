@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Client } from '@temporalio/client';
 import { ArenaClient } from '../client/arena-client.js';
 import type { ArenaEnv } from '../config/env.js';
 import { createKnex } from '../db/knex.js';
@@ -11,7 +10,12 @@ import { registerVersion, setChampion } from '../registry/registry.js';
 import { startTraffic, type VersionProfile } from '../simulate/traffic.js';
 import { ensureStack, stopStarted } from '../stack/index.js';
 import type { Progress } from '../stack/progress.js';
-import { connectClient, connectWorker, temporalTargetFromEnv } from '../temporal/connection.js';
+import {
+  connectClient,
+  connectWorker,
+  temporalClient,
+  temporalTargetFromEnv,
+} from '../temporal/connection.js';
 import { createWorker } from '../worker/create-worker.js';
 import { watchRollout } from '../cli/live-view.js';
 import { defaultArtifactDir } from '../artifacts/store.js';
@@ -175,7 +179,7 @@ export async function runDemo(opts: {
   });
   const running = worker.run();
   const arena = new ArenaClient({
-    temporal: new Client({ connection, namespace: target.namespace }),
+    temporal: temporalClient(connection, target.namespace),
     knex,
     taskQueue,
   });

@@ -1,3 +1,4 @@
+import { FastifyOtelInstrumentation } from '@fastify/otel';
 import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import pg from 'pg';
@@ -7,6 +8,7 @@ import { WriteFailedError, isDatabaseUnavailable } from '../ingest/write-errors.
 import type { Logger } from '../log.js';
 import { UserFacingError } from '../errors.js';
 import { createRouter, type Router } from '../routing/router.js';
+import { activeTracing } from '../tracing/tracing.js';
 import { createRequireRole } from './access.js';
 import type { GatewayApp, GatewayContext } from './context.js';
 import { HTTP_STATUS } from './error-status.js';
@@ -66,6 +68,20 @@ export async function buildGateway(options: GatewayOptions): Promise<GatewayApp>
     logger: false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(zodValidatorCompiler);
+  // With tracing on, a span per request (continuing a caller's `traceparent`), active while the handler
+  // runs, so a rollout started over HTTP is one trace from the request to the workflow's activities.
+  // Registered before any route: the plugin wraps routes as they are added.
+  if (activeTracing())
+    await app.register(
+      new FastifyOtelInstrumentation({
+        // One span per request: no child spans per hook or for the handler (whose name lists every plugin).
+        instrumentHooks: false,
+        instrumentHandler: false,
+        ignorePaths: '/healthz',
+        // The plugin names every request span "request"; a trace view reads better with the route.
+        requestHook: (span, req) => span.updateName(`${req.method} ${req.routeOptions.url ?? req.url}`),
+      }).plugin(),
+    );
   // Responses are documented by their schemas, not coerced through them: a response that drifted from the
   // document fails the contract test (test/support/contract.ts) rather than a caller at run time.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));

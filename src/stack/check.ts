@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from '@temporalio/client';
 import type { ArenaEnv } from '../config/env.js';
 import { auditHashOf } from '../db/audit.js';
 import { createKnex } from '../db/knex.js';
 import type { Logger } from '../log.js';
-import { connectClient, connectWorker, temporalTargetFromEnv } from '../temporal/connection.js';
+import {
+  connectClient,
+  connectWorker,
+  temporalClient,
+  temporalTargetFromEnv,
+} from '../temporal/connection.js';
 import { createWorker } from '../worker/create-worker.js';
 import { UserFacingError } from '../errors.js';
 import { resolveEndpoints } from './endpoints.js';
@@ -33,7 +37,7 @@ export async function runStackCheck(env: ArenaEnv, log: Logger): Promise<StackCh
       knex,
       log,
     });
-    const client = new Client({ connection, namespace: target.namespace });
+    const client = temporalClient(connection, target.namespace);
     const result = await worker.runUntil(
       client.workflow.execute('stackCheckWorkflow', {
         taskQueue,

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { ArenaEnv } from '../config/env.js';
 import { UserFacingError } from '../errors.js';
+import { activeTracing } from '../tracing/tracing.js';
 import { installWorkerRuntime } from '../worker/runtime.js';
 
 export interface TemporalTarget {
@@ -48,6 +50,20 @@ export async function connectClient(target: TemporalTarget, connectTimeoutMs = 5
       { cause: err },
     );
   }
+}
+
+/**
+ * A Temporal client on a connection; with tracing on (src/tracing/tracing.ts) it puts the caller's trace
+ * context into every workflow start, signal, update and query, so the workflow's spans join the trace.
+ */
+export function temporalClient(connection: Connection, namespace: string): Client {
+  return new Client({
+    connection,
+    namespace,
+    ...(activeTracing()
+      ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }
+      : {}),
+  });
 }
 
 /** The worker's native connection, configured the same way as the client's. */

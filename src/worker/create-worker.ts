@@ -1,10 +1,21 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import {
+  NativeConnection,
+  Worker,
+  type ActivityInterceptorsFactory,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { join, resolve } from 'node:path';
 import { createActivities } from '../../activities/index.js';
 import { createLocalArtifactStore } from '../artifacts/local-store.js';
 import { loadNotifyConfig, type NotifyConfig } from '../notify/config.js';
 import type { Logger } from '../log.js';
+import { activeTracing, workflowTracingModule } from '../tracing/tracing.js';
 import { countActivityFailures } from './activity-failures.js';
 import type { WorkerMetrics } from './metrics.js';
 import { installWorkerRuntime } from './runtime.js';
@@ -46,6 +57,17 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   installWorkerRuntime();
   // The SDK refuses both a path and a prebuilt bundle; tests pass a bundle built once per run.
   const workflowSource = opts.workerOptions?.workflowBundle ? {} : { workflowsPath: workflowsPath() };
+  const activityInterceptors: ActivityInterceptorsFactory[] = opts.metrics
+    ? [countActivityFailures(opts.metrics)]
+    : [];
+  // Tracing (src/tracing/tracing.ts): the SDK's interceptors continue the trace a client started into the
+  // workflow (bundled in, with a sink that hands its spans out of the sandbox) and each activity.
+  const tracing = activeTracing();
+  if (tracing)
+    activityInterceptors.push((ctx) => ({
+      inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+      outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+    }));
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -67,7 +89,13 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     maxConcurrentWorkflowTaskExecutions: opts.slots?.workflowTasks ?? DEFAULT_SLOTS.workflowTasks,
     maxConcurrentLocalActivityExecutions: opts.slots?.localActivities ?? DEFAULT_SLOTS.localActivities,
     maxConcurrentActivityTaskExecutions: opts.slots?.activities ?? DEFAULT_SLOTS.activities,
-    ...(opts.metrics ? { interceptors: { activity: [countActivityFailures(opts.metrics)] } } : {}),
+    interceptors: {
+      activity: activityInterceptors,
+      ...(tracing ? { workflowModules: [workflowTracingModule()] } : {}),
+    },
+    ...(tracing
+      ? { sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) } }
+      : {}),
     ...opts.workerOptions,
   });
 }

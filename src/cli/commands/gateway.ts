@@ -36,8 +36,9 @@ export function registerGateway(program: Command): void {
           : env.ARENA_GATEWAY_PORT;
       const endpoints = await resolveEndpoints(env);
       const { createKnex } = await import('../../db/knex.js');
-      const { connectClient, temporalTargetFromEnv } = await import('../../temporal/connection.js');
-      const { Client } = await import('@temporalio/client');
+      const { activeTracing } = await import('../../tracing/tracing.js');
+      const { connectClient, temporalClient, temporalTargetFromEnv } =
+        await import('../../temporal/connection.js');
       const knex = createKnex(endpoints.database.url, { max: 4 });
       const target = temporalTargetFromEnv(env, endpoints.temporal.address);
       // Alerts and model health work without Temporal; rollout actions answer 503 until it is reachable.
@@ -61,7 +62,7 @@ export function registerGateway(program: Command): void {
           ...(connection
             ? {
                 temporal: {
-                  client: new Client({ connection, namespace: target.namespace }),
+                  client: temporalClient(connection, target.namespace),
                   taskQueue: env.ARENA_TASK_QUEUE,
                 },
               }
@@ -71,6 +72,8 @@ export function registerGateway(program: Command): void {
       app.addHook('onClose', async () => {
         await knex.destroy();
         await connection?.close();
+        // The process exits right after closing: send the spans still buffered.
+        await activeTracing()?.shutdown();
       });
       const address = await app.listen({ port, host: opts.host ?? env.ARENA_GATEWAY_HOST });
       log.info({ address, tokens: tokens.size }, 'gateway listening; Ctrl-C to stop');

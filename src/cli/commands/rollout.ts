@@ -16,15 +16,15 @@ import { renderStatus } from '../rollout-view.js';
 async function withArena<T>(fn: (arena: ArenaClient) => Promise<T>): Promise<T> {
   const env = loadEnv();
   const endpoints = await resolveEndpoints(env);
-  const { connectClient, temporalTargetFromEnv } = await import('../../temporal/connection.js');
-  const { Client } = await import('@temporalio/client');
+  const { connectClient, temporalClient, temporalTargetFromEnv } =
+    await import('../../temporal/connection.js');
   const target = temporalTargetFromEnv(env, endpoints.temporal.address);
   const connection = await connectClient(target);
   const knex = createKnex(endpoints.database.url, { max: 2 });
   try {
     return await fn(
       new ArenaClient({
-        temporal: new Client({ connection, namespace: target.namespace }),
+        temporal: temporalClient(connection, target.namespace),
         knex,
         taskQueue: env.ARENA_TASK_QUEUE,
       }),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadEnv } from '../../../src/config/env.js';
+import { tracingRequested } from '../../../src/tracing/requested.js';
 
 describe('loadEnv', () => {
   it('applies defaults when nothing is set', () => {
@@ -42,6 +43,18 @@ describe('loadEnv', () => {
     );
     expect(() => loadEnv({ ARENA_WORKER_SDK_METRICS_ADDRESS: 'http://x:1' })).toThrow(
       'ARENA_WORKER_SDK_METRICS_ADDRESS="http://x:1"',
+    );
+  });
+
+  it('traces only when an OTLP endpoint is set and the SDK not disabled, and refuses one that is no URL', () => {
+    expect(tracingRequested({})).toBe(false);
+    expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true);
+    expect(tracingRequested({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces' })).toBe(true);
+    expect(
+      tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }),
+    ).toBe(false);
+    expect(() => loadEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(
+      'OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318": must be an http(s) URL',
     );
   });
 
