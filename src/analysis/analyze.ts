@@ -5,7 +5,7 @@ import type { AnalyzeInput } from './analyze-input.js';
 import { capPeriods } from './capping.js';
 import { buildEvidence, requestSamples } from './evidence.js';
 import type { MetricSource } from './metric-source.js';
-import { readPeriods } from './periods.js';
+import { readPeriods, type Period } from './periods.js';
 import { addPrometheusFigures } from './prometheus-figures.js';
 import { guardrailMetricName } from './recorded-metrics.js';
 
@@ -24,9 +24,10 @@ export async function analyze(
   const { periods, notes, errors } = await addPrometheusFigures(input, capped.periods);
   const { metrics, srm, recorded } = buildEvidence(periods, input.policy.guardrails);
   const { guardrails, skipped } = checkedGuardrails(input.policy.guardrails, recorded);
+  const primaries = comparedPrimaries(primaryMetricFor(input), periods);
   const gate: GateResult = evaluateGate(
     { metrics, ...(srm.length ? { srm } : {}) },
-    { primaryMetric: primaryMetricFor(input), guardrails, analysis: input.policy.analysis },
+    { primaryMetric: primaries.compared, guardrails, analysis: input.policy.analysis },
   );
   const first = gate.metrics[0];
   return {
@@ -39,6 +40,9 @@ export async function analyze(
     reasons: [
       ...gate.reasons,
       ...(skipped.length ? [`not recorded, so not checked: ${skipped.join(', ')}`] : []),
+      ...(primaries.skipped.length
+        ? [`not read from its source in these windows, so not compared: ${primaries.skipped.join(', ')}`]
+        : []),
       ...caps.map((c) => c.note),
       ...notes,
     ],
@@ -72,6 +76,25 @@ function checkedGuardrails(
     })
     .map((g) => ({ ...g, metric: guardrailMetricName(g) }));
   return { guardrails, skipped };
+}
+
+/**
+ * A primary metric from a metric source (Prometheus) has figures only where both arms served at once
+ * (canary stages, a watch with holdback; prometheus-figures.ts): elsewhere it is left out of the gate,
+ * which the policy schema allows only beside a primary metric from Arena's records. Where it is read but
+ * Prometheus had no data, it is compared, and waits.
+ */
+function comparedPrimaries(
+  all: Policy['primaryMetric'],
+  periods: readonly Period[],
+): { compared: Policy['primaryMetric']; skipped: string[] } {
+  const read = (name: string): boolean =>
+    periods.some((p) => p.champion.figures[name] !== undefined && p.challenger.figures[name] !== undefined);
+  const compared = all.filter((m) => m.source === undefined || read(m.name));
+  return {
+    compared,
+    skipped: all.filter((m) => !compared.includes(m)).map((m) => m.name),
+  };
 }
 
 /**

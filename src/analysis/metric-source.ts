@@ -3,15 +3,17 @@ import type { CumulativeBucket } from '../stats/bucket-quantile.js';
 import type { Summary } from '../stats/summary.js';
 
 /**
- * Where an analysis gets its figures: the seam between the rollout gate's evidence (evidence.ts) and
- * whatever stores the metrics. Arena's own rollups are the one provider today (rollup-source.ts).
+ * Where an analysis gets its figures per version and window: the seam between the rollout gate's evidence
+ * (evidence.ts) and whatever stores per-request metrics. Arena's own rollups are its provider
+ * (rollup-source.ts); every period of every mode is read through it (shadow's pairs, canary windows, the
+ * watch's self-baseline). Figures are sums over the window, never per-request data, so a provider's cost
+ * must not grow with traffic (an analysis runs every interval of every rollout).
  *
- * Adding a provider (e.g. Prometheus): write a function that takes the provider's own configuration
- * (connection, a query per metric name, …) and returns a `MetricSource`, in a file of its own beside
- * rollup-source.ts, then build it in the activity from injected deps instead of (or merged with) the
- * rollup source. A provider returns every metric it knows for a version; the gate skips, and says so,
- * guardrails on metrics no provider returns. Figures are sums over the window, never per-request data,
- * so a provider's cost must not grow with traffic (an analysis runs every interval of every rollout).
+ * Metrics kept by a monitoring system (Prometheus) come in through a second seam, prometheus-figures.ts:
+ * their queries are templated per arm and mean something only where both arms serve at once, so they are
+ * added to the canary periods this source's figures built, through an injected client. A provider like
+ * Prometheus (Datadog, CloudWatch) belongs there; one like the rollups (another store of Arena's records)
+ * implements this interface.
  */
 export interface MetricSource {
   figures(query: FigureQuery): Promise<FiguresByVersion>;

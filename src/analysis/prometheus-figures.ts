@@ -1,4 +1,4 @@
-import type { Guardrail, Policy } from '../policy/policy.js';
+import type { Policy } from '../policy/policy.js';
 import type { AnalyzeInput } from './analyze-input.js';
 import type { SourceFigures } from './metric-source.js';
 import type { Period } from './periods.js';
@@ -11,25 +11,46 @@ import {
 } from './prometheus-client.js';
 import { promqlDuration, renderPromql } from './promql-template.js';
 
-/** A rate (events out of total) or a quantile of a histogram (its buckets), as the policy schema allows. */
-export type PrometheusGuardrail = Guardrail & { source: string } & (
-    { kind: 'rate'; events: string; total: string } | { kind: 'quantile'; quantile: number; buckets: string }
-  );
+/**
+ * A metric read from a Prometheus source, as the policy schema allows it: a guardrail's rate (events out of
+ * total) or quantile (a histogram's buckets), or an additional primary metric's rate. `field` is where it
+ * sits in the policy (`guardrails.2`, `primaryMetric.1`), for errors that name it.
+ */
+export type PrometheusMetric = { field: string; metric: string; source: string } & (
+  { kind: 'rate'; events: string; total: string } | { kind: 'quantile'; quantile: number; buckets: string }
+);
 
-/** The policy's guardrails read from a Prometheus source, with their index in the policy. */
-export function prometheusGuardrails(policy: Policy): Array<{ index: number; g: PrometheusGuardrail }> {
-  return policy.guardrails.flatMap((g, index): Array<{ index: number; g: PrometheusGuardrail }> => {
+/** The policy's metrics read from a Prometheus source: primary metrics first, then guardrails. */
+export function prometheusMetrics(policy: Policy): PrometheusMetric[] {
+  const fromPrometheus = (source: string | undefined): source is string =>
+    source !== undefined && policy.metricSources[source]?.type === 'prometheus';
+  const primaries = policy.primaryMetric.flatMap((m, i): PrometheusMetric[] =>
+    fromPrometheus(m.source) && m.events && m.total
+      ? [
+          {
+            field: `primaryMetric.${i}`,
+            metric: m.name,
+            source: m.source,
+            kind: 'rate',
+            events: m.events,
+            total: m.total,
+          },
+        ]
+      : [],
+  );
+  const guardrails = policy.guardrails.flatMap((g, i): PrometheusMetric[] => {
     const { source, events, total, quantile, buckets } = g;
-    if (!source || policy.metricSources[source]?.type !== 'prometheus') return [];
-    if (quantile !== undefined && buckets)
-      return [{ index, g: { ...g, source, kind: 'quantile', quantile, buckets } }];
-    if (events && total) return [{ index, g: { ...g, source, kind: 'rate', events, total } }];
+    if (!fromPrometheus(source)) return [];
+    const at = { field: `guardrails.${i}`, metric: g.metric, source };
+    if (quantile !== undefined && buckets) return [{ ...at, kind: 'quantile', quantile, buckets }];
+    if (events && total) return [{ ...at, kind: 'rate', events, total }];
     return [];
   });
+  return [...primaries, ...guardrails];
 }
 
-/** The PromQL templates of a Prometheus guardrail, by field. */
-export function promqlFields(g: PrometheusGuardrail): Array<['events' | 'total' | 'buckets', string]> {
+/** The PromQL templates of a Prometheus metric, by field. */
+export function promqlFields(g: PrometheusMetric): Array<['events' | 'total' | 'buckets', string]> {
   return g.kind === 'quantile'
     ? [['buckets', g.buckets]]
     : [
@@ -49,10 +70,11 @@ export type ClientFor = (address: string) => PrometheusClient;
 const defaultClientFor: ClientFor = (address) => createPrometheusClient(address);
 
 /**
- * Adds each Prometheus guardrail's rate, per arm, to the canary periods an analysis compares: the events
- * and total queries, templated for the arm and the window, evaluated at the window's end. A query without a
- * number (unreachable, error, empty, NaN, ambiguous) gives that arm no data: the guardrail waits, never
- * passes, and a note says why. Shadow periods are left alone (the challenger serves no one there, so a
+ * Adds each Prometheus metric's figures, per arm, to the canary periods an analysis compares: a rate's
+ * events and total queries, or a histogram's buckets, templated for the arm and the window and evaluated
+ * at the window's end. A query without a number (unreachable, error, empty, NaN, ambiguous) gives that arm
+ * no data: the metric waits, never passes, and a note says why (`errors` lists the failures that count
+ * towards consecutiveErrorLimit). Shadow periods are left alone (the challenger serves no one there, so a
  * serving metric has nothing to say), as is the watch's self-baseline (no concurrent control to compare).
  */
 export async function addPrometheusFigures(
@@ -60,8 +82,8 @@ export async function addPrometheusFigures(
   periods: Period[],
   clientFor: ClientFor = defaultClientFor,
 ): Promise<{ periods: Period[]; notes: string[]; errors: string[] }> {
-  const guardrails = prometheusGuardrails(input.policy);
-  if (guardrails.length === 0) return { periods, notes: [], errors: [] };
+  const metrics = prometheusMetrics(input.policy);
+  if (metrics.length === 0) return { periods, notes: [], errors: [] };
   const notes: string[] = [];
   const errors: string[] = [];
   const clients = new Map(
@@ -83,7 +105,7 @@ export async function addPrometheusFigures(
         };
         const at = new Date(w.to);
         const entries = await Promise.all(
-          guardrails.map(async ({ g }) => {
+          metrics.map(async (g) => {
             const client = clients.get(g.source)!;
             const noDataFrom = (failure: string, error: boolean): readonly [string, SourceFigures] => {
               const note = `${g.metric}: no data from Prometheus (${g.source}) for the ${side} ${version}: ${failure}`;
@@ -120,9 +142,9 @@ export async function addPrometheusFigures(
       };
     }),
   );
-  if (guardrails.length && periods.some((p) => p.paired))
+  if (periods.some((p) => p.paired))
     notes.push(
-      `${guardrails.map(({ g }) => g.metric).join(', ')} (Prometheus): checked in canary stages and the watch, not in shadow`,
+      `${metrics.map((g) => g.metric).join(', ')} (Prometheus): checked in canary stages and the watch, not in shadow`,
     );
   return { periods: out, notes: [...new Set(notes)], errors: [...new Set(errors)] };
 }

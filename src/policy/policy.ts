@@ -1,9 +1,8 @@
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
-import { BUILTIN_METRICS } from '../ingest/records.js';
-import { PROMQL_PLACEHOLDERS, unknownPlaceholders } from '../analysis/promql-template.js';
 import { formatDuration, parseDuration } from './duration.js';
+import { checkMetricSourceFields, metricSourceSchema, promqlTemplate } from './metric-sources.js';
 
 const SECOND_MS = 1_000;
 const DAY_MS = 86_400_000;
@@ -92,39 +91,16 @@ const primaryMetricSchema = z
     /** Relative degradation that rolls back at once (0.05 = 5 % worse). */
     rollbackRelativeDegradation: fraction.default(0.05),
     cap: capSchema.optional(),
+    /**
+     * A metric source of `metricSources` to read this metric from instead of Arena's rollups: a rate, as
+     * events out of total (PromQL per arm), e.g. conversions out of requests. Only beside a primary
+     * metric from Arena's rollups (docs/metric-sources.md).
+     */
+    source: z.string().min(1).optional(),
+    events: promqlTemplate.optional(),
+    total: promqlTemplate.optional(),
   })
   .strict();
-
-const promqlTemplate = z
-  .string()
-  .min(1)
-  .max(4000)
-  .superRefine((q, ctx) => {
-    const unknown = unknownPlaceholders(q);
-    if (unknown.length)
-      ctx.addIssue({
-        code: 'custom',
-        message: `unknown placeholder ${unknown.map((u) => `{{${u}}}`).join(', ')}; use ${PROMQL_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
-      });
-  });
-
-/** Where guardrails may read from besides Arena's rollups (docs/metric-sources.md). */
-const metricSourceSchema = z.discriminatedUnion(
-  'type',
-  [
-    z
-      .object({
-        type: z.literal('prometheus'),
-        /** The server's base URL; its query API is `<address>/api/v1/query`. */
-        address: z.url({
-          protocol: /^https?$/,
-          message: 'must be an http(s) URL, e.g. http://prometheus:9090',
-        }),
-      })
-      .strict(),
-  ],
-  { error: 'type must be prometheus (the one metric source besides Arena’s rollups)' },
-);
 
 const guardrailSchema = z
   .object({
@@ -251,42 +227,7 @@ export const policySchema = z
       .prefault({}),
   })
   .strict()
-  .superRefine((p, ctx) => {
-    p.guardrails.forEach((g, i) => {
-      const at = (field: string, message: string) =>
-        ctx.addIssue({ code: 'custom', path: ['guardrails', i, field], message });
-      if (g.source === undefined) {
-        for (const field of ['events', 'total', 'buckets'] as const)
-          if (g[field] !== undefined) return at(field, 'PromQL needs a source: name one of metricSources');
-        return;
-      }
-      if (!p.metricSources[g.source])
-        return at(
-          'source',
-          `no metric source of that name in metricSources (${Object.keys(p.metricSources).join(', ') || 'none defined'})`,
-        );
-      if ((BUILTIN_METRICS as readonly string[]).includes(g.metric))
-        return at('metric', `${g.metric} is Arena's own metric; give the Prometheus one a name of its own`);
-      if (g.quantile !== undefined) {
-        // A quantile is read from the histogram's buckets, so the comparison has a sample size behind it.
-        for (const field of ['events', 'total'] as const)
-          if (g[field] !== undefined)
-            return at(field, 'a quantile guardrail reads a histogram: give buckets, not events and total');
-        if (g.buckets === undefined)
-          return at(
-            'buckets',
-            'a Prometheus quantile guardrail needs buckets: PromQL for the histogram’s bucket counts by le',
-          );
-        return;
-      }
-      if (g.buckets !== undefined)
-        return at('buckets', 'buckets are read for a quantile: give quantile (e.g. 0.95) as well');
-      if (g.events === undefined)
-        return at('events', 'a Prometheus rate guardrail needs events (PromQL) and total (PromQL)');
-      if (g.total === undefined)
-        return at('total', 'a Prometheus rate guardrail needs events (PromQL) and total (PromQL)');
-    });
-  });
+  .superRefine(checkMetricSourceFields);
 
 /** A validated policy: durations in milliseconds, the primary metric always a list. */
 export type Policy = Omit<z.output<typeof policySchema>, 'primaryMetric'> & {

@@ -1,11 +1,11 @@
-import { prometheusGuardrails, promqlFields, type ClientFor } from '../analysis/prometheus-figures.js';
+import { prometheusMetrics, promqlFields, type ClientFor } from '../analysis/prometheus-figures.js';
 import { createPrometheusClient } from '../analysis/prometheus-client.js';
 import { promqlDuration, renderPromql } from '../analysis/promql-template.js';
 import { InvalidInputError } from '../errors.js';
 import type { Policy } from '../policy/policy.js';
 
 /**
- * Before a rollout starts, each Prometheus guardrail's queries run once, for the champion: a query
+ * Before a rollout starts, each Prometheus metric's queries run once, for the champion: a query
  * Prometheus refuses (with the parser's position), one that returns several series (or buckets that are
  * not one histogram's), or a server that does
  * not answer stops the start with the guardrail's field named. No data yet is fine: the challenger has
@@ -23,7 +23,7 @@ export async function checkMetricSources(
     interval: promqlDuration(policy.analysis.interval),
     window: promqlDuration(policy.analysis.interval),
   };
-  for (const { index, g } of prometheusGuardrails(policy)) {
+  for (const g of prometheusMetrics(policy)) {
     const source = policy.metricSources[g.source]!;
     const client = clientFor(source.address);
     for (const [field, template] of promqlFields(g)) {
@@ -34,7 +34,7 @@ export async function checkMetricSources(
           : await client.query(promql, new Date());
       if (v.ok || v.reason === 'empty' || v.reason === 'nan') continue;
       throw new InvalidInputError(
-        `policy.guardrails.${index}.${field}`,
+        `policy.${g.field}.${field}`,
         template,
         v.message,
         v.reason === 'unreachable'

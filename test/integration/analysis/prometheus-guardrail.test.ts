@@ -32,6 +32,12 @@ describe('Prometheus guardrails (real server, real rollup source)', () => {
     labelNames: ['model', 'version'] as const,
     registers: [registry],
   });
+  const conversions = new Counter({
+    name: 'http_conversions_total',
+    help: 'conversions',
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: 'http_latency_seconds',
     help: 'latency',
@@ -101,6 +107,16 @@ describe('Prometheus guardrails (real server, real rollup source)', () => {
       requests.inc({ model, version: '1.1.0' }, 20_000);
       errors.inc({ model, version: '1.1.0' }, challengerErrors);
     }
+    // conversion: the challenger converts 13 % of its requests, the champion 10 %; conversion-worse: 7 %.
+    for (const [model, rate] of [
+      ['conversion', 0.13],
+      ['conversion-worse', 0.07],
+    ] as const) {
+      requests.inc({ model, version: '1.0.0' }, 50_000);
+      conversions.inc({ model, version: '1.0.0' }, 5_000);
+      requests.inc({ model, version: '1.1.0' }, 20_000);
+      conversions.inc({ model, version: '1.1.0' }, 20_000 * rate);
+    }
     // slow-p95: the challenger's latencies are the champion's doubled; its champion is fraud-ok's.
     for (let i = 0; i < 2000; i++) {
       const ms = 5 + ((i * 7919) % 2000) / 20; // 5–105 ms, spread evenly
@@ -116,7 +132,7 @@ describe('Prometheus guardrails (real server, real rollup source)', () => {
       ).json()) as {
         data: { result: Array<{ value: [number, string] }> };
       };
-      if (res.data.result[0]?.value[1] === '4') break;
+      if (res.data.result[0]?.value[1] === '8') break;
       await new Promise((r) => setTimeout(r, 200));
     }
   }, 360_000);
@@ -177,6 +193,43 @@ describe('Prometheus guardrails (real server, real rollup source)', () => {
     expect(none.verdict.reasons).toContainEqual(expect.stringMatching(/buckets: no series/));
   });
 
+  it('compares an additional primary metric read from Prometheus as a proportion, beside Arena’s own', async () => {
+    const conversion = {
+      name: 'conversion',
+      direction: 'higher',
+      minImprovement: 0.1,
+      rollbackRelativeDegradation: 0.1,
+      source: 'prom',
+      events: 'sum(http_conversions_total{model="{{model}}",version="{{version}}"})',
+      total: TOTAL,
+    };
+    const primary = async (model: string, address = prometheus.url) => {
+      const i = input(model, address);
+      i.policy = parsePolicy({
+        ...i.policy,
+        analysis: { minSamples: 100 },
+        guardrails: [],
+        primaryMetric: [{ name: 'abs_error', direction: 'lower' }, conversion],
+      } as never);
+      const verdict = await analyze(i, rollupMetricSource(db.knex, 1000), () => new Date());
+      const gate = verdict.details as GateResult;
+      return { verdict, m: gate.metrics.find((x) => x.metric === 'conversion')! };
+    };
+    const better = await primary('conversion');
+    expect(better.m.status).toBe('pass');
+    expect(better.m.challenger).toMatchObject({ n: 20_000, value: 0.13 });
+    expect(better.m.champion).toMatchObject({ n: 50_000, value: 0.1 });
+    expect(better.m.improvement.estimate).toBeCloseTo(0.3, 2);
+    const worse = await primary('conversion-worse');
+    expect(worse.m.status).toBe('fail');
+    expect(worse.verdict.action).toBe('rollback');
+    // No data: the metric waits (and Arena's abs_error, with nothing recorded, waits too): never a pass.
+    const down = await primary('conversion', 'http://127.0.0.1:1');
+    expect(down.m.status).toBe('waiting');
+    expect(down.verdict.decision).toBe('waiting');
+    expect(down.verdict.sourceErrors?.[0]).toMatch(/^conversion: no data from Prometheus/);
+  });
+
   it('waits, and says why, when Prometheus does not answer: no data never passes', async () => {
     const { verdict, g } = await guardrail('fraud-ok', 'http://127.0.0.1:1');
     expect(g.status).toBe('waiting');
@@ -210,6 +263,16 @@ describe('Prometheus guardrails (real server, real rollup source)', () => {
     const several = await refused(withLatency('http_latency_seconds_bucket'));
     expect((several as InvalidInputError).field).toBe('policy.guardrails.0.buckets');
     expect((several as Error).message).toMatch(/buckets of several histograms/);
+    const primaryTypo = await refused(
+      parsePolicy({
+        ...policy(prometheus.url),
+        primaryMetric: [
+          { name: 'abs_error', direction: 'lower' },
+          { name: 'conversion', direction: 'higher', source: 'prom', events: 'sum(x', total: TOTAL },
+        ],
+      } as never),
+    );
+    expect((primaryTypo as InvalidInputError).field).toBe('policy.primaryMetric.1.events');
     const gone = await refused(policy('http://127.0.0.1:1'));
     expect((gone as InvalidInputError).hint).toMatch(/metricSources\.prom\.address/);
   });

@@ -386,6 +386,32 @@ describe('policy text', () => {
     expect(
       field({ metricSources: prom, guardrails: [{ ...latency, buckets: 'h{v="{{vers}}"}' }] }).message,
     ).toMatch(/unknown placeholder \{\{vers\}\}/);
+    // An additional primary metric read from Prometheus: a rate, beside one from Arena's records.
+    const conversion = {
+      name: 'conversion',
+      direction: 'higher',
+      source: 'prom',
+      events: 'sum(c{v="{{version}}"})',
+      total: 'sum(t{v="{{version}}"})',
+    };
+    const arenas = { name: 'abs_error', direction: 'lower' };
+    expect(
+      parsePolicy({ metricSources: prom, primaryMetric: [arenas, conversion] } as never).primaryMetric[1],
+    ).toMatchObject(conversion);
+    expect(field({ metricSources: prom, primaryMetric: conversion }).message).toMatch(
+      /^policy\.primaryMetric\.source="prom": a primary metric from a metric source is an additional one/,
+    );
+    const { total: _pt, ...noPrimaryTotal } = conversion;
+    expect(field({ metricSources: prom, primaryMetric: [arenas, noPrimaryTotal] }).field).toBe(
+      'policy.primaryMetric.1.total',
+    );
+    expect(
+      field({ metricSources: prom, primaryMetric: [arenas, { ...conversion, source: 'nope' }] }).message,
+    ).toMatch(/^policy\.primaryMetric\.1\.source="nope": no metric source of that name/);
+    expect(
+      field({ metricSources: prom, primaryMetric: [arenas, { ...conversion, cap: { value: 5 } }] }).field,
+    ).toBe('policy.primaryMetric.1.cap');
+    expect(field({ primaryMetric: [{ ...arenas, events: 'sum(e)' }] }).message).toMatch(/needs a source/);
     expect(field({ guardrails: [{ metric: 'x', quantile: 0.9, buckets: 'h', max: 1 }] }).message).toMatch(
       /^policy\.guardrails\.0\.buckets=.*needs a source/,
     );
