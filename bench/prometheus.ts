@@ -1,4 +1,4 @@
-import { Counter, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { analyze } from '../src/analysis/analyze.js';
 import type { AnalyzeInput } from '../src/analysis/analyze-input.js';
 import { rollupMetricSource } from '../src/analysis/rollup-source.js';
@@ -16,8 +16,9 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 /**
  * What a Prometheus guardrail adds to one analysis (issue #19): the same canary analysis over an hour of
- * 1 s rollups, with and without a guardrail whose events and total are queried per arm (four instant
- * queries) from a real Prometheus on this machine, interleaved so both see the same machine.
+ * 1 s rollups, without one, with a rate guardrail whose events and total are queried per arm (four instant
+ * queries), and with a p95 guardrail read from a histogram's buckets (two), from a real Prometheus on this
+ * machine, interleaved so all three see the same machine.
  */
 export async function runPrometheusBench(): Promise<BenchResult[]> {
   const registry = new Registry();
@@ -33,9 +34,17 @@ export async function runPrometheusBench(): Promise<BenchResult[]> {
     labelNames: ['model', 'version'],
     registers: [registry],
   });
+  const latency = new Histogram({
+    name: 'http_latency_seconds',
+    help: 'l',
+    labelNames: ['model', 'version'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
   for (const version of ['1.0.0', '1.1.0']) {
     requests.inc({ model: 'm', version }, 100_000);
     errors.inc({ model: 'm', version }, 100);
+    for (let i = 0; i < 1000; i++) latency.observe({ model: 'm', version }, (5 + (i % 100)) / 1000);
   }
   const prometheus = await startPrometheusScraping(registry);
   const db = await createBenchDatabase('prometheus');
@@ -69,13 +78,26 @@ export async function runPrometheusBench(): Promise<BenchResult[]> {
       if (res.data.result[0]?.value[1] === '2') break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const policy = (withPrometheus: boolean) =>
+    type Variant = 'without' | 'rate' | 'latency';
+    const policy = (variant: Variant) =>
       parsePolicy({
         stages: [{ mode: 'canary', weight: 50, duration: '1h' }],
         metricSources: { prom: { type: 'prometheus', address: prometheus.url } },
         guardrails: [
           { metric: 'error', max: 0.01 },
-          ...(withPrometheus
+          ...(variant === 'latency'
+            ? [
+                {
+                  metric: 'http_latency',
+                  source: 'prom',
+                  quantile: 0.95,
+                  buckets:
+                    'sum by (le) (increase(http_latency_seconds_bucket{model="{{model}}",version="{{version}}"}[{{window}}]))',
+                  max: 0.5,
+                },
+              ]
+            : []),
+          ...(variant === 'rate'
             ? [
                 {
                   metric: 'http_error_rate',
@@ -90,7 +112,7 @@ export async function runPrometheusBench(): Promise<BenchResult[]> {
             : []),
         ],
       });
-    const input = (withPrometheus: boolean): AnalyzeInput => ({
+    const input = (variant: Variant): AnalyzeInput => ({
       tenantId: 'default',
       rolloutId: 'r',
       seq: 1,
@@ -107,37 +129,47 @@ export async function runPrometheusBench(): Promise<BenchResult[]> {
           mode: 'canary',
         },
       ],
-      policy: policy(withPrometheus),
+      policy: policy(variant),
     });
     const source = rollupMetricSource(db.knex, 1000);
-    const times = { with: [] as number[], without: [] as number[] };
+    const times: Record<Variant, number[]> = { without: [], rate: [], latency: [] };
+    const orders: Variant[][] = [
+      ['without', 'rate', 'latency'],
+      ['latency', 'without', 'rate'],
+      ['rate', 'latency', 'without'],
+    ];
     for (let r = 0; r < ROUNDS + 10; r++)
-      for (const w of r % 2 ? [true, false] : [false, true]) {
+      for (const v of orders[r % 3]!) {
         const t0 = performance.now();
-        await analyze(input(w), source, () => new Date());
-        if (r >= 10) times[w ? 'with' : 'without'].push(performance.now() - t0);
+        await analyze(input(v), source, () => new Date());
+        if (r >= 10) times[v].push(performance.now() - t0);
       }
-    const extra = (q: number) => round2(quantile(times.with, q) - quantile(times.without, q));
+    const extra = (v: Variant, q: number) => round2(quantile(times[v], q) - quantile(times.without, q));
     const base = (q: number) => round2(quantile(times.without, q));
-    const notes = `${ROUNDS} analyses each, interleaved; a 50 % canary window of an hour on 1 s rollups (${N} predictions); with: one guardrail of events and total per arm (4 instant queries, increase over the window) against a local Prometheus scraping a prom-client exporter; p50 with ${round2(quantile(times.with, 0.5))} ms, p99 with ${round2(quantile(times.with, 0.99))} ms`;
-    return [
+    const common = `${ROUNDS} analyses each, interleaved; a 50 % canary window of an hour on 1 s rollups (${N} predictions), against a local Prometheus scraping a prom-client exporter`;
+    const notes = {
+      rate: `${common}; with: one rate guardrail, events and total per arm (4 instant queries, increase over the window); p50 with ${round2(quantile(times.rate, 0.5))} ms, p99 with ${round2(quantile(times.rate, 0.99))} ms`,
+      latency: `${common}; with: one p95 guardrail from a histogram's buckets per arm (2 instant queries, sum by (le) of increase over the window); p50 with ${round2(quantile(times.latency, 0.5))} ms, p99 with ${round2(quantile(times.latency, 0.99))} ms`,
+    };
+    const rows = (name: string, v: 'rate' | 'latency') => [
       benchResult(
-        'prometheus_guardrail_extra_ms_p50',
-        extra(0.5),
+        `${name}_extra_ms_p50`,
+        extra(v, 0.5),
         'ms',
         'the same analysis without it, p50 (ms)',
         base(0.5),
-        notes,
+        notes[v],
       ),
       benchResult(
-        'prometheus_guardrail_extra_ms_p99',
-        extra(0.99),
+        `${name}_extra_ms_p99`,
+        extra(v, 0.99),
         'ms',
         'the same analysis without it, p99 (ms)',
         base(0.99),
-        notes,
+        notes[v],
       ),
     ];
+    return [...rows('prometheus_guardrail', 'rate'), ...rows('prometheus_latency_guardrail', 'latency')];
   } finally {
     await prometheus.stop();
     await db.drop();
