@@ -1,0 +1,110 @@
+/**
+ * Trains the example flight-delay classifier. Same contract as the weather model's train.ts: a person runs
+ * it, and so does Arena's retraining `process` backend, which reads the JSON lines on stdout (progress, then
+ * the result) and the exit code.
+ *
+ *   npx tsx examples/flights-model/train.ts --model flights --version 1.1.0 --features schedule+airports \
+ *     --train-from 2001-01-01 --train-to 2001-05-01 --holdout-from 2001-06-01 --holdout-to 2001-07-01 \
+ *     --out model.json [--data FILE.parquet] [--store DIR] [--ridge 1] [--sample-every 1]
+ *
+ * Windows are days of the local calendar, [from, to).
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
+import { isCalendarDate } from '../../src/validation/calendar-date.js';
+import { localDay } from './data.js';
+import { FEATURE_SETS } from './features.js';
+import { trainFlightsModel } from './model.js';
+
+const date = (flag: string) =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, `${flag} must be a date YYYY-MM-DD`)
+    .refine(isCalendarDate, `${flag} must be a real calendar date`);
+const optionsSchema = z.object({
+  model: z.string().min(1, '--model is required'),
+  version: z.string().min(1, '--version is required'),
+  features: z.enum(FEATURE_SETS, { message: `--features must be one of ${FEATURE_SETS.join(', ')}` }),
+  trainFrom: date('--train-from'),
+  trainTo: date('--train-to'),
+  holdoutFrom: date('--holdout-from'),
+  holdoutTo: date('--holdout-to'),
+  out: z.string().min(1, '--out is required'),
+  data: z.string().optional(),
+  store: z.string().optional(),
+  ridge: z.coerce.number().nonnegative('--ridge must be ≥ 0').optional(),
+  sampleEvery: z.coerce
+    .number()
+    .int('--sample-every must be a whole number')
+    .min(1, '--sample-every must be ≥ 1')
+    .optional(),
+});
+
+const emit = (event: Record<string, unknown>): void => {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+};
+
+async function main(): Promise<void> {
+  const program = new Command('train')
+    .requiredOption('--model <name>')
+    .requiredOption('--version <version>')
+    .requiredOption('--features <set>')
+    .requiredOption('--train-from <date>')
+    .requiredOption('--train-to <date>')
+    .requiredOption('--holdout-from <date>')
+    .requiredOption('--holdout-to <date>')
+    .requiredOption('--out <file>')
+    .option('--data <parquet>', 'flights Parquet file (default: vega-datasets flights-3m.parquet)')
+    .option('--store <dir>', 'also put the artifact into this content-addressed store')
+    .option('--ridge <lambda>')
+    .option('--sample-every <k>', 'train on every k-th flight of the training window')
+    .exitOverride();
+  program.parse(process.argv);
+  const parsed = optionsSchema.safeParse(program.opts());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0]);
+    throw new Error(`${issue.message} (got ${JSON.stringify(program.opts()[key])})`);
+  }
+  const o = parsed.data;
+  emit({ event: 'progress', step: 'load', data: o.data ?? 'vega-datasets/data/flights-3m.parquet' });
+  const artifact = await trainFlightsModel({
+    model: o.model,
+    version: o.version,
+    featureSet: o.features,
+    trainFrom: localDay(o.trainFrom),
+    trainTo: localDay(o.trainTo),
+    holdoutFrom: localDay(o.holdoutFrom),
+    holdoutTo: localDay(o.holdoutTo),
+    ...(o.ridge !== undefined ? { ridge: o.ridge } : {}),
+    ...(o.sampleEvery !== undefined ? { sampleEvery: o.sampleEvery } : {}),
+    ...(o.data !== undefined ? { path: o.data } : {}),
+    onProgress: (step, detail) => emit({ event: 'progress', step, ...detail }),
+  });
+  const text = `${JSON.stringify(artifact, null, 2)}\n`;
+  await mkdir(dirname(o.out), { recursive: true });
+  await writeFile(o.out, text);
+  const stored = o.store ? await createLocalArtifactStore(o.store).put(text) : null;
+  emit({ event: 'progress', step: 'write', out: o.out });
+  const { calibration: _c, segments: _s, ...holdout } = artifact.holdout;
+  emit({
+    event: 'done',
+    artifact: o.out,
+    digest: stored?.digest ?? createHash('sha256').update(text).digest('hex'),
+    ...(stored ? { uri: stored.uri } : {}),
+    trainingDataSha256: artifact.trainingDataSha256,
+    holdout,
+  });
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  // commander has already printed its own usage error.
+  if (!(err instanceof Error && 'code' in err && String(err.code).startsWith('commander.')))
+    process.stderr.write(`train: ${message}\n`);
+  process.exit(1);
+});
