@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { isCalendarDate } from '../../src/validation/calendar-date.js';
 
 /**
  * vega-datasets' `flights-3m.parquet`: 3,000,000 US domestic flights of January to June 2001, sorted by
@@ -126,4 +127,11 @@ function toBatch(
 /** Epoch ms of a local date `YYYY-MM-DD` at midnight, as the file's clock reads it. */
 export function localDay(date: string): number {
   return Date.parse(`${date}T00:00:00Z`);
+}
+
+/** A command's date flag as localDay, refused with the flag and the value unless it is a real date. */
+export function dayFlag(flag: string, value: string): number {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || !isCalendarDate(value))
+    throw new Error(`${flag} must be a real calendar date YYYY-MM-DD (got ${JSON.stringify(value)})`);
+  return localDay(value);
 }

@@ -2,36 +2,16 @@
  * Serves the example forecaster from its artifact:
  *   npx tsx examples/weather-model/predict.ts --artifact model.json --date 2015-06-01 [--data FILE.csv] [--digest SHA256]
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { readArtifactFile } from '../artifact-file.js';
 import { isCalendarDate, loadWeather } from './data.js';
 import { forecast, weatherModelArtifactSchema, type WeatherModelArtifact } from './model.js';
 
 /** Reads and validates an artifact; with a digest, refuses bytes that do not hash to it. */
-export async function loadArtifact(path: string, expectedDigest?: string): Promise<WeatherModelArtifact> {
-  const bytes = await readFile(path);
-  if (expectedDigest) {
-    const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== expectedDigest.replace(/^sha256:/, ''))
-      throw new Error(
-        `artifact ${path}: sha256 ${actual} does not match the expected ${expectedDigest}; refusing to serve it`,
-      );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new Error(`artifact ${path}: not JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
-  const parsed = weatherModelArtifactSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`artifact ${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  return parsed.data;
+export function loadArtifact(path: string, expectedDigest?: string): Promise<WeatherModelArtifact> {
+  return readArtifactFile(path, weatherModelArtifactSchema, expectedDigest);
 }
 
 const optionsSchema = z.object({

@@ -255,9 +255,84 @@ describe('the flights example (vega-datasets flights-3m.parquet)', () => {
     expect(events.map((e) => e.step ?? e.event)).toEqual(
       expect.arrayContaining(['load', 'airports', 'features', 'fit', 'evaluate', 'write', 'done']),
     );
-    const done = events.at(-1) as unknown as { digest: string; holdout: { accuracy: number } };
+    const done = events.at(-1) as unknown as { digest: string; holdout: { accuracy: number; n: number } };
     const text = await readFile(out, 'utf8');
     expect(flightsModelArtifactSchema.parse(JSON.parse(text)).holdout.accuracy).toBe(done.holdout.accuracy);
+    // predict, evaluate and backtest read the artifact back and score the same flights walking forward.
+    const champion = path.join(dir, 'champion.json');
+    await run(
+      'npx',
+      [...args.slice(0, -2), '--out', champion].map((a) =>
+        a === '1.1.0' ? '1.0.0' : a === 'schedule+airports' ? 'schedule' : a,
+      ),
+    );
+    const tsx = (script: string, ...rest: string[]) =>
+      run('npx', ['tsx', `examples/flights-model/${script}.ts`, ...rest], { maxBuffer: 64 * 1024 * 1024 });
+    const evaluated = JSON.parse(
+      (
+        await tsx(
+          'evaluate',
+          '--candidate',
+          out,
+          '--champion',
+          champion,
+          '--from',
+          '2001-01-08',
+          '--to',
+          '2001-01-09',
+          '--data',
+          slice,
+        )
+      ).stdout,
+    ) as { candidate: { n: number; accuracy: number }; champion: { n: number }; forecastsSha256: string };
+    expect(evaluated.candidate).toMatchObject({ n: done.holdout.n, accuracy: done.holdout.accuracy });
+    expect(evaluated.forecastsSha256).toMatch(/^[0-9a-f]{64}$/);
+    const lines = (
+      await tsx('backtest', '--artifact', out, '--from', '2001-01-08', '--to', '2001-01-09', '--data', slice)
+    ).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { at: string; origin: string; probability: number });
+    expect(lines).toHaveLength(done.holdout.n);
+    const first = lines[0]!;
+    const predicted = (
+      await tsx(
+        'predict',
+        '--artifact',
+        out,
+        '--digest',
+        done.digest,
+        '--origin',
+        first.origin,
+        '--at',
+        first.at,
+        '--data',
+        slice,
+      )
+    ).stdout;
+    expect(predicted).toContain(`"probability":${first.probability}`);
+    await expect(
+      tsx(
+        'predict',
+        '--artifact',
+        out,
+        '--digest',
+        '0'.repeat(64),
+        '--origin',
+        first.origin,
+        '--at',
+        first.at,
+        '--data',
+        slice,
+      ),
+    ).rejects.toMatchObject({
+      stderr: expect.stringMatching(/does not match the expected/),
+    });
+    await expect(
+      tsx('backtest', '--artifact', out, '--from', '2001-01-32', '--to', '2001-01-09'),
+    ).rejects.toMatchObject({
+      stderr: expect.stringMatching(/--from must be a real calendar date YYYY-MM-DD \(got "2001-01-32"\)/),
+    });
     const bad = [...args];
     bad[bad.indexOf('2001-01-01')] = '2001-02-30';
     await expect(run('npx', bad)).rejects.toMatchObject({
