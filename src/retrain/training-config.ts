@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../policy/duration.js';
 import { InvalidInputError } from '../errors.js';
 import { trainingWindowSchema } from './training-window.js';
+import { legacyValidationMetrics, type ValidationMetric } from './validation.js';
 
 const duration = (fallback: string) =>
   z
@@ -51,9 +52,38 @@ export const trainingConfigSchema = z
       })
       .optional(),
     validate: z.object({
-      /** Prints one JSON object: { candidate: {mae, n, accuracy?}, champion: {…}, holdoutSha256 }. */
+      /**
+       * Prints one JSON object: { candidate: {mae, n, accuracy?, …}, champion: {…}, holdoutSha256,
+       * forecastsSha256? }.
+       */
       command: argv,
       cwd: z.string().optional(),
+      /**
+       * The figures a candidate is judged on, every one of which must pass: beat the champion's by
+       * `minImprovement` (relative, in `direction`; 0 = not worse) and reach `floor` (the worst value
+       * allowed). Absent: MAE `minImprovement` better, and accuracy at least `accuracyFloor` when reported.
+       */
+      metrics: z
+        .array(
+          z
+            .object({
+              name: z
+                .string()
+                .regex(
+                  /^[A-Za-z][A-Za-z0-9_]{0,62}$/,
+                  'the name of a figure the validation command reports, e.g. mae',
+                ),
+              direction: z.enum(['lower', 'higher']),
+              minImprovement: z.number().min(0).max(10).optional(),
+              floor: z.number().optional(),
+            })
+            .strict()
+            .refine((m) => m.minImprovement !== undefined || m.floor !== undefined, {
+              message: 'give minImprovement (0: not worse than the champion), a floor, or both',
+            }),
+        )
+        .min(1)
+        .optional(),
       minImprovement: z.number().min(0).max(1).default(0.05),
       accuracyFloor: z.number().min(0).max(1).default(0.85),
     }),
@@ -76,6 +106,11 @@ export const trainingConfigSchema = z
   });
 
 export type TrainingConfig = z.output<typeof trainingConfigSchema>;
+
+/** The rules a candidate is validated by: the configured list, or the MAE and accuracy floors. */
+export function validationRules(v: TrainingConfig['validate']): ValidationMetric[] {
+  return v.metrics ? v.metrics.map((m) => ({ ...m, required: true })) : legacyValidationMetrics(v);
+}
 export type TrainingConfigInput = z.input<typeof trainingConfigSchema>;
 
 export function parseTrainingConfig(value: unknown, source = 'training'): TrainingConfig {

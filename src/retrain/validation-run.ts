@@ -8,7 +8,7 @@ import { getRouting } from '../routing/store.js';
 import { runProcessJob } from '../training/process-job.js';
 import { retrainFailure } from './failure.js';
 import { configuredCommand } from './model-training-config.js';
-import type { TrainingConfig } from './training-config.js';
+import { validationRules, type TrainingConfig } from './training-config.js';
 import type { TrainedCandidate } from './training-run.js';
 import type { RetrainInput } from './types.js';
 import { judgeCandidate, validationReportOf, type ValidationOutcome } from './validation.js';
@@ -54,7 +54,7 @@ export async function validateCandidate(args: {
     const report = validationReportOf(out.events);
     if (!report)
       retrainFailure('ValidationFailed', 'the validation command printed no { candidate, champion } result');
-    return judgeCandidate(report, config.validate, {
+    return judgeCandidate(report, validationRules(config.validate), {
       candidate: candidate.digest,
       champion: champion.artifactDigest,
     });

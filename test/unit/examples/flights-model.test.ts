@@ -3,7 +3,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parquetWriteFile } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FlightDataError,
@@ -19,35 +18,10 @@ import {
   RecentDelays,
 } from '../../../examples/flights-model/features.js';
 import { classificationMetrics } from '../../../examples/flights-model/metrics.js';
+import { firstFlights, writeFlights } from '../../support/flights.js';
 import { flightsModelArtifactSchema, trainFlightsModel } from '../../../examples/flights-model/model.js';
 
 const run = promisify(execFile);
-
-/** A Parquet file of flights in the real file's columns (timestamps as written by hyparquet-writer). */
-function writeFlights(file: string, b: FlightBatch): void {
-  parquetWriteFile({
-    filename: file,
-    columnData: [
-      { name: 'date', data: Array.from(b.time, (t) => new Date(t)), type: 'TIMESTAMP' },
-      { name: 'delay', data: Array.from(b.delay), type: 'INT32' },
-      { name: 'distance', data: Array.from(b.distance), type: 'INT32' },
-      { name: 'origin', data: b.origin, type: 'STRING' },
-      { name: 'destination', data: b.destination, type: 'STRING' },
-    ],
-  });
-}
-
-async function firstFlights(to: string): Promise<FlightBatch> {
-  const parts: FlightBatch[] = [];
-  for await (const b of readFlights({ to: localDay(to) })) parts.push(b);
-  return {
-    time: Float64Array.from(parts.flatMap((p) => Array.from(p.time))),
-    delay: Float64Array.from(parts.flatMap((p) => Array.from(p.delay))),
-    distance: Float64Array.from(parts.flatMap((p) => Array.from(p.distance))),
-    origin: parts.flatMap((p) => p.origin),
-    destination: parts.flatMap((p) => p.destination),
-  };
-}
 
 describe('the flights example (vega-datasets flights-3m.parquet)', () => {
   let dir: string;
