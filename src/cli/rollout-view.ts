@@ -55,6 +55,10 @@ export function renderPanel(s: RolloutStatus): string {
           ` → ${pct(Math.abs(m.improvement.estimate))} ${better}, 95% interval [${signedPct(m.improvement.interval[0])}, ${signedPct(m.improvement.interval[1])}]` +
           `, needs ≥ ${pct(m.minImprovement)}: ${m.status}`,
       );
+      if (m.twoProportionZ)
+        lines.push(
+          `        fixed-horizon two-proportion z-test (pooled, not deciding): z = ${m.twoProportionZ.z.toFixed(2)}, p = ${m.twoProportionZ.pValue.toPrecision(3)}`,
+        );
     }
     if (!gate?.metrics.length && a.primary)
       lines.push(

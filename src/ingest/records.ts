@@ -15,6 +15,7 @@ export const BUILTIN_METRICS = [
   'squared_error',
   'ape',
   'correct',
+  'log_loss',
   'error',
   'latency_ms',
 ] as const;

@@ -37,6 +37,8 @@ export interface RollupDelta {
   bins: BinnedValues | null;
 }
 
+const LOG_LOSS_EPS = 1e-15;
+
 /** Outcome metrics need the actual value; these are the ones computed from a prediction and its feedback. */
 export function outcomeMetrics(
   prediction: Pick<Prediction, 'value' | 'prediction' | 'error'>,
@@ -57,7 +59,16 @@ export function outcomeMetrics(
     return out;
   }
   if (typeof actual === 'string' || typeof actual === 'boolean') {
-    return { correct: String(prediction.prediction) === String(actual) ? 1 : 0 };
+    const out: Record<string, number> = { correct: String(prediction.prediction) === String(actual) ? 1 : 0 };
+    // A binary classifier's `value` is its probability of `true`: with a true/false outcome, that gives the
+    // log loss of the prediction (clipped at 1e-15 as scikit-learn's log_loss is, so a certain miss is
+    // finite).
+    const p = prediction.value;
+    if (typeof actual === 'boolean' && p !== null && p >= 0 && p <= 1) {
+      const q = Math.min(1 - LOG_LOSS_EPS, Math.max(LOG_LOSS_EPS, actual ? p : 1 - p));
+      out.log_loss = -Math.log(q);
+    }
+    return out;
   }
   return {};
 }

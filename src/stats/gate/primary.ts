@@ -6,8 +6,9 @@
 import { StatsInputError } from '../errors.js';
 import { normalQuantile, normalTails } from '../normal.js';
 import { sequentialPValue } from '../sequential.js';
-import { prepareEvidence, relativeSequence } from './evidence.js';
 import type { PrimaryComparison, PrimaryFinding } from './findings.js';
+import { isCounts, prepareEvidence, relativeSequence } from './evidence.js';
+import { twoProportionZTest } from '../proportion.js';
 import { checkShape } from './skew-floor.js';
 import { primaryReason } from './format.js';
 import type {
@@ -66,6 +67,9 @@ function decidePrimary(
   figures.analysis = prep.analysis;
   figures.champion = { n: prep.nChampion, value: prep.champion.mean };
   figures.challenger = { n: prep.nChallenger, value: prep.challenger.mean };
+  // Reported whatever the gate's state (too few samples, a skewness hold): it is the seed's figure.
+  const z = pooledTwoProportion(evidence);
+  if (z) figures.twoProportionZ = z;
   if (Math.min(prep.nChampion, prep.nChallenger) < analysis.minSamples) {
     return {
       figures,
@@ -130,4 +134,23 @@ function decidePrimary(
   }
   // adjustedPValue = pValue: each primary metric's degradation test stands alone (see evaluateGate).
   return { figures, finding, rollback: { limit, pValue: p, adjustedPValue: p } };
+}
+
+/** The seed's fixed-horizon test on counts pooled over strata; undefined unless every arm is counts. */
+function pooledTwoProportion(evidence: MetricEvidence): PrimaryVerdict['twoProportionZ'] {
+  if (evidence.kind !== 'independent') return undefined;
+  let x1 = 0;
+  let n1 = 0;
+  let x2 = 0;
+  let n2 = 0;
+  for (const s of evidence.strata) {
+    if (!isCounts(s.challenger) || !isCounts(s.champion)) return undefined;
+    x1 += s.challenger.successes;
+    n1 += s.challenger.n;
+    x2 += s.champion.successes;
+    n2 += s.champion.n;
+  }
+  if (n1 < 1 || n2 < 1) return undefined;
+  const t = twoProportionZTest(x1, n1, x2, n2);
+  return { z: t.z, pValue: t.pValue, challenger: t.p1, champion: t.p2, n: [n1, n2] };
 }

@@ -161,6 +161,12 @@ export interface PrimaryVerdict {
   rollback?: { limit: number; pValue: number; adjustedPValue: number };
   /** Fixed-horizon normal (1 − alpha) interval and p-value, reported beside the sequential ones, never deciding. */
   fixedHorizon: { interval: Interval; pValue: number };
+  /**
+   * For a rate given as counts (accuracy, `correct`): the classic pooled two-proportion z-test on the counts
+   * summed over every stratum, as a fixed-horizon A/B test reads it. Reported beside the sequential test,
+   * never deciding: it is not valid under repeated looks, and pooling strata of different splits can mislead.
+   */
+  twoProportionZ?: { z: number; pValue: number; challenger: number; champion: number; n: [number, number] };
   strata: number;
   /** Present when the values' shape is known and the floor is on. */
   shape?: ShapeFigures;

@@ -97,6 +97,21 @@ describe('rollout live view', () => {
     expect(panel).toContain('approvals demo-approver ("ok")');
   });
 
+  it('shows the fixed-horizon two-proportion z-test under an accuracy primary metric', () => {
+    const gate = evaluateGate(
+      { metrics: { correct: independent({ successes: 470, n: 500 }, { successes: 480, n: 500 }) } },
+      {
+        primaryMetric: { name: 'correct', direction: 'higher', minImprovement: 0 },
+        guardrails: [],
+        analysis: { alpha: 0.05, minSamples: 100, tuningN: 1000 },
+      },
+    );
+    const panel = renderPanel(status(JSON.parse(JSON.stringify(gate))));
+    expect(panel).toContain(
+      'fixed-horizon two-proportion z-test (pooled, not deciding): z = 1.45, p = 0.147',
+    );
+  });
+
   it('falls back to the stored primary estimate when an analysis carries no gate details', () => {
     const s = status(undefined);
     s.lastAnalysis!.primary = { metric: 'abs_error', estimate: 0.2, ci: [0.1, 0.3], pValue: 0.001 };

@@ -7,7 +7,7 @@ import {
   type HistogramMoments,
 } from '../../../src/ingest/histogram.js';
 import type { Prediction } from '../../../src/ingest/records.js';
-import { RollupAccumulator, type RollupDelta } from '../../../src/ingest/rollup-delta.js';
+import { outcomeMetrics, RollupAccumulator, type RollupDelta } from '../../../src/ingest/rollup-delta.js';
 import { histogramOf, momentsOf } from '../../../src/ingest/value-shape.js';
 
 const AT = new Date('2026-11-01T12:00:30Z');
@@ -100,6 +100,20 @@ describe('RollupAccumulator: the shape of the values', () => {
       expect(histogramOf(d.bins!)).toEqual(want.histogram);
       expectMomentsClose(momentsOf(d.bins!), want.moments);
     }
+  });
+
+  it('derives a binary classifier’s log loss from its probability of true and a true/false outcome', () => {
+    const lossOf = (value: number | null, label: unknown, actual: unknown) =>
+      outcomeMetrics({ value, prediction: label, error: false }, actual);
+    expect(lossOf(0.8, true, true)).toEqual({ correct: 1, log_loss: -Math.log(0.8) });
+    expect(lossOf(0.8, true, false).log_loss).toBeCloseTo(-Math.log(0.2), 12);
+    expect(lossOf(0.8, true, false).correct).toBe(0);
+    // Clipped as scikit-learn's log_loss: a certain miss is finite.
+    expect(lossOf(1, true, false).log_loss).toBeCloseTo(-Math.log(1e-15), 6);
+    // No probability, one outside [0, 1], or a label outcome that is not true/false: no log loss.
+    expect(lossOf(null, true, true)).toEqual({ correct: 1 });
+    expect(lossOf(3, 'cat', 'cat')).toEqual({ correct: 1 });
+    expect(lossOf(1.5, true, true)).toEqual({ correct: 1 });
   });
 
   it('keeps a histogram for every continuous outcome metric, and none for the 0/1 metrics', () => {
