@@ -43,6 +43,11 @@ export const predictionInputSchema = z
     version: id(200),
     role: z.enum(['served', 'shadow']).default('served'),
     prediction: predictionValue,
+    /**
+     * A binary classifier's probability of `true`, beside its label (`prediction: true`): with a true/false
+     * outcome Arena derives the prediction's log loss (`log_loss`) as well as `correct`.
+     */
+    probability: z.number().min(0, 'must be in [0, 1]').max(1, 'must be in [0, 1]').optional(),
     latencyMs: z.number().nonnegative('must be ≥ 0').optional(),
     error: z.boolean().default(false),
     errorCode: text(200).optional(),
@@ -227,6 +232,12 @@ export function parsePrediction(
   const p = parsed.data;
   const problem = predictionStorageProblem(p);
   if (problem) return { index, field: problem.field.slice(0, 200), reason: problem.reason };
+  if (p.probability !== undefined && typeof p.prediction !== 'boolean')
+    return {
+      index,
+      field: 'probability',
+      reason: `is a binary classifier's probability of true: the prediction must be true or false (got ${JSON.stringify(p.prediction)?.slice(0, 100) ?? 'nothing'})`,
+    };
   const at = toDate(p.at, now, options.window ?? DEFAULT_TIME_WINDOW);
   if (typeof at === 'string') return { index, field: 'at', reason: at };
   let version: string;
@@ -241,7 +252,7 @@ export function parsePrediction(
     model: p.model,
     version,
     role: p.role,
-    value: typeof p.prediction === 'number' ? p.prediction : null,
+    value: typeof p.prediction === 'number' ? p.prediction : (p.probability ?? null),
     prediction: p.prediction,
     latencyMs: p.latencyMs ?? null,
     error: p.error,

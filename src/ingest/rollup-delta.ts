@@ -60,11 +60,17 @@ export function outcomeMetrics(
   }
   if (typeof actual === 'string' || typeof actual === 'boolean') {
     const out: Record<string, number> = { correct: String(prediction.prediction) === String(actual) ? 1 : 0 };
-    // A binary classifier's `value` is its probability of `true`: with a true/false outcome, that gives the
+    // A binary classifier's `value` is its probability of `true` (the record's `probability`): with a true/false outcome, that gives the
     // log loss of the prediction (clipped at 1e-15 as scikit-learn's log_loss is, so a certain miss is
     // finite).
     const p = prediction.value;
-    if (typeof actual === 'boolean' && p !== null && p >= 0 && p <= 1) {
+    if (
+      typeof actual === 'boolean' &&
+      typeof prediction.prediction === 'boolean' &&
+      p !== null &&
+      p >= 0 &&
+      p <= 1
+    ) {
       const q = Math.min(1 - LOG_LOSS_EPS, Math.max(LOG_LOSS_EPS, actual ? p : 1 - p));
       out.log_loss = -Math.log(q);
     }

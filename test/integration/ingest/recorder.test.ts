@@ -239,6 +239,45 @@ describe('recorder and incremental rollups on real Postgres', () => {
     expect(f['1.0.0']!.correct!.summary).toMatchObject({ n: 4, mean: 0.75 });
   });
 
+  it('computes a binary classifier’s accuracy and log loss from its label, probability and true/false outcome', async () => {
+    await registerVersion(db.knex, { model: 'delay', version: '1.0.0', actor: 't' });
+    const recorder = createRecorder({ pool, flushIntervalMs: 5 });
+    const probability = [0.9, 0.2, 0.6, 0.3];
+    const outcome = [true, false, false, true];
+    const stored = await recorder.recordPredictions(
+      probability.map((p, i) => ({
+        requestId: `d${i}`,
+        model: 'delay',
+        version: '1.0.0',
+        prediction: p >= 0.5,
+        probability: p,
+      })),
+      { durable: true },
+    );
+    expect(stored.rejected).toEqual([]);
+    // A probability beside a prediction that is not a true/false label is refused, naming the field.
+    const refused = await recorder.recordPredictions(
+      [{ requestId: 'd-bad', model: 'delay', version: '1.0.0', prediction: 'late', probability: 0.4 }],
+      { durable: true },
+    );
+    expect(refused.rejected).toEqual([
+      expect.objectContaining({
+        field: 'probability',
+        reason: expect.stringMatching(/must be true or false \(got "late"\)/),
+      }),
+    ]);
+    await recorder.recordFeedbackBatch(
+      outcome.map((actual, i) => ({ model: 'delay', requestId: `d${i}`, actual })),
+      { durable: true },
+    );
+    await recorder.close();
+    const f = await readVersionMetrics(db.knex, { model: 'delay', versions: ['1.0.0'] });
+    expect(f['1.0.0']!.correct!.summary).toMatchObject({ n: 4, mean: 0.5 });
+    const losses = probability.map((p, i) => -Math.log(outcome[i] ? p : 1 - p));
+    expect(f['1.0.0']!.log_loss!.summary.n).toBe(4);
+    expect(f['1.0.0']!.log_loss!.summary.mean).toBeCloseTo(losses.reduce((a, b) => a + b) / 4, 10);
+  });
+
   it('rejects bad records with index, field and reason and keeps every valid one of the batch', async () => {
     const recorder = createRecorder({ pool, flushIntervalMs: 5 });
     const sqlish = "x'); drop table predictions; --";

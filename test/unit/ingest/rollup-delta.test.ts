@@ -113,6 +113,7 @@ describe('RollupAccumulator: the shape of the values', () => {
     // No probability, one outside [0, 1], or a label outcome that is not true/false: no log loss.
     expect(lossOf(null, true, true)).toEqual({ correct: 1 });
     expect(lossOf(3, 'cat', 'cat')).toEqual({ correct: 1 });
+    expect(lossOf(0.5, 'true', true)).toEqual({ correct: 1 });
     expect(lossOf(1.5, true, true)).toEqual({ correct: 1 });
   });
 
