@@ -281,7 +281,9 @@ describe('retraining on a real Temporal server with real child-process training'
     expect(hangs).toMatchObject({ status: 'failed', candidate_version: null });
     expect(hangs!.error).toMatch(/hung: no progress for 3 s/);
     expect(worse).toMatchObject({ status: 'failed', candidate_version: null });
-    expect(worse!.error).toMatch(/below the floor: MAE \d+\.\d+ vs champion \d+\.\d+: \d+\.\d% worse, needs ≥ 5\.0%/);
+    expect(worse!.error).toMatch(
+      /below the floor: MAE \d+\.\d+ vs champion \d+\.\d+: \d+\.\d% worse, needs ≥ 5\.0%/,
+    );
     for (const m of ['rt-fails', 'rt-hangs', 'rt-worse'])
       expect(await db.knex('model_versions').where({ model: m }).pluck('version')).toEqual(['1.0.0']);
   }, 90_000);
