@@ -2,9 +2,16 @@ import { mean } from 'simple-statistics';
 import type { WeatherDay } from '../../examples/weather-model/data.js';
 import { monitoredFeatures } from '../../examples/weather-model/features.js';
 import { forecast, type WeatherModelArtifact } from '../../examples/weather-model/model.js';
-import type { Workload } from '../simulate/traffic.js';
+import type { Workload, WorkloadRequest } from '../simulate/traffic.js';
 
 export interface WeatherReplay extends Workload {
+  /** A forecast: the answer is a number, the outcome a temperature. */
+  request(
+    i: number,
+  ): Omit<WorkloadRequest, 'actual' | 'predict'> & {
+    actual: number;
+    predict(version: string): number | null;
+  };
   /** The replayed days (inclusive window), in order. */
   dates: string[];
   /** Each version's mean absolute error over the replayed days, from its real forecasts. */

@@ -14,12 +14,19 @@ export interface VersionProfile {
 }
 
 /** One request of a workload: its ground truth and what each version answers. */
+/** A binary classifier's answer: its label and its probability of `true` (recorded as `probability`). */
+export interface ClassifierAnswer {
+  label: boolean;
+  probability: number;
+}
+
 export interface WorkloadRequest {
   /** Part of the request id; the generator adds its prefix and a counter, so keys may repeat. */
   key: string;
-  actual: number;
+  /** The outcome sent as feedback: a number (regression) or a label. */
+  actual: number | boolean | string;
   /** The version's answer before serving faults (errors, latency) are injected; null = cannot answer. */
-  predict(version: string): number | null;
+  predict(version: string): number | ClassifierAnswer | null;
   /** The input values the model saw, reported with the prediction (drift monitoring reads them). */
   features?: Record<string, number> | null;
 }
@@ -107,8 +114,14 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
     const p = opts.profiles[version] ?? { noise: 10 };
     const answer = request.predict(version);
     const error = answer === null || random() < (p.errorRate ?? 0);
+    const served =
+      error || answer === null
+        ? { prediction: null }
+        : typeof answer === 'number'
+          ? { prediction: answer }
+          : { prediction: answer.label, probability: answer.probability };
     return {
-      prediction: error ? null : answer,
+      ...served,
       ...(request.features ? { features: request.features } : {}),
       error,
       latencyMs: (p.latencyMs ?? 30) * (0.8 + 0.4 * random()),

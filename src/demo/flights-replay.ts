@@ -1,0 +1,68 @@
+import type { FlightsModelArtifact } from '../../examples/flights-model/model.js';
+import { scoreFlights } from '../../examples/flights-model/scoring.js';
+import type { ClassifierAnswer, Workload, WorkloadRequest } from '../simulate/traffic.js';
+
+export interface FlightsReplay extends Workload {
+  request(i: number): Omit<WorkloadRequest, 'actual' | 'predict'> & {
+    actual: boolean;
+    predict(version: string): ClassifierAnswer | null;
+  };
+  /** Flights in the window. */
+  readonly flights: number;
+  /** Each version's accuracy over the window's flights, from its real probabilities. */
+  accuracy(version: string): number;
+}
+
+/**
+ * Real flights replayed as live traffic: request i is one flight of the window (cycling through it), the
+ * routed version answers with its real probability that the flight leaves more than 15 minutes late, and
+ * whether it did arrives later as feedback. Both versions score every flight once, walking forward
+ * (examples/flights-model/scoring.ts), and answers are served from those scores, stored as typed arrays so
+ * a million flights cost a few megabytes.
+ */
+export async function flightsReplay(opts: {
+  /** Version → the artifact that serves it. */
+  artifacts: Record<string, FlightsModelArtifact>;
+  /** Epoch ms on the data's local clock (examples/flights-model/data.ts), [from, to). */
+  from: number;
+  to: number;
+  path?: string;
+}): Promise<FlightsReplay> {
+  const versions = Object.keys(opts.artifacts);
+  const probabilities: number[][] = versions.map(() => []);
+  const delayed: boolean[] = [];
+  const origins: string[] = [];
+  for await (const batch of scoreFlights(
+    versions.map((v) => opts.artifacts[v]!),
+    { from: opts.from, to: opts.to, ...(opts.path !== undefined ? { path: opts.path } : {}) },
+  ))
+    for (const f of batch) {
+      f.p.forEach((p, k) => probabilities[k]!.push(p));
+      delayed.push(f.delayed);
+      origins.push(f.origin);
+    }
+  if (delayed.length === 0) throw new Error('no flights to replay in the window');
+  const scores = new Map(versions.map((v, k) => [v, Float32Array.from(probabilities[k]!)]));
+  const n = delayed.length;
+  return {
+    flights: n,
+    request(i) {
+      const k = i % n;
+      return {
+        key: origins[k]!,
+        actual: delayed[k]!,
+        predict: (version) => {
+          const p = scores.get(version)?.[k];
+          return p === undefined ? null : { label: p >= 0.5, probability: p };
+        },
+      };
+    },
+    accuracy(version) {
+      const p = scores.get(version);
+      if (!p) return Number.NaN;
+      let correct = 0;
+      for (let k = 0; k < n; k++) if (p[k]! >= 0.5 === delayed[k]) correct++;
+      return correct / n;
+    },
+  };
+}
