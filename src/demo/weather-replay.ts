@@ -6,9 +6,7 @@ import type { Workload, WorkloadRequest } from '../simulate/traffic.js';
 
 export interface WeatherReplay extends Workload {
   /** A forecast: the answer is a number, the outcome a temperature. */
-  request(
-    i: number,
-  ): Omit<WorkloadRequest, 'actual' | 'predict'> & {
+  request(i: number): Omit<WorkloadRequest, 'actual' | 'predict'> & {
     actual: number;
     predict(version: string): number | null;
   };
