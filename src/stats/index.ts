@@ -21,6 +21,13 @@ export { srmTest, srmTestStrata, SRM_ALPHA, type SrmResult } from './srm.js';
 export { mannWhitneyU, type MannWhitneyResult } from './mann-whitney.js';
 export { ksTwoSample, kolmogorovSf, type KsResult } from './ks.js';
 export { psi, type PsiOptions } from './psi.js';
+export {
+  categoricalDrift,
+  OTHER,
+  UNSEEN,
+  type CategoricalDrift,
+  type CategoricalDriftOptions,
+} from './categorical-drift.js';
 export { relativeLift, type LiftResult } from './lift.js';
 export { bucketQuantile, addCumulativeBuckets, type CumulativeBucket } from './bucket-quantile.js';
 export {
