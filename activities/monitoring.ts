@@ -69,11 +69,17 @@ export function monitoringActivities({ knex, clock, artifacts }: ActivityDeps) {
       const profile =
         (
           JSON.parse(Buffer.from(bytes).toString('utf8')) as {
-            featureProfile?: Record<string, { sample?: number[] }>;
+            featureProfile?: Record<string, { sample?: number[]; categories?: Record<string, number> }>;
           }
         ).featureProfile ?? {};
       const reference = Object.fromEntries(
         Object.entries(profile).flatMap(([k, v]) => (Array.isArray(v.sample) ? [[k, v.sample]] : [])),
+      );
+      // A categorical input's profile is its category counts over the training window.
+      const referenceCategories = Object.fromEntries(
+        Object.entries(profile).flatMap(([k, v]) =>
+          v.categories && typeof v.categories === 'object' ? [[k, v.categories]] : [],
+        ),
       );
       const recent = await servedFeatureSample(knex, {
         tenantId,
@@ -84,11 +90,20 @@ export function monitoringActivities({ knex, clock, artifacts }: ActivityDeps) {
         limit: policy.drift.maxSamples,
       });
       const current: Record<string, number[]> = {};
+      const currentCategories: Record<string, Record<string, number>> = {};
       for (const r of recent) {
-        for (const [k, v] of Object.entries(r.features)) (current[k] ??= []).push(v);
+        for (const [k, v] of Object.entries(r.features))
+          if (typeof v === 'number') (current[k] ??= []).push(v);
+          else {
+            const counts = (currentCategories[k] ??= {});
+            counts[v] = (counts[v] ?? 0) + 1;
+          }
         if (r.value !== null) (current.prediction ??= []).push(r.value);
       }
-      const verdict = evaluateDrift(reference, current, policy.drift);
+      const verdict = evaluateDrift(reference, current, policy.drift, {
+        reference: referenceCategories,
+        current: currentCategories,
+      });
       const windows = (feature: string) => ({
         reference: 'training profile',
         recent: base.window,
@@ -109,15 +124,25 @@ export function monitoringActivities({ knex, clock, artifacts }: ActivityDeps) {
             feature: f.feature,
             windows: windows(f.feature),
           },
-          {
-            method: 'ks',
-            statistic: f.ks.d,
-            p_value: f.ks.pValue,
-            threshold: policy.drift.ksAlpha,
-            drifted: f.ks.pValue < policy.drift.ksAlpha,
-            feature: f.feature,
-            windows: windows(f.feature),
-          },
+          f.chiSquare
+            ? {
+                method: 'chi_square',
+                statistic: f.chiSquare.statistic,
+                p_value: f.chiSquare.pValue,
+                threshold: policy.drift.ksAlpha,
+                drifted: f.chiSquare.pValue < policy.drift.ksAlpha,
+                feature: f.feature,
+                windows: { ...windows(f.feature), n: f.current },
+              }
+            : {
+                method: 'ks',
+                statistic: f.ks!.d,
+                p_value: f.ks!.pValue,
+                threshold: policy.drift.ksAlpha,
+                drifted: f.ks!.pValue < policy.drift.ksAlpha,
+                feature: f.feature,
+                windows: windows(f.feature),
+              },
         ]),
       });
       return { ...base, ...verdict };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { z } from 'zod';
+import { numericProfile } from '../feature-profile.js';
 import { readFlights, type FlightBatch } from './data.js';
 import {
   FEATURE_SETS,
@@ -41,6 +42,17 @@ export const flightsModelArtifactSchema = z.object({
   /** SHA-256 of the training rows as `time,delay,distance,origin,destination` lines, in file order. */
   trainingDataSha256: z.string().regex(/^[0-9a-f]{64}$/),
   holdout: classificationMetricsSchema,
+  /**
+   * The training window's inputs, the reference drift checks compare served traffic with: the distance
+   * (deciles and a sample) and the origin and destination airports (counts per airport).
+   */
+  featureProfile: z.record(
+    z.string(),
+    z.union([
+      z.object({ deciles: z.array(z.number()), sample: z.array(z.number()) }),
+      z.object({ categories: z.record(z.string(), z.number().int().nonnegative()) }),
+    ]),
+  ),
   iterations: z.number().int().positive(),
   createdAt: z.string(),
 });
@@ -99,6 +111,8 @@ export async function trainFlightsModel(opts: TrainOptions): Promise<FlightsMode
   const holdout: Array<{ x: number[]; y: number; origin: string }> = [];
   const hash = createHash('sha256');
   const recent = new RecentDelays();
+  const distances: number[] = [];
+  const airports = { origin: new Map<string, number>(), destination: new Map<string, number>() };
   let k = 0;
   // Start early enough that the first training flights' recent-delay windows are full.
   for await (const b of readFlights({
@@ -111,6 +125,9 @@ export async function trainFlightsModel(opts: TrainOptions): Promise<FlightsMode
       const y = isDelayed(b.delay[i]!) ? 1 : 0;
       if (t >= opts.trainFrom && t < opts.trainTo) {
         hash.update(`${t},${b.delay[i]},${b.distance[i]},${b.origin[i]},${b.destination[i]}\n`);
+        distances.push(b.distance[i]!);
+        for (const side of ['origin', 'destination'] as const)
+          airports[side].set(b[side][i]!, (airports[side].get(b[side][i]!) ?? 0) + 1);
         if (k++ % every === 0) {
           train.push(...featureVector(opts.featureSet, b, i, rates, recent));
           trainY.push(y);
@@ -144,6 +161,15 @@ export async function trainFlightsModel(opts: TrainOptions): Promise<FlightsMode
     ...(rates ? { airportRates: rates } : {}),
     trainWindow: { from: iso(opts.trainFrom), to: iso(opts.trainTo), rows: k },
     trainingDataSha256: hash.digest('hex'),
+    featureProfile: {
+      distance: numericProfile(distances),
+      ...Object.fromEntries(
+        (['origin', 'destination'] as const).map((side) => [
+          side,
+          { categories: Object.fromEntries([...airports[side]].sort(([a], [b]) => a.localeCompare(b))) },
+        ]),
+      ),
+    },
     iterations,
     createdAt: new Date(opts.trainTo).toISOString(),
   };

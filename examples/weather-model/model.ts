@@ -1,4 +1,5 @@
-import { mean, quantileSorted, rootMeanSquare, standardDeviation } from 'simple-statistics';
+import { mean, rootMeanSquare, standardDeviation } from 'simple-statistics';
+import { numericProfile as profile } from '../feature-profile.js';
 import { z } from 'zod';
 import { isCalendarDate, sha256OfDays, sliceDays, type WeatherDay } from './data.js';
 import {
@@ -98,20 +99,6 @@ function solveSpd(a: number[][], b: number[]): number[] {
     x[i] = sum / l[i]![i]!;
   }
   return x;
-}
-
-function profile(values: number[]): { deciles: number[]; sample: number[] } {
-  const sorted = [...values].sort((a, b) => a - b);
-  const step = Math.max(1, Math.ceil(values.length / 500));
-  return {
-    // Linear interpolation between order statistics (R type 7, NumPy's default: simple-statistics'
-    // quantileSorted). With no values the deciles are NaN, as before (the artifact schema refuses them).
-    deciles: [1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) =>
-      sorted.length ? quantileSorted(sorted, k / 10) : Number.NaN,
-    ),
-    // Every step-th value in time order: deterministic, and spread over the whole window.
-    sample: values.filter((_, i) => i % step === 0),
-  };
 }
 
 /** The forecast of day `index`'s maximum temperature from what was known the evening before. */

@@ -26,20 +26,27 @@ export async function flightsReplay(opts: {
   /** Epoch ms on the data's local clock (examples/flights-model/data.ts), [from, to). */
   from: number;
   to: number;
+  /** Only the flights leaving this airport (a regional deployment, or a shifted audience). */
+  origin?: string;
   path?: string;
 }): Promise<FlightsReplay> {
   const versions = Object.keys(opts.artifacts);
   const probabilities: number[][] = versions.map(() => []);
   const delayed: boolean[] = [];
   const origins: string[] = [];
+  const destinations: string[] = [];
+  const distances: number[] = [];
   for await (const batch of scoreFlights(
     versions.map((v) => opts.artifacts[v]!),
     { from: opts.from, to: opts.to, ...(opts.path !== undefined ? { path: opts.path } : {}) },
   ))
     for (const f of batch) {
+      if (opts.origin !== undefined && f.origin !== opts.origin) continue;
       f.p.forEach((p, k) => probabilities[k]!.push(p));
       delayed.push(f.delayed);
       origins.push(f.origin);
+      destinations.push(f.destination);
+      distances.push(f.distance);
     }
   if (delayed.length === 0) throw new Error('no flights to replay in the window');
   const scores = new Map(versions.map((v, k) => [v, Float32Array.from(probabilities[k]!)]));
@@ -51,6 +58,8 @@ export async function flightsReplay(opts: {
       return {
         key: origins[k]!,
         actual: delayed[k]!,
+        // What the model saw, reported with the prediction for drift checks (categories as text).
+        features: { origin: origins[k]!, destination: destinations[k]!, distance: distances[k]! },
         predict: (version) => {
           const p = scores.get(version)?.[k];
           return p === undefined ? null : { label: p >= 0.5, probability: p };

@@ -56,9 +56,12 @@ export const predictionInputSchema = z
       .refine((m) => Object.keys(m).length <= MAX_METRICS, `at most ${MAX_METRICS} metrics`)
       .optional(),
     featuresHash: text(128).optional(),
-    /** The input values the model saw (numbers by name): what drift monitoring compares with training. */
+    /**
+     * The input values the model saw, by name: numbers, or categories as text (an airport code). What drift
+     * monitoring compares with training: PSI and KS for numbers, PSI over shares and chi-square for text.
+     */
     features: z
-      .record(metricName, statNumber)
+      .record(metricName, z.union([statNumber, text(200).min(1, 'must not be empty')]))
       .refine((f) => Object.keys(f).length <= 200, 'at most 200 features')
       .optional(),
     rolloutId: text(200).optional(),
@@ -93,7 +96,7 @@ export interface Prediction {
   errorCode: string | null;
   metrics: Record<string, number> | null;
   featuresHash: string | null;
-  features: Record<string, number> | null;
+  features: Record<string, number | string> | null;
   rolloutId: string;
   at: Date;
 }
@@ -180,11 +183,12 @@ const PREDICTION_TEXT = [
 
 function numbersProblem(
   field: string,
-  values: Record<string, number> | undefined,
+  values: Record<string, number | string> | undefined,
 ): { field: string; reason: string } | undefined {
   if (!values) return undefined;
   for (const name in values) {
-    const problem = unusableNumber(values[name]!);
+    const value = values[name]!;
+    const problem = typeof value === 'string' ? unstorableText(value) : unusableNumber(value);
     if (problem) return { field: `${field}.${name}`, reason: problem };
   }
   return undefined;

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 /** One statistic of one feature in one drift check. */
 export interface DriftReportInput {
   feature: string;
-  method: 'psi' | 'ks';
+  method: 'psi' | 'ks' | 'chi_square';
   statistic: number;
   p_value: number | null;
   threshold: number;

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 
 export interface ServedFeatures {
-  features: Record<string, number>;
+  /** Numbers, and categories as text. */
+  features: Record<string, number | string>;
   value: number | null;
 }
 

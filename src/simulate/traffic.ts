@@ -28,7 +28,7 @@ export interface WorkloadRequest {
   /** The version's answer before serving faults (errors, latency) are injected; null = cannot answer. */
   predict(version: string): number | ClassifierAnswer | null;
   /** The input values the model saw, reported with the prediction (drift monitoring reads them). */
-  features?: Record<string, number> | null;
+  features?: Record<string, number | string> | null;
 }
 
 /** Where requests come from: synthetic numbers by default, or a replayed data set and real models (the demo). */

@@ -92,7 +92,7 @@ describe('drift monitoring on a real Temporal server with the example model', ()
     expect(out.drifted).toBe(true);
     const temp = out.features.find((f) => f.feature === 'temp_max_1')!;
     expect(temp.psi).toBeGreaterThan(1);
-    expect(temp.ks.pValue).toBeLessThan(1e-6);
+    expect(temp.ks!.pValue).toBeLessThan(1e-6);
     expect(out.features.find((f) => f.feature === 'precipitation_1')!.drifted).toBe(false);
     const psiRows = await db
       .knex('drift_reports')
