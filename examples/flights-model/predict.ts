@@ -7,6 +7,7 @@
  */
 import { Command } from 'commander';
 import { z } from 'zod';
+import { digestFlag, validatedFlags } from '../cli-flags.js';
 import { isCalendarDate } from '../../src/validation/calendar-date.js';
 import { loadFlightsArtifact, scoreFlights } from './scoring.js';
 
@@ -21,13 +22,7 @@ const optionsSchema = z.object({
       '--at must be a real local time',
     ),
   data: z.string().optional(),
-  digest: z
-    .string()
-    .regex(
-      /^(sha256:)?[0-9a-f]{64}$/,
-      '--digest must be 64 lowercase hex digits, optionally prefixed sha256:',
-    )
-    .optional(),
+  digest: digestFlag.optional(),
 });
 
 async function main(): Promise<void> {
@@ -38,12 +33,7 @@ async function main(): Promise<void> {
     .option('--data <parquet>')
     .option('--digest <sha256>')
     .parse(process.argv);
-  const parsed = optionsSchema.safeParse(program.opts());
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${issue.message} (got ${JSON.stringify(program.opts()[String(issue.path[0])])})`);
-  }
-  const o = parsed.data;
+  const o = validatedFlags(program, optionsSchema);
   const artifact = await loadFlightsArtifact(o.artifact, o.digest);
   const at = Date.parse(`${o.at}:00Z`);
   let found = 0;

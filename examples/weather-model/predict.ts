@@ -5,8 +5,9 @@
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { dateFlag, digestFlag, validatedFlags } from '../cli-flags.js';
 import { readArtifactFile } from '../artifact-file.js';
-import { isCalendarDate, loadWeather } from './data.js';
+import { loadWeather } from './data.js';
 import { forecast, weatherModelArtifactSchema, type WeatherModelArtifact } from './model.js';
 
 /** Reads and validates an artifact; with a digest, refuses bytes that do not hash to it. */
@@ -16,18 +17,9 @@ export function loadArtifact(path: string, expectedDigest?: string): Promise<Wea
 
 const optionsSchema = z.object({
   artifact: z.string().min(1, '--artifact is required'),
-  date: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, '--date must be a date YYYY-MM-DD')
-    .refine(isCalendarDate, '--date must be a real calendar date'),
+  date: dateFlag('--date'),
   data: z.string().optional(),
-  digest: z
-    .string()
-    .regex(
-      /^(sha256:)?[0-9a-f]{64}$/,
-      '--digest must be 64 lowercase hex digits, optionally prefixed sha256:',
-    )
-    .optional(),
+  digest: digestFlag.optional(),
 });
 
 async function main(): Promise<void> {
@@ -37,12 +29,7 @@ async function main(): Promise<void> {
     .option('--data <csv>')
     .option('--digest <sha256>')
     .parse(process.argv);
-  const parsed = optionsSchema.safeParse(program.opts());
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${issue.message} (got ${JSON.stringify(program.opts()[String(issue.path[0])])})`);
-  }
-  const o = parsed.data;
+  const o = validatedFlags(program, optionsSchema);
   const artifact = await loadArtifact(o.artifact, o.digest);
   const { days } = loadWeather(o.data);
   const index = days.findIndex((d) => d.date === o.date);

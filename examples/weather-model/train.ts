@@ -14,24 +14,20 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { dateFlag, validatedFlags } from '../cli-flags.js';
 import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
-import { isCalendarDate, loadWeather } from './data.js';
+import { loadWeather } from './data.js';
 import { FEATURE_SETS } from './features.js';
 import { trainWeatherModel } from './model.js';
 
-const date = (flag: string) =>
-  z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, `${flag} must be a date YYYY-MM-DD`)
-    .refine(isCalendarDate, `${flag} must be a real calendar date`);
 const optionsSchema = z.object({
   model: z.string().min(1, '--model is required'),
   version: z.string().min(1, '--version is required'),
   features: z.enum(FEATURE_SETS, { message: `--features must be one of ${FEATURE_SETS.join(', ')}` }),
-  trainFrom: date('--train-from'),
-  trainTo: date('--train-to'),
-  holdoutFrom: date('--holdout-from'),
-  holdoutTo: date('--holdout-to'),
+  trainFrom: dateFlag('--train-from'),
+  trainTo: dateFlag('--train-to'),
+  holdoutFrom: dateFlag('--holdout-from'),
+  holdoutTo: dateFlag('--holdout-to'),
   out: z.string().min(1, '--out is required'),
   data: z.string().optional(),
   store: z.string().optional(),
@@ -67,13 +63,7 @@ async function main(): Promise<void> {
     .option('--ridge <lambda>')
     .exitOverride();
   program.parse(process.argv);
-  const parsed = optionsSchema.safeParse(program.opts());
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = String(issue.path[0]);
-    throw new Error(`${issue.message} (got ${JSON.stringify(program.opts()[key])})`);
-  }
-  const o = parsed.data;
+  const o = validatedFlags(program, optionsSchema);
   const fault = injectedFault();
 
   emit({ event: 'progress', step: 'load', data: o.data ?? 'vega-datasets/data/seattle-weather.csv' });

@@ -1,28 +1,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDay } from '../../examples/flights-model/data.js';
 import { trainFlightsModel } from '../../examples/flights-model/model.js';
-import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
 import { ArenaClient } from '../../src/client/arena-client.js';
 import { flightsReplay } from '../../src/demo/flights-replay.js';
 import { createRecorder } from '../../src/ingest/recorder.js';
-import { registerVersion, setChampion } from '../../src/registry/registry.js';
 import { retrainWorkflowId } from '../../src/retrain/types.js';
 import type { DriftCheckOutcome } from '../../workflows/drift-check.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { firstFlights, writeFlights } from '../support/flights.js';
+import { firstFlights, writeFlights, registerFlightsChampion } from '../support/flights.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
-
-const node = (script: string, ...args: string[]): string[] => [
-  process.execPath,
-  '--import',
-  'tsx',
-  script,
-  ...args,
-];
+import { tsxCommand } from '../support/commands.js';
 
 /**
  * The seeds' accuracy trigger on real feedback: the flights champion serves real flights, their outcomes
@@ -62,18 +53,7 @@ describe('accuracy below the floor on real feedback starts a classifier retrain 
       holdoutTo: localDay(window.holdoutTo),
       path: slice,
     });
-    // The store the test worker reads (<ARENA_HOME>/artifacts, ARENA_HOME unset in tests).
-    const { uri, digest } = await createLocalArtifactStore(resolve('.arena/artifacts')).put(
-      JSON.stringify(champion),
-    );
-    await registerVersion(db.knex, {
-      model,
-      version: '1.0.0',
-      actor: 'setup',
-      artifactUri: uri,
-      artifactDigest: digest,
-    });
-    await setChampion(db.knex, { model, version: '1.0.0', actor: 'setup' });
+    await registerFlightsChampion(db.knex, model, champion);
     await db
       .knex('models')
       .where({ name: model })
@@ -83,7 +63,7 @@ describe('accuracy below the floor on real feedback starts a classifier retrain 
           training: {
             window,
             process: {
-              command: node(
+              command: tsxCommand(
                 'examples/flights-model/train.ts',
                 ...['--model', '{model}', '--version', '{version}', '--features', 'schedule+airports'],
                 ...['--train-from', '{trainFrom}', '--train-to', '{trainTo}'],
@@ -100,7 +80,7 @@ describe('accuracy below the floor on real feedback starts a classifier retrain 
               ),
             },
             validate: {
-              command: node(
+              command: tsxCommand(
                 'examples/flights-model/evaluate.ts',
                 ...['--candidate', '{candidate}', '--champion', '{champion}'],
                 ...['--from', '{holdoutFrom}', '--to', '{holdoutTo}', '--data', slice],

@@ -1,14 +1,12 @@
-import { resolve } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDay } from '../../examples/flights-model/data.js';
 import { trainFlightsModel, type FlightsModelArtifact } from '../../examples/flights-model/model.js';
-import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
 import { flightsReplay } from '../../src/demo/flights-replay.js';
 import { createRecorder } from '../../src/ingest/recorder.js';
-import { registerVersion, setChampion } from '../../src/registry/registry.js';
 import type { DriftCheckOutcome } from '../../workflows/drift-check.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { registerFlightsChampion } from '../support/flights.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 
 /**
@@ -48,17 +46,7 @@ describe('categorical drift on real flights (real Temporal, real Postgres)', () 
 
   /** A model whose champion serves 2,000 flights of June 1, all airports or only those leaving `origin`. */
   async function serve(model: string, origin?: string): Promise<DriftCheckOutcome> {
-    const { uri, digest } = await createLocalArtifactStore(resolve('.arena/artifacts')).put(
-      JSON.stringify(champion),
-    );
-    await registerVersion(db.knex, {
-      model,
-      version: '1.0.0',
-      actor: 'setup',
-      artifactUri: uri,
-      artifactDigest: digest,
-    });
-    await setChampion(db.knex, { model, version: '1.0.0', actor: 'setup' });
+    await registerFlightsChampion(db.knex, model, champion);
     await db
       .knex('models')
       .where({ name: model })

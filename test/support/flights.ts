@@ -1,4 +1,9 @@
+import { resolve } from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
+import type { Knex } from 'knex';
+import type { FlightsModelArtifact } from '../../examples/flights-model/model.js';
+import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
+import { registerVersion, setChampion } from '../../src/registry/registry.js';
 import { localDay, readFlights, type FlightBatch } from '../../examples/flights-model/data.js';
 
 /** A Parquet file of flights in the real file's columns (timestamps as written by hyparquet-writer). */
@@ -26,4 +31,26 @@ export async function firstFlights(to: string): Promise<FlightBatch> {
     origin: parts.flatMap((p) => p.origin),
     destination: parts.flatMap((p) => p.destination),
   };
+}
+
+/**
+ * Registers `artifact` as version 1.0.0 of `model`, its bytes in the store the test worker reads
+ * (<ARENA_HOME>/artifacts, ARENA_HOME unset in tests), and makes it the champion.
+ */
+export async function registerFlightsChampion(
+  knex: Knex,
+  model: string,
+  artifact: FlightsModelArtifact,
+): Promise<void> {
+  const { uri, digest } = await createLocalArtifactStore(resolve('.arena/artifacts')).put(
+    JSON.stringify(artifact),
+  );
+  await registerVersion(knex, {
+    model,
+    version: '1.0.0',
+    actor: 'setup',
+    artifactUri: uri,
+    artifactDigest: digest,
+  });
+  await setChampion(knex, { model, version: '1.0.0', actor: 'setup' });
 }

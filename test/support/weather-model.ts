@@ -9,18 +9,11 @@ import {
 import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
 import type { PolicyInput } from '../../src/policy/policy.js';
 import { getVersion, registerVersion, setChampion } from '../../src/registry/registry.js';
+import { tsxCommand } from './commands.js';
 
 /** The store the test workers use (createWorker's default, under the repository's .arena). */
 export const testArtifactStore = createLocalArtifactStore(resolve('.arena/artifacts'));
 export const weatherDays = loadWeather().days;
-
-const node = (script: string, ...args: string[]): string[] => [
-  process.execPath,
-  '--import',
-  'tsx',
-  script,
-  ...args,
-];
 
 /** A rollout lifecycle of seconds for retrained candidates. */
 export const FAST_RETRAIN_POLICY: PolicyInput = {
@@ -77,7 +70,7 @@ export async function setUpWeatherModel(
         ...(opts.monitoring ? { monitoring: opts.monitoring } : {}),
         training: {
           process: {
-            command: node(
+            command: tsxCommand(
               'examples/weather-model/train.ts',
               '--model',
               '{model}',
@@ -98,7 +91,7 @@ export async function setUpWeatherModel(
             ),
           },
           validate: {
-            command: node(
+            command: tsxCommand(
               'examples/weather-model/evaluate.ts',
               '--candidate',
               '{candidate}',

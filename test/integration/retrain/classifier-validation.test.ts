@@ -15,14 +15,7 @@ import type { TrainingConfigInput } from '../../../src/retrain/training-config.j
 import type { RetrainInput } from '../../../src/retrain/types.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { firstFlights, writeFlights } from '../../support/flights.js';
-
-const node = (script: string, ...args: string[]): string[] => [
-  process.execPath,
-  '--import',
-  'tsx',
-  script,
-  ...args,
-];
+import { tsxCommand } from '../../support/commands.js';
 
 /**
  * A classifier's retraining validated on a list of metrics: the flights example (a week of real flights),
@@ -45,7 +38,7 @@ describe('retraining a classifier, validated on several metrics (real Postgres, 
       holdoutTo: '2001-01-09',
     },
     process: {
-      command: node(
+      command: tsxCommand(
         'examples/flights-model/train.ts',
         ...['--model', '{model}', '--version', '{version}', '--features', 'schedule+airports'],
         ...['--train-from', '{trainFrom}', '--train-to', '{trainTo}'],
@@ -54,7 +47,7 @@ describe('retraining a classifier, validated on several metrics (real Postgres, 
       ),
     },
     validate: {
-      command: node(
+      command: tsxCommand(
         'examples/flights-model/evaluate.ts',
         ...['--candidate', '{candidate}', '--champion', '{champion}'],
         ...['--from', '{holdoutFrom}', '--to', '{holdoutTo}', '--data', slice],

@@ -15,14 +15,7 @@ import { createRetrainJob } from '../../../src/retrain/job-request.js';
 import type { TrainingConfigInput } from '../../../src/retrain/training-config.js';
 import type { RetrainInput } from '../../../src/retrain/types.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-
-const node = (script: string, ...args: string[]): string[] => [
-  process.execPath,
-  '--import',
-  'tsx',
-  script,
-  ...args,
-];
+import { tsxCommand } from '../../support/commands.js';
 
 const config = (features: string, env: Record<string, string> = {}): TrainingConfigInput => ({
   window: {
@@ -32,7 +25,7 @@ const config = (features: string, env: Record<string, string> = {}): TrainingCon
     holdoutTo: '2015-12-31',
   },
   process: {
-    command: node(
+    command: tsxCommand(
       'examples/weather-model/train.ts',
       '--model',
       '{model}',
@@ -54,7 +47,7 @@ const config = (features: string, env: Record<string, string> = {}): TrainingCon
     env,
   },
   validate: {
-    command: node(
+    command: tsxCommand(
       'examples/weather-model/evaluate.ts',
       '--candidate',
       '{candidate}',
