@@ -16,6 +16,7 @@ const families: Record<string, () => Promise<Family>> = {
   rollouts: async () => (await import('./rollouts.js')).runRolloutBench,
   clients: async () => (await import('./clients.js')).runClientsBench,
   prometheus: async () => (await import('./prometheus.js')).runPrometheusBench,
+  segments: async () => (await import('./segments.js')).runSegmentsBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

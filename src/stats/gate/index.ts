@@ -1,6 +1,7 @@
 /** The rollout gate (DESIGN.md §7): evaluateGate, the evidence it reads, and the verdicts it returns. */
 export { evaluateGate } from './evaluate.js';
 export { independent, stratified, paired, quantiles } from './evidence.js';
+export { assessSegments, type SegmentPolicy, type SegmentVerdict } from './segments.js';
 export { summarizeGate } from './format.js';
 export type {
   GatePolicy,
