@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { z } from 'zod';
+import { linearModelFields } from '../training-output.js';
 import { numericProfile } from '../feature-profile.js';
 import { readFlights, type FlightBatch } from './data.js';
 import {
@@ -24,12 +25,7 @@ export const flightsModelArtifactSchema = z.object({
   /** P(departure delay > 15 min) = σ(intercept + Σ coefficient · (x − mean) / scale). */
   target: z.literal('delayed_over_15_min'),
   featureSet: z.enum(FEATURE_SETS),
-  features: z.array(z.string()),
-  means: z.array(z.number()),
-  scales: z.array(z.number()),
-  intercept: z.number(),
-  coefficients: z.array(z.number()),
-  ridge: z.number().nonnegative(),
+  ...linearModelFields,
   /** The challenger's airport encoding, learned from the training window only. */
   airportRates: z
     .object({

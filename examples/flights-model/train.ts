@@ -9,13 +9,10 @@
  *
  * Windows are days of the local calendar, [from, to).
  */
-import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { dateFlag, validatedFlags } from '../cli-flags.js';
-import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
+import { emit, runTrainCommand, writeTrainedArtifact } from '../training-output.js';
 import { localDay } from './data.js';
 import { FEATURE_SETS } from './features.js';
 import { trainFlightsModel } from './model.js';
@@ -38,10 +35,6 @@ const optionsSchema = z.object({
     .min(1, '--sample-every must be ≥ 1')
     .optional(),
 });
-
-const emit = (event: Record<string, unknown>): void => {
-  process.stdout.write(`${JSON.stringify(event)}\n`);
-};
 
 async function main(): Promise<void> {
   const program = new Command('train')
@@ -74,26 +67,8 @@ async function main(): Promise<void> {
     ...(o.data !== undefined ? { path: o.data } : {}),
     onProgress: (step, detail) => emit({ event: 'progress', step, ...detail }),
   });
-  const text = `${JSON.stringify(artifact, null, 2)}\n`;
-  await mkdir(dirname(o.out), { recursive: true });
-  await writeFile(o.out, text);
-  const stored = o.store ? await createLocalArtifactStore(o.store).put(text) : null;
-  emit({ event: 'progress', step: 'write', out: o.out });
   const { calibration: _c, segments: _s, ...holdout } = artifact.holdout;
-  emit({
-    event: 'done',
-    artifact: o.out,
-    digest: stored?.digest ?? createHash('sha256').update(text).digest('hex'),
-    ...(stored ? { uri: stored.uri } : {}),
-    trainingDataSha256: artifact.trainingDataSha256,
-    holdout,
-  });
+  await writeTrainedArtifact(o, artifact, holdout);
 }
 
-main().catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
-  // commander has already printed its own usage error.
-  if (!(err instanceof Error && 'code' in err && String(err.code).startsWith('commander.')))
-    process.stderr.write(`train: ${message}\n`);
-  process.exit(1);
-});
+runTrainCommand(main);

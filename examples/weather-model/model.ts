@@ -1,6 +1,7 @@
 import { mean, rootMeanSquare, standardDeviation } from 'simple-statistics';
 import { numericProfile as profile } from '../feature-profile.js';
 import { z } from 'zod';
+import { linearModelFields } from '../training-output.js';
 import { isCalendarDate, sha256OfDays, sliceDays, type WeatherDay } from './data.js';
 import {
   FEATURE_SETS,
@@ -29,13 +30,7 @@ export const weatherModelArtifactSchema = z.object({
   version: z.string().min(1),
   target: z.literal('temp_max'),
   featureSet: z.enum(FEATURE_SETS),
-  features: z.array(z.string()),
-  /** Standardised inputs: x' = (x − mean) / scale; forecast = intercept + Σ coefficient · x'. */
-  means: z.array(z.number()),
-  scales: z.array(z.number()),
-  intercept: z.number(),
-  coefficients: z.array(z.number()),
-  ridge: z.number().nonnegative(),
+  ...linearModelFields,
   trainWindow: z.object({ from: isoDate, to: isoDate, rows: z.number().int().positive() }),
   trainingDataSha256: z.string().regex(/^[0-9a-f]{64}$/),
   holdout: metricsSchema,

@@ -9,13 +9,10 @@
  * Test hook: ARENA_EXAMPLE_TRAIN_FAULT=fail exits 1 after loading the data; =hang stops making progress
  * (so tests can exercise failed and hung training jobs with the real command).
  */
-import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { dateFlag, validatedFlags } from '../cli-flags.js';
-import { createLocalArtifactStore } from '../../src/artifacts/local-store.js';
+import { emit, runTrainCommand, writeTrainedArtifact } from '../training-output.js';
 import { loadWeather } from './data.js';
 import { FEATURE_SETS } from './features.js';
 import { trainWeatherModel } from './model.js';
@@ -43,10 +40,6 @@ function injectedFault(): 'fail' | 'hang' | undefined {
     throw new Error(`ARENA_EXAMPLE_TRAIN_FAULT must be fail or hang (got ${JSON.stringify(raw)})`);
   return parsed.data;
 }
-
-const emit = (event: Record<string, unknown>): void => {
-  process.stdout.write(`${JSON.stringify(event)}\n`);
-};
 
 async function main(): Promise<void> {
   const program = new Command('train')
@@ -84,25 +77,7 @@ async function main(): Promise<void> {
   });
   emit({ event: 'progress', step: 'evaluate', holdout: artifact.holdout });
 
-  const text = `${JSON.stringify(artifact, null, 2)}\n`;
-  await mkdir(dirname(o.out), { recursive: true });
-  await writeFile(o.out, text);
-  const stored = o.store ? await createLocalArtifactStore(o.store).put(text) : null;
-  emit({ event: 'progress', step: 'write', out: o.out });
-  emit({
-    event: 'done',
-    artifact: o.out,
-    digest: stored?.digest ?? createHash('sha256').update(text).digest('hex'),
-    ...(stored ? { uri: stored.uri } : {}),
-    trainingDataSha256: artifact.trainingDataSha256,
-    holdout: artifact.holdout,
-  });
+  await writeTrainedArtifact(o, artifact, artifact.holdout);
 }
 
-main().catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
-  // commander has already printed its own usage error.
-  if (!(err instanceof Error && 'code' in err && String(err.code).startsWith('commander.')))
-    process.stderr.write(`train: ${message}\n`);
-  process.exit(1);
-});
+runTrainCommand(main);

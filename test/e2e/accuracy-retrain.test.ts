@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDay } from '../../examples/flights-model/data.js';
 import { trainFlightsModel } from '../../examples/flights-model/model.js';
@@ -10,9 +9,10 @@ import { flightsReplay } from '../../src/demo/flights-replay.js';
 import { createRecorder } from '../../src/ingest/recorder.js';
 import { retrainWorkflowId } from '../../src/retrain/types.js';
 import type { DriftCheckOutcome } from '../../workflows/drift-check.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { TestDatabase } from '../support/database.js';
 import { firstFlights, writeFlights, registerFlightsChampion } from '../support/flights.js';
-import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
+import type { TestTemporal } from '../support/temporal.js';
 import { tsxCommand } from '../support/commands.js';
 
 /**
@@ -24,8 +24,7 @@ import { tsxCommand } from '../support/commands.js';
 describe('accuracy below the floor on real feedback starts a classifier retrain (real Temporal)', () => {
   let db: TestDatabase;
   let temporal: TestTemporal;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stack: TestStack;
   let dir: string;
   const model = `flights-${Date.now().toString(36)}`;
 
@@ -33,10 +32,8 @@ describe('accuracy below the floor on real feedback starts a classifier retrain 
     dir = await mkdtemp(join(tmpdir(), 'arena-accuracy-retrain-'));
     const slice = join(dir, 'flights.parquet');
     writeFlights(slice, await firstFlights('2001-01-09'));
-    db = await createTestDatabase('accuracy_retrain');
-    temporal = await connectTestTemporal();
-    worker = await temporal.worker(db.knex);
-    running = worker.run();
+    stack = await startTestStack('accuracy_retrain', 'retrain');
+    ({ db, temporal } = stack);
     const window = {
       trainFrom: '2001-01-01',
       trainTo: '2001-01-08',
@@ -124,10 +121,7 @@ describe('accuracy below the floor on real feedback starts a classifier retrain 
     await recorder.close();
   }, 600_000);
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await temporal?.close();
-    await db?.drop();
+    await stack?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,15 +1,14 @@
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDay } from '../../examples/flights-model/data.js';
 import { trainFlightsModel, type FlightsModelArtifact } from '../../examples/flights-model/model.js';
-import { ArenaClient } from '../../src/client/arena-client.js';
+import type { ArenaClient } from '../../src/client/arena-client.js';
 import { flightsReplay } from '../../src/demo/flights-replay.js';
 import type { PolicyInput } from '../../src/policy/policy.js';
 import { registerVersion, setChampion } from '../../src/registry/registry.js';
 import { startTraffic } from '../../src/simulate/traffic.js';
 import type { GateResult } from '../../src/stats/gate/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
+import type { TestDatabase } from '../support/database.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
 
 /**
  * The accuracy path end to end: real flights (examples/flights-model) replayed as live traffic through the
@@ -19,9 +18,7 @@ import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
  */
 describe('a classifier rollout decided on accuracy (real flights, real Temporal)', () => {
   let db: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stack: TestStack;
   let arena: ArenaClient;
   const artifacts: Record<string, FlightsModelArtifact> = {};
 
@@ -45,22 +42,11 @@ describe('a classifier rollout decided on accuracy (real flights, real Temporal)
       featureSet: 'schedule+airports',
       ...months,
     });
-    db = await createTestDatabase('accuracy_rollout');
-    temporal = await connectTestTemporal();
-    worker = await temporal.worker(db.knex);
-    running = worker.run();
-    arena = new ArenaClient({
-      temporal: temporal.client,
-      knex: db.knex,
-      taskQueue: temporal.taskQueue,
-      workflowIdPrefix: `acc-${temporal.taskQueue.slice(-8)}`,
-    });
+    stack = await startTestStack('accuracy_rollout', 'acc');
+    ({ db, arena } = stack);
   }, 600_000);
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await temporal?.close();
-    await db?.drop();
+    await stack?.stop();
   });
 
   it('promotes the classifier with airport features: more accurate, log loss not worse, the z-test beside it', async () => {

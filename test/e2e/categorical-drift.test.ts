@@ -1,13 +1,13 @@
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDay } from '../../examples/flights-model/data.js';
 import { trainFlightsModel, type FlightsModelArtifact } from '../../examples/flights-model/model.js';
 import { flightsReplay } from '../../src/demo/flights-replay.js';
 import { createRecorder } from '../../src/ingest/recorder.js';
 import type { DriftCheckOutcome } from '../../workflows/drift-check.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { TestDatabase } from '../support/database.js';
 import { registerFlightsChampion } from '../support/flights.js';
-import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
+import type { TestTemporal } from '../support/temporal.js';
 
 /**
  * Drift of categorical inputs on real data: the flights classifier's training profile counts its origin
@@ -17,8 +17,7 @@ import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 describe('categorical drift on real flights (real Temporal, real Postgres)', () => {
   let db: TestDatabase;
   let temporal: TestTemporal;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stack: TestStack;
   let champion: FlightsModelArtifact;
   const suffix = Date.now().toString(36);
 
@@ -32,16 +31,11 @@ describe('categorical drift on real flights (real Temporal, real Postgres)', () 
       holdoutFrom: localDay('2001-01-08'),
       holdoutTo: localDay('2001-01-09'),
     });
-    db = await createTestDatabase('categorical_drift');
-    temporal = await connectTestTemporal();
-    worker = await temporal.worker(db.knex);
-    running = worker.run();
+    stack = await startTestStack('categorical_drift', 'drift');
+    ({ db, temporal } = stack);
   }, 600_000);
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await temporal?.close();
-    await db?.drop();
+    await stack?.stop();
   });
 
   /** A model whose champion serves 2,000 flights of June 1, all airports or only those leaving `origin`. */

@@ -1,13 +1,12 @@
-import type { Worker } from '@temporalio/worker';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArenaClient } from '../../src/client/arena-client.js';
+import type { ArenaClient } from '../../src/client/arena-client.js';
 import type { PolicyInput } from '../../src/policy/policy.js';
 import { registerVersion, setChampion } from '../../src/registry/registry.js';
 import { startTraffic } from '../../src/simulate/traffic.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { TestDatabase } from '../support/database.js';
 import { startPrometheusScraping, type TestPrometheus } from '../support/prometheus.js';
-import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
 
 /**
  * Whole rollouts on a real Temporal server whose error guardrail is read from a real Prometheus, which
@@ -41,9 +40,7 @@ describe('rollouts judged on a Prometheus guardrail (real Temporal, real Prometh
   let ticker: NodeJS.Timeout;
   let prometheus: TestPrometheus;
   let db: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stack: TestStack;
   let arena: ArenaClient;
 
   const policy = (): PolicyInput => ({
@@ -119,24 +116,13 @@ describe('rollouts judged on a Prometheus guardrail (real Temporal, real Prometh
       }
     }, 100);
     prometheus = await startPrometheusScraping(registry);
-    db = await createTestDatabase('prometheus_rollout');
-    temporal = await connectTestTemporal();
-    worker = await temporal.worker(db.knex);
-    running = worker.run();
-    arena = new ArenaClient({
-      temporal: temporal.client,
-      knex: db.knex,
-      taskQueue: temporal.taskQueue,
-      workflowIdPrefix: `prom-${temporal.taskQueue.slice(-8)}`,
-    });
+    stack = await startTestStack('prometheus_rollout', 'prom');
+    ({ db, arena } = stack);
   }, 360_000);
   afterAll(async () => {
     clearInterval(ticker);
-    worker?.shutdown();
-    await running;
-    await temporal?.close();
+    await stack?.stop();
     await prometheus?.stop();
-    await db?.drop();
   });
 
   it('rolls back a challenger whose error rate in Prometheus passes the rollback limit', async () => {
