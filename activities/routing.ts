@@ -1,6 +1,7 @@
 import { setChampion, setVersionStatus } from '../src/registry/registry.js';
 import type { VersionStatus } from '../src/registry/status.js';
 import { changeRouting, getRouting, type RoutingChange } from '../src/routing/store.js';
+import { pinSegments, type PinSegmentsInput } from '../src/routing/segment-pins.js';
 import type { RoutingEntry } from '../src/routing/table.js';
 import type { ActivityDeps } from './deps.js';
 import { nonRetryableOnBadData } from './failures.js';
@@ -31,6 +32,11 @@ export function routingActivities({ knex }: ActivityDeps) {
           ...(input.reason ? { reason: input.reason } : {}),
         }),
       );
+    },
+
+    /** A partial adoption: the worse segments stay on the previous champion (src/routing/segment-pins.ts). */
+    async pinSegments(input: PinSegmentsInput): Promise<RoutingEntry> {
+      return nonRetryableOnBadData(() => pinSegments(knex, input));
     },
 
     async promoteChampion(input: {

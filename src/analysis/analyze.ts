@@ -8,6 +8,8 @@ import type { MetricSource } from './metric-source.js';
 import { readPeriods, type Period } from './periods.js';
 import { addPrometheusFigures } from './prometheus-figures.js';
 import { guardrailMetricName } from './recorded-metrics.js';
+import { segmentCheckPolicy } from './segment-check.js';
+import { readSegmentEvidence } from './segment-evidence.js';
 
 /**
  * The analysis a rollout runs every interval: figures from a metric source, compared within each stage and
@@ -19,16 +21,31 @@ export async function analyze(
   source: MetricSource,
   now: () => Date,
 ): Promise<AnalysisVerdict> {
-  const capped = await capPeriods(source, input, await readPeriods(source, input));
+  const [read, segmentEvidence] = await Promise.all([
+    readPeriods(source, input),
+    readSegmentEvidence(source, input),
+  ]);
+  const capped = await capPeriods(source, input, read);
   const { caps } = capped;
   const { periods, notes, errors } = await addPrometheusFigures(input, capped.periods);
   const { metrics, srm, recorded } = buildEvidence(periods, input.policy.guardrails);
   const { guardrails, skipped } = checkedGuardrails(input.policy.guardrails, recorded);
   const primaries = comparedPrimaries(primaryMetricFor(input), periods);
+  const segmentCheck = segmentEvidence ? segmentCheckPolicy(input.policy) : undefined;
   const gate: GateResult = evaluateGate(
-    { metrics, ...(srm.length ? { srm } : {}) },
-    { primaryMetric: primaries.compared, guardrails, analysis: input.policy.analysis },
+    {
+      metrics,
+      ...(srm.length ? { srm } : {}),
+      ...(segmentEvidence ? { segments: segmentEvidence.segments } : {}),
+    },
+    {
+      primaryMetric: primaries.compared,
+      guardrails,
+      analysis: input.policy.analysis,
+      ...(segmentCheck ? { segmentCheck } : {}),
+    },
   );
+  const exclude = gate.decision === 'pass' ? (gate.segments?.exclude ?? []) : [];
   const first = gate.metrics[0];
   return {
     seq: input.seq,
@@ -45,6 +62,7 @@ export async function analyze(
         : []),
       ...caps.map((c) => c.note),
       ...notes,
+      ...(segmentEvidence?.note ? [segmentEvidence.note] : []),
     ],
     summary: summarizeGate(gate),
     samples: requestSamples(periods),
@@ -59,6 +77,9 @@ export async function analyze(
     details: gate,
     ...(caps.length ? { caps } : {}),
     ...(errors.length ? { sourceErrors: errors } : {}),
+    ...(exclude.length && input.policy.segments?.key
+      ? { partialAdoption: { key: input.policy.segments.key, exclude } }
+      : {}),
   };
 }
 

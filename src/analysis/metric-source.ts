@@ -1,6 +1,7 @@
 import type { Histogram, HistogramMoments } from '../ingest/histogram.js';
 import type { CumulativeBucket } from '../stats/bucket-quantile.js';
 import type { Summary } from '../stats/summary.js';
+import type { SegmentQuery, SegmentSumsByVersion } from './segment-reader.js';
 
 /**
  * Where an analysis gets its figures per version and window: the seam between the rollout gate's evidence
@@ -17,6 +18,11 @@ import type { Summary } from '../stats/summary.js';
  */
 export interface MetricSource {
   figures(query: FigureQuery): Promise<FiguresByVersion>;
+  /**
+   * One metric's sums per segment (DESIGN.md §11), for the per-segment consistency check. A source that
+   * keeps no segments leaves it out, and the check says it could not run.
+   */
+  segments?(query: SegmentQuery): Promise<SegmentSumsByVersion>;
 }
 
 export interface FigureQuery {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { MetricSource } from './metric-source.js';
 import { readVersionMetrics } from './rollup-reader.js';
+import { readSegmentSums } from './segment-reader.js';
 
 /**
  * Arena's rollups as a metric source: grouped queries whose cost depends on the number of time buckets in
@@ -22,5 +23,6 @@ export function rollupMetricSource(knex: Knex, bucketMs: number): MetricSource {
         ...(q.moments ? { moments: q.moments } : {}),
         ...(q.metrics ? { metrics: q.metrics } : {}),
       }),
+    segments: (q) => readSegmentSums(knex, q, bucketMs),
   };
 }

@@ -31,6 +31,19 @@ export const MAX_PREDICTION_BYTES = 64 * 1024;
 /** Most named metrics on one prediction. */
 export const MAX_METRICS = 100;
 
+/** Longest segment name on a prediction. */
+export const MAX_SEGMENT_LENGTH = 100;
+
+/**
+ * Most segment values a model tracks (model_segments, migration 20261203000010), in order of first arrival;
+ * the traffic of any further value is summed under OTHER_SEGMENT. It bounds segment rollups whatever callers
+ * send; a policy's `segments.top` then picks the segments an analysis judges.
+ */
+export const MAX_SEGMENTS_PER_MODEL = 200;
+
+/** Arena's name for traffic outside the tracked (or, in an analysis, the top) segments. */
+export const OTHER_SEGMENT = '(other)';
+
 /** Default plausibility window of a record's timestamp. */
 export const DEFAULT_MAX_AGE_MS = 10 * 365.25 * 86_400_000;
 export const DEFAULT_MAX_FUTURE_MS = 30 * 86_400_000;

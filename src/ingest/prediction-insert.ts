@@ -20,6 +20,7 @@ const PREDICTION_COLUMNS = [
   'metrics',
   'features_hash',
   'features',
+  'segment',
   'at',
 ] as const;
 
@@ -39,7 +40,7 @@ export function predictionCsv(tenantId: string, rows: Prediction[]): string {
     const value = p.value === null ? '' : String(p.value);
     const prediction =
       typeof p.prediction === 'number' ? `"${p.prediction}"` : csv(JSON.stringify(p.prediction));
-    out += `${tenant},${csv(p.requestId)},${csv(p.unitId)},${csv(p.model)},${csv(p.version)},${p.role},${csv(p.rolloutId)},${value},${prediction},${p.latencyMs === null ? '' : p.latencyMs},${p.error ? 't' : 'f'},${csv(p.errorCode)},${p.metrics ? csv(JSON.stringify(p.metrics)) : ''},${csv(p.featuresHash)},${p.features ? csv(JSON.stringify(p.features)) : ''},${p.at.toISOString()}\n`;
+    out += `${tenant},${csv(p.requestId)},${csv(p.unitId)},${csv(p.model)},${csv(p.version)},${p.role},${csv(p.rolloutId)},${value},${prediction},${p.latencyMs === null ? '' : p.latencyMs},${p.error ? 't' : 'f'},${csv(p.errorCode)},${p.metrics ? csv(JSON.stringify(p.metrics)) : ''},${csv(p.featuresHash)},${p.features ? csv(JSON.stringify(p.features)) : ''},${csv(p.segment)},${p.at.toISOString()}\n`;
   }
   return out;
 }
@@ -77,12 +78,13 @@ export async function insertViaArrays(
   }>(
     `insert into predictions (${PREDICTION_COLUMNS.join(', ')})
      select $1, r.request_id, r.unit_id, r.model, r.version, r.role, r.rollout_id, r.value, r.prediction,
-            r.latency_ms, r.error, r.error_code, r.metrics, r.features_hash, r.features, r.at
+            r.latency_ms, r.error, r.error_code, r.metrics, r.features_hash, r.features, r.segment, r.at
        from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[],
                    $9::jsonb[], $10::float8[], $11::bool[], $12::text[], $13::jsonb[], $14::text[], $15::jsonb[],
-                   $16::timestamptz[])
+                   $16::text[], $17::timestamptz[])
             with ordinality as r(request_id, unit_id, model, version, role, rollout_id, value, prediction,
-                                 latency_ms, error, error_code, metrics, features_hash, features, at, ord)
+                                 latency_ms, error, error_code, metrics, features_hash, features, segment, at,
+                                 ord)
       order by r.ord
      on conflict (tenant_id, model, request_id, version, role) do nothing
      returning model, request_id, version, role`,
@@ -103,6 +105,7 @@ export async function insertViaArrays(
       col((p) => json(p.metrics)),
       col((p) => p.featuresHash),
       col((p) => json(p.features)),
+      col((p) => p.segment),
       col((p) => p.at.toISOString()),
     ],
   );

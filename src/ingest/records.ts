@@ -3,6 +3,8 @@ import { parseVersion } from '../registry/version.js';
 import {
   DEFAULT_TIME_WINDOW,
   MAX_METRICS,
+  MAX_SEGMENT_LENGTH,
+  OTHER_SEGMENT,
   jsonValueProblem,
   unstorableText,
   unusableNumber,
@@ -65,6 +67,15 @@ export const predictionInputSchema = z
       .refine((f) => Object.keys(f).length <= 200, 'at most 200 features')
       .optional(),
     rolloutId: text(200).optional(),
+    /**
+     * The segment the request belongs to (an origin airport, a country): the per-segment consistency check
+     * compares the versions within each one (DESIGN.md §11). A model tracks at most MAX_SEGMENTS_PER_MODEL
+     * values; '(other)' is Arena's name for the rest, so a caller may not send it.
+     */
+    segment: text(MAX_SEGMENT_LENGTH)
+      .min(1, 'must not be empty')
+      .refine((s) => s !== OTHER_SEGMENT, `"${OTHER_SEGMENT}" is reserved for untracked segments`)
+      .optional(),
     at: timestamp,
   })
   .strict();
@@ -98,6 +109,7 @@ export interface Prediction {
   featuresHash: string | null;
   features: Record<string, number | string> | null;
   rolloutId: string;
+  segment: string | null;
   at: Date;
 }
 
@@ -179,6 +191,7 @@ const PREDICTION_TEXT = [
   'errorCode',
   'featuresHash',
   'rolloutId',
+  'segment',
 ] as const;
 
 function numbersProblem(
@@ -265,6 +278,7 @@ export function parsePrediction(
     featuresHash: p.featuresHash ?? null,
     features: p.features ?? null,
     rolloutId: p.rolloutId ?? '',
+    segment: p.segment ?? null,
     at,
   };
 }

@@ -1,5 +1,6 @@
 import { MAX_DERIVED_MAGNITUDE } from './limits.js';
 import type { Prediction } from './records.js';
+import { SegmentAccumulator } from './segment-rollups.js';
 import { addBinned, addCube, type BinnedValues } from './value-shape.js';
 
 /**
@@ -79,8 +80,15 @@ export function outcomeMetrics(
   return {};
 }
 
+/** What locates a record's rollup rows; `segment` adds its per-segment rows (segment-rollups.ts). */
+type RollupKey = Pick<Prediction, 'model' | 'rolloutId' | 'version' | 'role' | 'at'> & {
+  segment?: string | null;
+};
+
 /** Accumulates deltas keyed by rollup key; `entries()` is sorted so concurrent upserts lock rows in one order. */
 export class RollupAccumulator {
+  /** The per-segment sums of the records that name a segment. */
+  readonly segments = new SegmentAccumulator();
   // Two levels (group of model/rollout/version/role/bucket, then metric) so the string key of a record is
   // built once, not once per metric: this runs for every ingested record.
   private readonly groups = new Map<string, Map<string, RollupDelta>>();
@@ -158,25 +166,20 @@ export class RollupAccumulator {
     if (d.bins !== null) addBinned(d.bins, value);
   }
 
-  addValue(
-    p: Pick<Prediction, 'model' | 'rolloutId' | 'version' | 'role' | 'at'>,
-    metric: string,
-    value: number,
-  ): void {
-    RollupAccumulator.add(this.delta(p, metric), value);
+  addValue(p: RollupKey, metric: string, value: number): void {
+    const d = this.delta(p, metric);
+    RollupAccumulator.add(d, value);
+    if (p.segment) this.segments.add(p, metric, d.bucketStart, value);
   }
 
-  addPaired(
-    p: Pick<Prediction, 'model' | 'rolloutId' | 'version' | 'role' | 'at'>,
-    metric: string,
-    difference: number,
-  ): void {
+  addPaired(p: RollupKey, metric: string, difference: number): void {
     const d = this.delta(p, metric);
     const sq = difference * difference;
     d.pairedCount += 1;
     d.pairedSum += difference;
     d.pairedSumSq += sq;
     d.pairedSumCubes = addCube(d.pairedSumCubes, sq * difference);
+    if (p.segment) this.segments.addPaired(p, metric, d.bucketStart, difference);
   }
 
   /** What a prediction contributes on arrival: error rate, latency, recorded named metrics. */
@@ -191,6 +194,14 @@ export class RollupAccumulator {
       for (const [name, value] of Object.entries(p.metrics))
         RollupAccumulator.add(this.deltaIn(group, p, name, bucketStart), value);
     }
+    if (p.segment !== null) this.addSegmentPrediction(p, bucketStart);
+  }
+
+  private addSegmentPrediction(p: Prediction, bucketStart: number): void {
+    this.segments.add(p, 'error', bucketStart, p.error ? 1 : 0);
+    if (p.latencyMs !== null) this.segments.add(p, 'latency_ms', bucketStart, p.latencyMs);
+    if (p.metrics)
+      for (const [name, value] of Object.entries(p.metrics)) this.segments.add(p, name, bucketStart, value);
   }
 
   /** What a prediction contributes once its actual is known. */

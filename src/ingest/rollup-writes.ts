@@ -12,6 +12,7 @@ interface StoredPrediction {
   value: number | null;
   prediction: unknown;
   error: boolean;
+  segment: string | null;
   at: Date;
 }
 
@@ -31,6 +32,7 @@ function fromRow(r: StoredPrediction): Prediction {
     featuresHash: null,
     features: null,
     rolloutId: r.rollout_id,
+    segment: r.segment,
     at: r.at,
   };
 }
@@ -50,7 +52,8 @@ export async function addOutcomes(
 ): Promise<void> {
   if (requests.length === 0) return;
   const { rows } = await client.query<StoredPrediction>(
-    `select p.model, p.request_id, p.version, p.role, p.rollout_id, p.value, p.prediction, p.error, p.at
+    `select p.model, p.request_id, p.version, p.role, p.rollout_id, p.value, p.prediction, p.error, p.segment,
+            p.at
        from predictions p
        join unnest($2::text[], $3::text[]) as r(model, request_id)
          on p.model = r.model and p.request_id = r.request_id

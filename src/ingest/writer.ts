@@ -3,6 +3,7 @@ import { lockOutcomes } from './advisory-locks.js';
 import { copyInto, insertViaArrays, predictionCsv, predictionKey as key } from './prediction-insert.js';
 import { RollupAccumulator } from './rollup-delta.js';
 import { addOutcomes, upsertRollups } from './rollup-writes.js';
+import { segmentRegistryFor, writeSegmentRollups } from './segment-rollups.js';
 import type { Feedback, Prediction } from './records.js';
 import { beginAs, checkOut, commit, rollback } from './write-transaction.js';
 
@@ -85,9 +86,12 @@ export async function writePredictions(
       (p) => insertedKeys.has(key(p)),
       (p) => insertedKeys.has(key(p)),
     );
+    const registry = segmentRegistryFor(pool);
+    const segments = await writeSegmentRollups(client, tenantId, acc.segments, registry);
     const deltas = acc.entries();
     await upsertRollups(client, tenantId, deltas);
     await commit(client);
+    registry.remember(segments.learnt);
     const stored = new Set(inserted);
     return {
       fresh: batch.map((p) => stored.has(p)),
@@ -148,9 +152,12 @@ export async function writeFeedback(
       () => true,
       () => true,
     );
+    const registry = segmentRegistryFor(pool);
+    const segments = await writeSegmentRollups(client, tenantId, acc.segments, registry);
     const deltas = acc.entries();
     await upsertRollups(client, tenantId, deltas);
     await commit(client);
+    registry.remember(segments.learnt);
     // The first occurrence of a request in the batch is the one stored, as with predictions.
     const fresh = new Set(rows.map((r) => `${r.model}\u0000${r.request_id}`));
     return {

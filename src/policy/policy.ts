@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { checkMetricSourceFields, metricSourceSchema, promqlTemplate } from './metric-sources.js';
+import { checkSegmentPolicy, segmentPolicySchema } from './segments.js';
 
 const SECOND_MS = 1_000;
 const DAY_MS = 86_400_000;
@@ -216,6 +217,7 @@ export const policySchema = z
       .object({ requireApproval: z.boolean().default(false) })
       .strict()
       .prefault({}),
+    segments: segmentPolicySchema.optional(),
     watch: z
       .object({
         duration: duration(DURATION_BOUNDS['watch.duration']).prefault('48h'),
@@ -227,7 +229,8 @@ export const policySchema = z
       .prefault({}),
   })
   .strict()
-  .superRefine(checkMetricSourceFields);
+  .superRefine(checkMetricSourceFields)
+  .superRefine(checkSegmentPolicy);
 
 /** A validated policy: durations in milliseconds, the primary metric always a list. */
 export type Policy = Omit<z.output<typeof policySchema>, 'primaryMetric'> & {

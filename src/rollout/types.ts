@@ -64,6 +64,11 @@ export interface AnalysisVerdict {
    * the rollout. Absent when every source answered (with data or without data yet).
    */
   sourceErrors?: string[] | undefined;
+  /**
+   * The gate passed with segments that are significantly worse, and the policy allows a partial adoption:
+   * a promotion pins these values of the routing key to the previous champion (DESIGN.md §11).
+   */
+  partialAdoption?: { key: string; exclude: string[] } | undefined;
 }
 
 export interface RolloutEvent {

@@ -262,6 +262,10 @@ export function predictionFields(ctx: IngestContext, mode: FuzzMode): fc.Arbitra
       featuresHash: storableText(0, 128),
       features: metricMap(6, 200),
       rolloutId: fc.oneof(fc.constantFrom('', 'ro-1'), storableText(0, 200)),
+      segment: fc.oneof(
+        { weight: 9, arbitrary: fc.constantFrom('ATL', 'LAX', 'Zürich', 'a"b,c', ' ', '日本') },
+        { weight: 1, arbitrary: storableText(1, 100) },
+      ),
       at: plausibleTime,
     },
     { requiredKeys: ['model', 'version', 'prediction'] },
@@ -560,6 +564,7 @@ export const PREDICTION_FIELDS = [
   'featuresHash',
   'features',
   'rolloutId',
+  'segment',
   'at',
 ] as const;
 export const FEEDBACK_FIELDS = ['model', 'requestId', 'actual', 'at'] as const;
@@ -1027,6 +1032,7 @@ export function predictionMismatch(record: unknown, row: Record<string, unknown>
   const checks: Array<[string, unknown, unknown]> = [
     ['unit_id', r.unitId ?? null, row.unit_id],
     ['rollout_id', r.rolloutId ?? '', row.rollout_id],
+    ['segment', r.segment ?? null, row.segment],
     ['value', typeof r.prediction === 'number' ? r.prediction : null, row.value],
     ['latency_ms', r.latencyMs ?? null, row.latency_ms],
     ['error', r.error ?? false, row.error],
@@ -1184,7 +1190,9 @@ export async function countRows(
  */
 export async function rollupFingerprint(pool: pg.Pool, tenantId: string): Promise<string> {
   const { rows } = await pool.query<{ fingerprint: string }>(
-    `select concat_ws('/', count(*), sum(count), sum(paired_count), sum(error_count), max(updated_at)) as fingerprint
+    `select concat_ws('/', count(*), sum(count), sum(paired_count), sum(error_count), max(updated_at),
+                      (select concat_ws('/', count(*), sum(count), sum(paired_count), max(updated_at))
+                         from segment_rollups where tenant_id = $1)) as fingerprint
        from metric_rollups where tenant_id = $1`,
     [tenantId],
   );
@@ -1193,7 +1201,7 @@ export async function rollupFingerprint(pool: pg.Pool, tenantId: string): Promis
 
 /** Empties the ingestion tables, so that a property's run starts from nothing and shrinking means something. */
 export async function resetIngestTables(pool: pg.Pool): Promise<void> {
-  await pool.query('truncate predictions, feedback, metric_rollups');
+  await pool.query('truncate predictions, feedback, metric_rollups, segment_rollups, model_segments');
 }
 
 /**
@@ -1280,6 +1288,28 @@ export async function rollupProblems(pool: pg.Pool, tenantId: string, bucketSeco
      select format('poisoned rollup %s/%s %s @ %s: sum %s sum_sq %s min %s max %s', model, version, metric,
                    bucket_start, sum, sum_sq, min, max)
        from metric_rollups where tenant_id = $1 and ${POISONED_ROLLUP}
+     union all
+     -- Per-segment rows: every segment's 'error' row counts the stored predictions of that segment (no run
+     -- reaches the tracking limit), and per key the segments' counts of every metric add up to no more than
+     -- the pooled row's.
+     select format('segment %s/%s/%s/%s %s @ %s: %s predictions, segment rollup counts %s',
+                   coalesce(e.model, s.model), coalesce(e.rollout_id, s.rollout_id), coalesce(e.version, s.version),
+                   coalesce(e.role, s.role), coalesce(e.segment, s.segment), coalesce(e.bucket, s.bucket), e.n, s.count)
+       from (select model, rollout_id, version, role, segment, ${bucket('p')} as bucket, count(*) as n
+               from predictions p where tenant_id = $1 and segment is not null group by 1, 2, 3, 4, 5, 6) e
+       full join (select model, rollout_id, version, role, segment, bucket_start as bucket, count
+                    from segment_rollups where tenant_id = $1 and metric = 'error') s
+         using (model, rollout_id, version, role, segment, bucket)
+      where coalesce(e.n, 0) <> coalesce(s.count, 0)
+     union all
+     select format('segments of %s/%s %s @ %s count %s, more than the pooled %s', s.model, s.version, s.metric,
+                   s.bucket_start, s.count, m.count)
+       from (select model, rollout_id, version, role, metric, bucket_start,
+                    sum(count) as count, sum(paired_count) as paired
+               from segment_rollups where tenant_id = $1 group by 1, 2, 3, 4, 5, 6) s
+       left join metric_rollups m on m.tenant_id = $1 and m.model = s.model and m.rollout_id = s.rollout_id
+            and m.version = s.version and m.role = s.role and m.metric = s.metric and m.bucket_start = s.bucket_start
+      where m.count is null or s.count > m.count or s.paired > m.paired_count
      limit 20`,
     [tenantId],
   );

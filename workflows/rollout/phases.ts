@@ -198,6 +198,10 @@ export async function decision(rollout: Rollout): Promise<void> {
       m.decision = `promoted by ${m.promoteNow!.by} after an inconclusive result`;
     } else {
       m.decision = `promote: ${verdict.summary || 'the challenger passed the gate'}`;
+      if (outcome === 'promote' && verdict.partialAdoption) {
+        m.partialAdoption = verdict.partialAdoption;
+        m.decision += `; partial adoption: ${verdict.partialAdoption.exclude.join(', ')} stay on ${m.previousChampion}`;
+      }
     }
   }
   m.phase = 'promotion';
@@ -233,6 +237,19 @@ export async function promotion(rollout: Rollout): Promise<void> {
     reason: m.decision ?? 'promoted',
     idempotencyKey: `${input.rolloutId}:promote`,
   });
+  // Only verdicts of a policy with `segments.onWorse: partial` carry one, so histories from before replay
+  // without this activity.
+  if (m.partialAdoption) {
+    await acts.pinSegments({
+      model: input.model,
+      key: m.partialAdoption.key,
+      values: m.partialAdoption.exclude,
+      version: m.previousChampion,
+      actor: 'arena',
+      reason: `partial adoption of ${input.challenger}: significantly worse in ${m.partialAdoption.exclude.join(', ')}`,
+      idempotencyKey: `${input.rolloutId}:partial`,
+    });
+  }
   if (policy.watch.holdback > 0) {
     await acts.setRouting({
       model: input.model,

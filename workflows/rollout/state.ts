@@ -58,6 +58,8 @@ export interface RolloutMemory {
    * carried from runs before it was counted.
    */
   sourceErrorStreak?: number;
+  /** The final verdict's partial adoption, applied at promotion (absent in memory from earlier runs). */
+  partialAdoption?: { key: string; exclude: string[] } | undefined;
 }
 
 const RECENT_EVENTS = 100;

@@ -8,6 +8,7 @@ import * as monitoring from './20261122000006_monitoring.js';
 import * as notificationDeliveries from './20261122000007_notification_deliveries.js';
 import * as quarantinePoisonedRollups from './20261202000008_quarantine_poisoned_rollups.js';
 import * as rollupShape from './20261202000009_rollup_shape.js';
+import * as segments from './20261203000010_segments.js';
 
 /**
  * Migrations are listed here rather than discovered on disk so they work the same under tsx, vitest and
@@ -24,6 +25,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261122000007_notification_deliveries': notificationDeliveries,
   '20261202000008_quarantine_poisoned_rollups': quarantinePoisonedRollups,
   '20261202000009_rollup_shape': rollupShape,
+  '20261203000010_segments': segments,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

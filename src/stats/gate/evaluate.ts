@@ -11,6 +11,7 @@ import { sequentialRho } from '../sequential.js';
 import { decisionReason } from './format.js';
 import { evaluateGuardrails } from './guardrail.js';
 import { evaluatePrimary } from './primary.js';
+import { checkSegments } from './segments.js';
 import { evaluateSrm } from './srm-verdict.js';
 import type {
   Action,
@@ -45,8 +46,15 @@ export function evaluateGate(input: GateInput, policy: GatePolicy): GateResult {
   const metrics = primaries.map((p) => evaluatePrimary(p, input.metrics[p.name], analysis, rho));
   const guardrails = evaluateGuardrails(policy.guardrails ?? [], input.metrics, analysis, rho);
   const srm = input.srm === undefined ? null : evaluateSrm(input.srm);
+  const segments = policy.segmentCheck
+    ? checkSegments(input.segments, policy.segmentCheck, analysis)
+    : undefined;
 
-  const all: ReadonlyArray<{ status: VerdictStatus; reason: string }> = [...metrics, ...guardrails];
+  const all: ReadonlyArray<{ status: VerdictStatus; reason: string }> = [
+    ...metrics,
+    ...guardrails,
+    ...(segments ? [segments] : []),
+  ];
   const decision: Decision = srm?.mismatch
     ? 'invalid'
     : all.some((v) => v.status === 'fail')
@@ -60,7 +68,16 @@ export function evaluateGate(input: GateInput, policy: GatePolicy): GateResult {
   const order: VerdictStatus[] = ['fail', 'waiting', 'inconclusive', 'pass'];
   for (const s of order) for (const v of all) if (v.status === s) reasons.push(v.reason);
   if (srm && !srm.mismatch) reasons.push(srm.reason);
-  return { decision, action: ACTIONS[decision], metrics, guardrails, srm, reasons, alpha: analysis.alpha };
+  return {
+    decision,
+    action: ACTIONS[decision],
+    metrics,
+    guardrails,
+    srm,
+    reasons,
+    alpha: analysis.alpha,
+    ...(segments ? { segments } : {}),
+  };
 }
 
 /**

@@ -21,7 +21,7 @@ import type { Decision, GateResult } from './types.js';
 
 /** One line a person can act on: what failed, or what passed, or why it is still open. */
 export function summarizeGate(gate: GateResult): string {
-  const failing = [...gate.metrics, ...gate.guardrails]
+  const failing = [...gate.metrics, ...gate.guardrails, ...(gate.segments ? [gate.segments] : [])]
     .filter((v) => v.status === 'fail')
     .map((v) => v.reason);
   if (gate.decision === 'fail' && failing.length) return failing.join(' ');

@@ -5,32 +5,29 @@
  * p-values are Holm-adjusted across the segments tested, so the chance that any segment of an A/A rollout
  * is flagged stays at alpha however many segments and looks there are (bench `segments` measures it).
  *
- * This is the statistical core only: predictions do not carry segments yet and the gate does not call it
- * (docs/statistics.md, "Segments").
+ * evaluateGate runs it when the policy has `segments` (checkSegments below); docs/statistics.md, "Segments".
  */
 import { holm } from '../multiple-testing.js';
 import { sequentialPValue, sequentialRho } from '../sequential.js';
 import { prepareEvidence, relativeSequence } from './evidence.js';
-import type { AnalysisPolicy, Direction, IndependentEvidence, Interval, PairedEvidence } from './types.js';
+import { pct } from './format.js';
+import type {
+  AnalysisPolicy,
+  Direction,
+  GateInput,
+  IndependentEvidence,
+  PairedEvidence,
+  SegmentCheck,
+  SegmentGatePolicy,
+  SegmentVerdict,
+} from './types.js';
+
+export type { SegmentVerdict } from './types.js';
 
 export interface SegmentPolicy extends Pick<AnalysisPolicy, 'alpha' | 'tuningN' | 'minSamples'> {
   direction: Direction;
   /** Relative degradation tolerated before a segment counts as worse (0.02 = 2 % worse); default 0. */
   margin?: number;
-}
-
-export interface SegmentVerdict {
-  segment: string;
-  n: { champion: number; challenger: number };
-  /** Tested: enough samples on both arms and a defined relative change. */
-  tested: boolean;
-  /** The relative change oriented so that positive is better, with its always-valid interval (forest plot). */
-  improvement: number | null;
-  interval: Interval | null;
-  /** One-sided always-valid p-value of "worse than the margin", and after Holm across tested segments. */
-  pValue: number | null;
-  adjustedPValue: number | null;
-  worse: boolean;
 }
 
 /**
@@ -81,4 +78,64 @@ export function assessSegments(
     v.worse = adjusted[i]! < policy.alpha;
   });
   return verdicts;
+}
+
+/**
+ * The gate's segment check: `fail` when a segment is worse and the policy blocks (or the worse segment is
+ * the rest of the traffic, which no routing override can leave out); otherwise `pass`, with the worse
+ * segments to exclude from a partial adoption. No segment data: `waiting`, which holds a promotion.
+ */
+export function checkSegments(
+  input: GateInput['segments'],
+  policy: SegmentGatePolicy,
+  analysis: Pick<AnalysisPolicy, 'alpha' | 'tuningN'>,
+): SegmentCheck {
+  const base = { metric: policy.metric, onWorse: policy.onWorse };
+  if (!input?.length)
+    return {
+      ...base,
+      status: 'waiting',
+      reason: `segments: no per-segment ${policy.metric} recorded yet (predictions carry no segment).`,
+      verdicts: [],
+      worse: [],
+      exclude: [],
+    };
+  const verdicts = assessSegments(input, {
+    alpha: analysis.alpha,
+    tuningN: analysis.tuningN,
+    minSamples: policy.minSamples,
+    direction: policy.direction,
+    ...(policy.margin !== undefined ? { margin: policy.margin } : {}),
+  });
+  const worse = verdicts.filter((v) => v.worse);
+  const tested = verdicts.filter((v) => v.tested).length;
+  const names = worse
+    .map((v) => `${v.segment} (${pct(v.improvement!)}, adjusted p = ${v.adjustedPValue!.toPrecision(2)})`)
+    .join(', ');
+  const blocks =
+    worse.length > 0 &&
+    (policy.onWorse === 'block' || worse.some((v) => v.segment === policy.otherSegment));
+  if (blocks)
+    return {
+      ...base,
+      status: 'fail',
+      reason:
+        `segments: ${policy.metric} significantly worse under the challenger in ${names}` +
+        (policy.onWorse === 'partial'
+          ? `; ${policy.otherSegment} is the rest of the traffic, which a partial adoption cannot leave out.`
+          : '.'),
+      verdicts,
+      worse: worse.map((v) => v.segment),
+      exclude: [],
+    };
+  return {
+    ...base,
+    status: 'pass',
+    reason: worse.length
+      ? `segments: ${policy.metric} significantly worse in ${names}; a promotion leaves ${worse.length === 1 ? 'it' : 'them'} on the champion (partial adoption).`
+      : `segments: none of ${tested} tested segment${tested === 1 ? '' : 's'} is significantly worse (${verdicts.length - tested} with too few samples).`,
+    verdicts,
+    worse: worse.map((v) => v.segment),
+    exclude: worse.map((v) => v.segment),
+  };
 }

@@ -56,6 +56,32 @@ export interface GatePolicy {
   primaryMetric: PrimaryMetricPolicy | readonly PrimaryMetricPolicy[];
   guardrails?: readonly GuardrailPolicy[];
   analysis: AnalysisPolicy;
+  /**
+   * The per-segment consistency check (segments.ts); absent: not checked. Named apart from a rollout
+   * policy's `segments` (what the analysis reads), which it is built from.
+   */
+  segmentCheck?: SegmentGatePolicy;
+}
+
+/** What the gate does with the per-segment check (DESIGN.md §11). */
+export interface SegmentGatePolicy {
+  /** The metric compared within each segment (a primary metric), and which way is better. */
+  metric: string;
+  direction: Direction;
+  /** Observations per arm a segment needs before it is judged. */
+  minSamples: number;
+  /** Relative degradation a segment may show before it counts as worse (0.02 = 2 % worse); default 0. */
+  margin?: number;
+  /**
+   * `block`: a worse segment fails the gate (rollback). `partial`: the gate may still pass, and the
+   * challenger is promoted everywhere but the worse segments (GateResult.segments.exclude).
+   */
+  onWorse: 'block' | 'partial';
+  /**
+   * The name of the segment that stands for the rest of the traffic (no single routing value): a partial
+   * adoption cannot leave it out, so its being worse blocks even under `partial`.
+   */
+  otherSegment?: string;
 }
 
 /* ───────────────────────── evidence ───────────────────────── */
@@ -115,6 +141,8 @@ export interface SrmInput {
 export interface GateInput {
   /** Evidence per metric name; a metric the policy names but that is missing here is `waiting`. */
   metrics: Readonly<Record<string, MetricEvidence | undefined>>;
+  /** The segment metric's evidence per segment, for policy.segments. */
+  segments?: ReadonlyArray<{ segment: string; evidence: IndependentEvidence | PairedEvidence }>;
   /** Sample-ratio check: one period, or one entry per stage (their chi-squares add up). */
   srm?: SrmInput | readonly SrmInput[];
 }
@@ -226,4 +254,32 @@ export interface GateResult {
   /** The decision's reason, then every verdict's, failures first; format.ts words them all. */
   reasons: string[];
   alpha: number;
+  /** The per-segment check, when the policy asks for it. */
+  segments?: SegmentCheck;
+}
+
+/** Every segment's verdict (a forest plot's rows), the worse ones, and what the gate made of them. */
+export interface SegmentCheck {
+  metric: string;
+  onWorse: 'block' | 'partial';
+  status: VerdictStatus;
+  reason: string;
+  verdicts: SegmentVerdict[];
+  worse: string[];
+  /** A partial adoption: the segments left on the champion when the challenger is promoted. */
+  exclude: string[];
+}
+
+export interface SegmentVerdict {
+  segment: string;
+  n: { champion: number; challenger: number };
+  /** Tested: enough samples on both arms and a defined relative change. */
+  tested: boolean;
+  /** The relative change oriented so that positive is better, with its always-valid interval (forest plot). */
+  improvement: number | null;
+  interval: Interval | null;
+  /** One-sided always-valid p-value of "worse than the margin", and after Holm across tested segments. */
+  pValue: number | null;
+  adjustedPValue: number | null;
+  worse: boolean;
 }

@@ -12,7 +12,13 @@ async function tables(db: TestDatabase): Promise<string[]> {
 }
 
 /** Tenant tables added by migrations after the first, also under row-level security. */
-const LATER_TABLES = ['routing_history', 'notification_deliveries', 'metric_rollups_quarantine'];
+const LATER_TABLES = [
+  'routing_history',
+  'notification_deliveries',
+  'metric_rollups_quarantine',
+  'segment_rollups',
+  'model_segments',
+];
 
 describe('migrations on real Postgres', () => {
   let db: TestDatabase;

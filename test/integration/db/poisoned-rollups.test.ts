@@ -14,7 +14,11 @@ import { createTestDatabase, type TestDatabase } from '../../support/database.js
  * migration 20261202000008 moves them aside so every statistic is finite again.
  */
 const MODEL = 'poisoned';
-const QUARANTINE_AND_LATER = ['20261202000008_quarantine_poisoned_rollups', '20261202000009_rollup_shape'];
+const QUARANTINE_AND_LATER = [
+  '20261202000008_quarantine_poisoned_rollups',
+  '20261202000009_rollup_shape',
+  '20261203000010_segments',
+];
 const NOW = new Date();
 const bucket = (minutesAgo: number): Date =>
   new Date(Math.floor((NOW.getTime() - minutesAgo * 60_000) / 60_000) * 60_000);

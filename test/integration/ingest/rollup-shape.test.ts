@@ -46,6 +46,9 @@ function expectShape(f: MetricFigures | undefined, values: readonly number[], la
     );
 }
 
+/** This migration and those after it, rolled back to reach the schema it started from. */
+const SHAPE_AND_LATER = ['20261202000009_rollup_shape', '20261203000010_segments'];
+
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 
 describe('the shape of rollups on real Postgres', () => {
@@ -253,14 +256,15 @@ describe('rollups written before the shape was kept', () => {
   beforeAll(async () => {
     db = await createTestDatabase('rollup_shape_old');
     // The schema as it was before this migration, and rows as the writer of that time stored them.
-    await db.knex.migrate.down({ migrationSource, tableName: 'knex_migrations' });
+    for (const _ of SHAPE_AND_LATER)
+      await db.knex.migrate.down({ migrationSource, tableName: 'knex_migrations' });
     await registerVersion(db.knex, { model: 'old', version: '1.0.0', actor: 't' });
     await db.knex('metric_rollups').insert([
       { ...row, bucket_start: bucket(0) },
       { ...row, bucket_start: bucket(1) },
       { ...row, metric: 'abs_error', histogram: '{}', bucket_start: bucket(0) },
     ]);
-    expect(await migrateLatest(db.knex)).toEqual(['20261202000009_rollup_shape']);
+    expect(await migrateLatest(db.knex)).toEqual(SHAPE_AND_LATER);
   });
   afterAll(async () => db?.drop());
 
@@ -329,7 +333,8 @@ describe('rollups written before the shape was kept', () => {
   });
 
   it('the migration rolls back to the old columns and forward again', async () => {
-    await db.knex.migrate.down({ migrationSource, tableName: 'knex_migrations' });
+    for (const _ of SHAPE_AND_LATER)
+      await db.knex.migrate.down({ migrationSource, tableName: 'knex_migrations' });
     for (const table of ['metric_rollups', 'metric_rollups_quarantine']) {
       const columns = Object.keys(await db.knex(table).columnInfo());
       expect(columns, table).not.toContain('sum_cubes');
@@ -339,7 +344,7 @@ describe('rollups written before the shape was kept', () => {
       `select count(*)::int as n from pg_proc where proname = 'arena_moments_add'`,
     );
     expect(fn.rows[0].n).toBe(0);
-    expect(await migrateLatest(db.knex)).toEqual(['20261202000009_rollup_shape']);
+    expect(await migrateLatest(db.knex)).toEqual(SHAPE_AND_LATER);
     const f = await read(2, 3);
     // What was kept of new rows is gone with the columns: unknown again, never wrong.
     expect(f.latency_ms!.summary.n).toBe(3);

@@ -28,6 +28,7 @@ function prediction(i: number, over: Partial<Prediction> = {}): Prediction {
     featuresHash: null,
     features: null,
     rolloutId: '',
+    segment: null,
     at: AT,
     ...over,
   };

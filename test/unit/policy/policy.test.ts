@@ -209,6 +209,29 @@ describe('policy duration bounds', () => {
     );
   });
 
+  it('takes a per-segment check: top K, minimum samples, margin, block or partial adoption by routing key', () => {
+    expect(DEFAULT_POLICY.segments).toBeUndefined();
+    const accuracy = { name: 'correct', direction: 'higher' as const, minImprovement: 0.02 };
+    expect(parsePolicy({ primaryMetric: accuracy, segments: {} }).segments).toEqual({
+      top: 20,
+      minSamples: 200,
+      margin: 0,
+      onWorse: 'block',
+    });
+    const partial = parsePolicy({
+      primaryMetric: accuracy,
+      segments: { key: 'origin', onWorse: 'partial', top: 50 },
+    }).segments!;
+    expect([partial.key, partial.onWorse, partial.top]).toEqual(['origin', 'partial', 50]);
+    const refused = (segments: unknown) =>
+      refusal(() => parsePolicy({ primaryMetric: accuracy, segments } as never));
+    expect(refused({ onWorse: 'partial' }).field).toBe('policy.segments.key');
+    expect(refused({ metric: 'latency_ms' }).message).toMatch(/primary metric from Arena's records \(correct\)/);
+    expect(refused({ top: 101 }).field).toBe('policy.segments.top');
+    expect(refused({ key: 'a b' }).field).toBe('policy.segments.key');
+    expect(refused({ onWorse: 'ignore' }).field).toBe('policy.segments.onWorse');
+  });
+
   it('keeps the defaults valid', () => {
     expect(DEFAULT_POLICY.analysis.interval).toBe(60_000);
     expect(DEFAULT_POLICY.stages.map((s) => s.duration)).toEqual([72 * 3_600_000, 7 * DAY, DAY]);

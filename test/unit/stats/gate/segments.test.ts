@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { independent, stratified } from '../../../../src/stats/gate/evidence.js';
+import { evaluateGate } from '../../../../src/stats/gate/evaluate.js';
+import { summarizeGate } from '../../../../src/stats/gate/format.js';
 import { evaluatePrimary } from '../../../../src/stats/gate/primary.js';
 import { assessSegments } from '../../../../src/stats/gate/segments.js';
 import { holm } from '../../../../src/stats/multiple-testing.js';
@@ -81,5 +83,51 @@ describe('per-segment consistency: is any segment significantly worse?', () => {
     const r = simulateSegmentAa({ rollouts: 200, segments: 20, looks: 50, seed: 7 });
     expect(r.adjusted).toBeLessThanOrEqual(0.05);
     expect(r.unadjusted).toBeGreaterThan(r.adjusted);
+  });
+});
+
+describe('the gate with a segment check', () => {
+  const gatePolicy = (onWorse: 'block' | 'partial') => ({
+    primaryMetric: { name: 'correct', direction: 'higher' as const, minImprovement: 0 },
+    analysis: { alpha: 0.05, minSamples: 1000, tuningN: 20_000, skewnessFactor: 0 },
+    segmentCheck: {
+      metric: 'correct',
+      direction: 'higher' as const,
+      minSamples: 1000,
+      onWorse,
+      otherSegment: '(other)',
+    },
+  });
+  const pooled = { correct: independent(counts(80_000, 100_000), counts(81_500, 100_000)) };
+  const segments = (worse: string) => [
+    { segment: 'ORD', evidence: independent(counts(40_000, 50_000), counts(41_500, 50_000)) },
+    { segment: worse, evidence: independent(counts(8000, 10_000), counts(7500, 10_000)) },
+  ];
+
+  it('block: a worse segment fails the gate although the pooled estimate passes', () => {
+    const g = evaluateGate({ metrics: pooled, segments: segments('ATL') }, gatePolicy('block'));
+    expect(g.metrics[0]!.status).toBe('pass');
+    expect(g.decision).toBe('fail');
+    expect(g.segments!.worse).toEqual(['ATL']);
+    expect(g.segments!.exclude).toEqual([]);
+    expect(summarizeGate(g)).toMatch(/significantly worse under the challenger in ATL \(-6\.25%, adjusted p = );
+  });
+
+  it('partial: the gate passes and names the segments to leave on the champion', () => {
+    const g = evaluateGate({ metrics: pooled, segments: segments('ATL') }, gatePolicy('partial'));
+    expect(g.decision).toBe('pass');
+    expect(g.segments!.exclude).toEqual(['ATL']);
+    expect(g.segments!.reason).toMatch(/partial adoption/);
+  });
+
+  it('partial cannot leave out the rest of the traffic: "(other)" worse blocks', () => {
+    const g = evaluateGate({ metrics: pooled, segments: segments('(other)') }, gatePolicy('partial'));
+    expect(g.decision).toBe('fail');
+    expect(g.segments!.reason).toMatch(/cannot leave out/);
+  });
+
+  it('no segment data holds the decision (waiting), never promotes', () => {
+    const g = evaluateGate({ metrics: pooled, segments: [] }, gatePolicy('block'));
+    expect(g.decision).toBe('waiting');
   });
 });
