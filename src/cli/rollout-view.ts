@@ -73,6 +73,7 @@ export function renderPanel(s: RolloutStatus): string {
           ` (${limits.join(', ')}): ${g.status}`,
       );
     }
+    if (gate?.segments) lines.push(...segmentLines(gate.segments));
     if (gate?.srm?.tested && gate.srm.mismatch) lines.push(`srm     ${gate.srm.reason}`);
     lines.push(`gate    ${a.decision} → ${a.action}: ${a.summary}`);
   }
@@ -82,4 +83,23 @@ export function renderPanel(s: RolloutStatus): string {
       `approvals ${s.approvals.map((x) => `${x.by}${x.comment ? ` ("${x.comment}")` : ''}`).join(', ')}`,
     );
   return lines.join('\n');
+}
+
+/** The per-segment check: one line per segment, worse ones marked, at most 12 (the report has them all). */
+function segmentLines(check: NonNullable<GateResult['segments']>): string[] {
+  const shown = check.verdicts.slice(0, 12);
+  const rows = shown.map((v) => {
+    const head = `        ${v.segment.padEnd(10).slice(0, 24)} n ${v.n.champion}/${v.n.challenger}`;
+    if (!v.tested || v.improvement === null || !v.interval) return `${head}  too few samples`;
+    return (
+      `${head}  ${signedPct(v.improvement)} [${signedPct(v.interval[0])}, ${signedPct(v.interval[1])}]` +
+      `  adj. p ${v.adjustedPValue!.toPrecision(2)}${v.worse ? '  WORSE' : ''}`
+    );
+  });
+  const more = check.verdicts.length - shown.length;
+  return [
+    `segment ${check.metric} by segment (${check.onWorse} on worse): ${check.status}`,
+    ...rows,
+    ...(more > 0 ? [`        … ${more} more in the report`] : []),
+  ];
 }

@@ -8,6 +8,7 @@ import { RegistryError } from '../errors.js';
 import { getRolloutRow, listAnalyses, listRolloutEvents } from '../rollout/store.js';
 import { routingHistoryDuring } from '../routing/store.js';
 import type { GateResult } from '../stats/gate/index.js';
+import type { ForestPlot } from './forest-plot.js';
 
 /** Everything a rollout report shows, read from Postgres only (JSON-serialisable). */
 export interface RolloutReportData {
@@ -63,6 +64,8 @@ export interface RolloutReportData {
     }>;
     /** Capped primary metrics of this analysis: each canary stage's cap, or why it was compared uncapped. */
     caps: Array<{ metric: string; stageIndex: number; cap: number | null; note: string }>;
+    /** The per-segment check of this analysis (a forest plot), when the policy has one. */
+    segments: ForestPlot | null;
   }>;
   events: Array<{
     seq: number;
@@ -170,6 +173,7 @@ export async function loadRolloutReport(
               minImprovement: m.minImprovement,
             }
           : null,
+        segments: gate?.segments ? forestPlotOf(gate) : null,
         guardrails: (gate?.guardrails ?? []).map((g) => {
           const absolute = g.checks.filter((c) => c.scale === 'absolute').map((c) => c.limit);
           return {
@@ -228,4 +232,34 @@ export function reportCaps(data: RolloutReportData): RolloutReportData['analyses
   const latest = new Map<string, RolloutReportData['analyses'][number]['caps'][number]>();
   for (const a of data.analyses) for (const c of a.caps) latest.set(`${c.stageIndex}\u0000${c.metric}`, c);
   return [...latest.values()].sort((a, b) => a.stageIndex - b.stageIndex || a.metric.localeCompare(b.metric));
+}
+
+/** The segment check of a gate result, with the pooled estimate of its metric as the reference row. */
+function forestPlotOf(gate: GateResult): ForestPlot {
+  const s = gate.segments!;
+  const pooled = gate.metrics.find((m) => m.metric === s.metric);
+  return {
+    metric: s.metric,
+    onWorse: s.onWorse,
+    status: s.status,
+    reason: s.reason,
+    rows: s.verdicts.map((v) => ({
+      segment: v.segment,
+      n: v.n,
+      tested: v.tested,
+      estimate: v.improvement,
+      low: v.interval?.[0] ?? null,
+      high: v.interval?.[1] ?? null,
+      adjustedPValue: v.adjustedPValue,
+      worse: v.worse,
+    })),
+    pooled:
+      pooled && pooled.status !== 'waiting'
+        ? {
+            estimate: pooled.improvement.estimate,
+            low: pooled.improvement.interval[0],
+            high: pooled.improvement.interval[1],
+          }
+        : null,
+  };
 }

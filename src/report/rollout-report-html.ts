@@ -1,30 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { renderForestPlot } from './forest-plot.js';
+import { escapeHtml, scriptSafeJson } from './html-text.js';
 import { decisiveAnalysis, reportCaps, type RolloutReportData } from './rollout-report-data.js';
+
+export { escapeHtml, scriptSafeJson } from './html-text.js';
 
 /** Chart.js's UMD build, inlined so the page opens with no network at all (an e-mail attachment, an archive). */
 export function chartJsSource(): string {
   // The package exports only its module entries; the UMD build sits beside the CommonJS one in dist/.
   const cjs = createRequire(import.meta.url).resolve('chart.js');
   return readFileSync(join(dirname(cjs), 'chart.umd.min.js'), 'utf8');
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
-}
-
-/** JSON that is safe inside a <script> element: no "</script>", "<!--" or line separators can end it early. */
-export function scriptSafeJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
 }
 
 const OUTCOME: Record<string, { label: string; tone: string }> = {
@@ -84,6 +71,7 @@ export function renderRolloutReportHtml(data: RolloutReportData): string {
   const last = decisiveAnalysis(data);
   const primary = last?.primary;
   const caps = reportCaps(data);
+  const forest = [...data.analyses].reverse().find((a) => a.segments && a.segments.rows.length)?.segments;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -135,6 +123,14 @@ ${
     <table><thead><tr><th>stage</th><th>metric</th><th>cap</th><th>how it was set</th></tr></thead><tbody>
 ${caps.map((c) => `      <tr><td>${c.stageIndex + 1}</td><td>${e(c.metric)}</td><td>${c.cap === null ? 'not capped' : e(String(Number(c.cap.toPrecision(6))))}</td><td>${e(c.note)}</td></tr>`).join('\n')}
     </tbody></table>
+  </section>
+`
+    : ''
+}${
+  forest
+    ? `  <section class="wide"><h2>Per-segment check: ${e(forest.metric)} by segment</h2>
+    <p class="muted">${e(forest.reason)} Each row is a segment's relative change (better to the right) with its always-valid 95% interval; a segment is worse when its one-sided test, Holm-adjusted across segments, rejects "not worse" (docs/statistics.md, "Segments").</p>
+    ${renderForestPlot(forest)}
   </section>
 `
     : ''

@@ -112,6 +112,31 @@ describe('rollout live view', () => {
     );
   });
 
+  it('shows the per-segment verdicts, the worse ones marked', () => {
+    const counts = (successes: number, n: number) => ({ successes, n });
+    const gate = evaluateGate(
+      {
+        metrics: { correct: independent(counts(80_000, 100_000), counts(84_000, 100_000)) },
+        segments: [
+          { segment: 'ORD', evidence: independent(counts(40_000, 50_000), counts(44_000, 50_000)) },
+          { segment: 'ATL', evidence: independent(counts(8000, 10_000), counts(7000, 10_000)) },
+          { segment: 'SMF', evidence: independent(counts(40, 50), counts(41, 50)) },
+        ],
+      },
+      {
+        primaryMetric: { name: 'correct', direction: 'higher', minImprovement: 0 },
+        guardrails: [],
+        analysis: { alpha: 0.05, minSamples: 100, tuningN: 1000 },
+        segmentCheck: { metric: 'correct', direction: 'higher', minSamples: 1000, onWorse: 'block' },
+      },
+    );
+    const lines = renderPanel(status(JSON.parse(JSON.stringify(gate)))).split('\n');
+    expect(lines).toContain('segment correct by segment (block on worse): fail');
+    expect(lines.find((l) => l.includes('ATL'))).toMatch(/ATL\s+n 10000\/10000\s+-12\.5% \[.*\]\s+adj\. p .*WORSE$/);
+    expect(lines.find((l) => l.includes('ORD'))).not.toMatch(/WORSE/);
+    expect(lines.find((l) => l.includes('SMF'))).toMatch(/too few samples$/);
+  });
+
   it('falls back to the stored primary estimate when an analysis carries no gate details', () => {
     const s = status(undefined);
     s.lastAnalysis!.primary = { metric: 'abs_error', estimate: 0.2, ci: [0.1, 0.3], pValue: 0.001 };

@@ -70,6 +70,7 @@ describe('rollout report HTML', () => {
       primary: null,
       guardrails: [],
       caps,
+      segments: null,
     });
     const note = (v: string) => `abs_error capped at ${v} in stage 2: the champion’s p99.9 <b>`;
     const html = renderRolloutReportHtml({
@@ -84,6 +85,56 @@ describe('rollout report HTML', () => {
     expect(html).toContain(escapeHtml(note('483.1')));
     expect(html).not.toContain('<td>480.123</td>');
     expect(renderRolloutReportHtml(data())).not.toContain('Capped metrics');
+  });
+
+  it('draws the per-segment check as a forest plot: worse segments in red, untested ones named, names escaped', () => {
+    const row = (segment: string, estimate: number, worse = false) => ({
+      segment,
+      n: { champion: 5000, challenger: 600 },
+      tested: true,
+      estimate,
+      low: estimate - 0.03,
+      high: estimate + 0.03,
+      adjustedPValue: worse ? 0.001 : 1,
+      worse,
+    });
+    const segments = {
+      metric: 'correct',
+      onWorse: 'partial' as const,
+      status: 'pass',
+      reason: 'segments: correct significantly worse in ATL; a promotion leaves it on the champion.',
+      rows: [
+        row('ORD', 0.06),
+        row('ATL', -0.12, true),
+        { ...row(hostile, 0), tested: false, estimate: null, low: null, high: null, adjustedPValue: null },
+      ],
+      pooled: { estimate: 0.05, low: 0.03, high: 0.07 },
+    };
+    const html = renderRolloutReportHtml({
+      ...data(),
+      analyses: [
+        {
+          seq: 1,
+          at: '2026-11-22T10:01:00.000Z',
+          stageIndex: 1,
+          mode: 'final',
+          decision: 'pass',
+          action: 'promote',
+          summary: '',
+          samples: { champion: 20_000, challenger: 5000 },
+          primary: null,
+          guardrails: [],
+          caps: [],
+          segments,
+        },
+      ],
+    });
+    expect(html).toContain('<h2>Per-segment check: correct by segment</h2>');
+    expect(html).toMatch(/fill="#b3261e">-12\.0% \[-15\.0%, -9\.0%\], adjusted p 0\.0010/);
+    expect(html).toContain('all (stratified)');
+    expect(html).toContain(`${escapeHtml(hostile)}</text>`);
+    expect(html).toContain('too few samples (5000 / 600)');
+    expect(renderRolloutReportHtml(data())).not.toContain('Per-segment check');
   });
 
   it('script-safe JSON round-trips and cannot close its element', () => {
