@@ -28,10 +28,13 @@ export async function readPeriods(source: MetricSource, input: AnalyzeInput): Pr
   return Promise.all(input.windows.map((w) => readPeriod(source, input, w)));
 }
 
-/** The challenger's intended share of a canary window: the stage's weight, or the watch's holdback. */
+/**
+ * The challenger's intended share of a canary window: the stage's weight; in the watch window, all but the
+ * holdback, which is what the previous champion (the analysis' champion arm then) keeps.
+ */
 export function challengerShare(input: Pick<AnalyzeInput, 'policy'>, w: AnalysisWindow): number {
   const stage = input.policy.stages[w.index];
-  return stage?.mode === 'canary' ? stage.weight / 100 : input.policy.watch.holdback / 100;
+  return stage?.mode === 'canary' ? stage.weight / 100 : 1 - input.policy.watch.holdback / 100;
 }
 
 /**
@@ -107,7 +110,8 @@ async function readPeriod(source: MetricSource, input: AnalyzeInput, w: Analysis
 
 /**
  * The watch without a holdback has no concurrent control, so the new champion is compared with itself:
- * its figures before promotion (the last stage, window 0) against those since (window 1). A drift over
+ * its figures before promotion (the last stage, window 0; its shadow scores when that stage was shadow)
+ * against those since (window 1). A drift over
  * the day shows up here too, which is why a holdback is the better control when traffic allows.
  */
 async function selfBaselinePeriod(source: MetricSource, input: AnalyzeInput): Promise<Period> {
@@ -117,7 +121,8 @@ async function selfBaselinePeriod(source: MetricSource, input: AnalyzeInput): Pr
       tenantId: input.tenantId,
       model: input.model,
       versions: [input.challenger],
-      role: 'served',
+      // A shadow stage before promotion: the version scored every request there without serving it.
+      role: w.mode === 'shadow' ? 'shadow' : 'served',
       from: new Date(w.from),
       to: new Date(w.to),
       histograms: binnedMetrics(input),

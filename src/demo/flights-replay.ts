@@ -9,8 +9,8 @@ export interface FlightsReplay extends Workload {
   };
   /** Flights in the window. */
   readonly flights: number;
-  /** Each version's accuracy over the window's flights, from its real probabilities. */
-  accuracy(version: string): number;
+  /** Each version's accuracy over the window's flights (or those leaving `origin`), from its real probabilities. */
+  accuracy(version: string, origin?: string): number;
 }
 
 /**
@@ -28,6 +28,8 @@ export async function flightsReplay(opts: {
   to: number;
   /** Only the flights leaving this airport (a regional deployment, or a shifted audience). */
   origin?: string;
+  /** Give each request its origin airport as its segment (the per-segment check). */
+  segmentByOrigin?: boolean;
   path?: string;
 }): Promise<FlightsReplay> {
   const versions = Object.keys(opts.artifacts);
@@ -58,6 +60,7 @@ export async function flightsReplay(opts: {
       return {
         key: origins[k]!,
         actual: delayed[k]!,
+        ...(opts.segmentByOrigin ? { segment: origins[k]! } : {}),
         // What the model saw, reported with the prediction for drift checks (categories as text).
         features: { origin: origins[k]!, destination: destinations[k]!, distance: distances[k]! },
         predict: (version) => {
@@ -66,12 +69,17 @@ export async function flightsReplay(opts: {
         },
       };
     },
-    accuracy(version) {
+    accuracy(version, origin) {
       const p = scores.get(version);
       if (!p) return Number.NaN;
       let correct = 0;
-      for (let k = 0; k < n; k++) if (p[k]! >= 0.5 === delayed[k]) correct++;
-      return correct / n;
+      let flights = 0;
+      for (let k = 0; k < n; k++) {
+        if (origin !== undefined && origins[k] !== origin) continue;
+        flights++;
+        if (p[k]! >= 0.5 === delayed[k]) correct++;
+      }
+      return correct / flights;
     },
   };
 }

@@ -1,35 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ArenaClient } from '../client/arena-client.js';
 import type { ArenaEnv } from '../config/env.js';
-import { createKnex } from '../db/knex.js';
 import type { Logger } from '../log.js';
 import type { PolicyInput } from '../policy/policy.js';
 import { registerVersion, setChampion } from '../registry/registry.js';
 import { startTraffic, type VersionProfile } from '../simulate/traffic.js';
-import { ensureStack, stopStarted } from '../stack/index.js';
 import type { Progress } from '../stack/progress.js';
-import {
-  connectClient,
-  connectWorker,
-  temporalClient,
-  temporalTargetFromEnv,
-} from '../temporal/connection.js';
-import { createWorker } from '../worker/create-worker.js';
 import { watchRollout } from '../cli/live-view.js';
-import { defaultArtifactDir } from '../artifacts/store.js';
-import { createLocalArtifactStore } from '../artifacts/local-store.js';
 import type { ArtifactStore } from '../artifacts/store.js';
 import { loadWeather, type WeatherDay } from '../../examples/weather-model/data.js';
 import { trainWeatherModel, type WeatherModelArtifact } from '../../examples/weather-model/model.js';
-import {
-  decisiveAnalysis,
-  loadRolloutReport,
-  type RolloutReportData,
-} from '../report/rollout-report-data.js';
-import { renderRolloutReportHtml } from '../report/rollout-report-html.js';
+import { decisiveAnalysis, type RolloutReportData } from '../report/rollout-report-data.js';
 import { FINAL_STATES } from '../rollout/types.js';
+import { startDemoStack, waitForState } from './demo-stack.js';
 import { weatherReplay } from './weather-replay.js';
 
 export type Scenario = 'promote' | 'rollback';
@@ -162,39 +144,14 @@ export async function runDemo(opts: {
   /** The terminal, for the in-place live view; absent → plain lines. */
   stream?: NodeJS.WriteStream | undefined;
 }): Promise<DemoResult[]> {
-  const { env, log, out } = opts;
-  const up = await ensureStack({ env, log, progress: opts.progress });
-  const knex = createKnex(up.database.url, { max: 4 });
-  const target = temporalTargetFromEnv(env, up.temporal.address);
-  const connection = await connectClient(target);
-  const nativeConnection = await connectWorker(target);
-  const taskQueue = `arena-demo-${randomBytes(3).toString('hex')}`;
-  const worker = await createWorker({
-    connection: nativeConnection,
-    namespace: target.namespace,
-    taskQueue,
-    knex,
-    log,
-    rollupBucketMs: 1000,
-  });
-  const running = worker.run();
-  const arena = new ArenaClient({
-    temporal: temporalClient(connection, target.namespace),
-    knex,
-    taskQueue,
-  });
-  const store = createLocalArtifactStore(defaultArtifactDir(env));
-  const reportDir = join(env.arenaHome, 'reports');
+  const { out } = opts;
+  const demo = await startDemoStack(opts);
+  const { up, knex, arena, store } = demo;
+  const interrupted = demo.interrupted;
   const results: DemoResult[] = [];
-  let interrupted = false;
-  const onSigint = (): void => {
-    interrupted = true;
-    out('\nInterrupted: stopping what the demo started…');
-  };
-  process.once('SIGINT', onSigint);
   try {
     for (const scenario of opts.scenarios) {
-      if (interrupted) break;
+      if (interrupted()) break;
       const spec = SCENARIOS[scenario];
       const model = `seattle-temp-${scenario}-${randomBytes(2).toString('hex')}`;
       const { days, trained } = await trainVersions(model, store);
@@ -260,7 +217,7 @@ export async function runDemo(opts: {
           proposedBy: 'demo-data-scientist',
         });
         out(`    rollout ${rolloutId} proposed by demo-data-scientist`);
-        await waitForState(arena, rolloutId, 'awaiting_approval', () => interrupted);
+        await waitForState(arena, rolloutId, 'awaiting_approval', interrupted);
         await arena.approve(rolloutId, {
           by: 'demo-approver',
           comment: 'approved automatically by the demo (a named demo approver, not a person)',
@@ -272,23 +229,18 @@ export async function runDemo(opts: {
           stream: opts.stream,
           write: out,
           indent: '    ',
-          stop: () => interrupted,
+          stop: interrupted,
         });
-        if (interrupted && !FINAL_STATES.includes(status.state))
+        if (interrupted() && !FINAL_STATES.includes(status.state))
           await arena.abort(rolloutId, { by: 'demo', reason: 'demo interrupted' }).catch(() => undefined);
         let report: string | null = null;
         let primary: NonNullable<RolloutReportData['analyses'][number]['primary']> | null = null;
-        if (!interrupted) {
+        if (!interrupted()) {
           // The workflow's final records land just after its state does; the report wants them all.
           await arena.result(rolloutId).catch(() => undefined);
-          report = join(reportDir, `${rolloutId}.html`);
-          await mkdir(reportDir, { recursive: true });
-          const data = await loadRolloutReport(knex, rolloutId, {
-            temporalUi: up.temporal.ui ?? null,
-            namespace: target.namespace,
-          });
-          await writeFile(report, renderRolloutReportHtml(data));
-          primary = decisiveAnalysis(data)?.primary ?? null;
+          const written = await demo.writeReport(rolloutId);
+          report = written.path;
+          primary = decisiveAnalysis(written.data)?.primary ?? null;
         }
         results.push({
           scenario,
@@ -304,9 +256,7 @@ export async function runDemo(opts: {
                 challenger: primary.challenger,
               }
             : null,
-          webUi: up.temporal.ui
-            ? `${up.temporal.ui}/namespaces/${target.namespace}/workflows/${encodeURIComponent(workflowId)}`
-            : null,
+          webUi: demo.webUi(workflowId),
           report,
           seconds: Math.round((Date.now() - started) / 1000),
         });
@@ -315,25 +265,7 @@ export async function runDemo(opts: {
       }
     }
   } finally {
-    process.off('SIGINT', onSigint);
-    worker.shutdown();
-    await running;
-    await nativeConnection.close();
-    await connection.close();
-    await knex.destroy();
-    if (interrupted) await stopStarted(up.started);
+    await demo.close();
   }
   return results;
-}
-
-async function waitForState(
-  arena: ArenaClient,
-  rolloutId: string,
-  state: string,
-  interrupted: () => boolean,
-): Promise<void> {
-  for (let i = 0; i < 300 && !interrupted(); i++) {
-    if ((await arena.status(rolloutId).catch(() => undefined))?.state === state) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }

@@ -41,7 +41,13 @@ export function checkSegmentPolicy(p: PolicyFields, ctx: z.RefinementCtx): void 
   const primaries = Array.isArray(p.primaryMetric) ? p.primaryMetric : [p.primaryMetric];
   const recorded = primaries.filter((m) => m.source === undefined).map((m) => m.name);
   const metric = s.metric ?? primaries[0]!.name;
-  if (!recorded.includes(metric))
+  if (metric === 'error' || metric === 'latency_ms')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['segments', 'metric'],
+      message: `${metric} is not kept per segment (it is a guardrail, judged pooled); compare an outcome or a named metric`,
+    });
+  else if (!recorded.includes(metric))
     ctx.addIssue({
       code: 'custom',
       path: ['segments', 'metric'],

@@ -29,6 +29,11 @@ export interface WorkloadRequest {
   predict(version: string): number | ClassifierAnswer | null;
   /** The input values the model saw, reported with the prediction (drift monitoring reads them). */
   features?: Record<string, number | string> | null;
+  /**
+   * The request's segment (an origin airport): recorded with the prediction for the per-segment check, and
+   * given to the router under TrafficOptions.segmentKey, so a partial adoption's pins apply to it.
+   */
+  segment?: string;
 }
 
 /** Where requests come from: synthetic numbers by default, or a replayed data set and real models (the demo). */
@@ -57,6 +62,8 @@ export interface TrafficOptions {
   requestPrefix?: string;
   /** The requests to send; default: synthetic ground truth around 110 with each profile's Gaussian noise. */
   workload?: Workload;
+  /** The routing segment key a request's `segment` is routed under (the policy's `segments.key`). */
+  segmentKey?: string;
 }
 
 export interface Traffic {
@@ -81,7 +88,9 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
     databaseUrl: opts.databaseUrl,
     bucketSeconds: opts.bucketSeconds ?? 1,
     flushIntervalMs: 50,
-    batchSize: 500,
+    // Small batches keep a slow test's data flowing; at thousands a second a batch of 500 per round trip
+    // cannot keep up (a 12,000/s flights replay filled the buffer at 5,000/s; 2,400 took it to 9,700/s), so batches grow with the rate.
+    batchSize: Math.min(5000, Math.max(500, Math.round((opts.ratePerSecond ?? 400) / 4))),
   });
   const pendingFeedback: Array<{ due: number; records: unknown[] }> = [];
   let s = opts.seed ?? 42;
@@ -97,7 +106,12 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
   const submitted = new Map<string, number>();
   const written = new Map<string, number>();
   const durable = { durable: opts.durable ?? false };
-  const perTick = Math.max(1, Math.round((opts.ratePerSecond ?? 400) / 20));
+  const rate = opts.ratePerSecond ?? 400;
+  // Requests are sent against the clock (due = rate × elapsed), not a fixed number per sleep: the time a
+  // tick's work takes would otherwise come off the rate (a 12,000/s replay ran at 4,800/s). A tick sends at
+  // most a quarter second's worth, so a stall (a full recorder buffer) is not followed by a burst.
+  const maxPerTick = Math.max(1, Math.round(rate / 4));
+  let startedAt = Date.now();
   const synthetic: Workload = {
     request: (n) => {
       const actual = 100 + 20 * random();
@@ -123,6 +137,7 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
     return {
       ...served,
       ...(request.features ? { features: request.features } : {}),
+      ...(request.segment !== undefined ? { segment: request.segment } : {}),
       error,
       latencyMs: (p.latencyMs ?? 30) * (0.8 + 0.4 * random()),
     };
@@ -131,13 +146,22 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
     while (!stopped) {
       const predictions: Array<Record<string, unknown> & { version: string; error: boolean }> = [];
       const feedback: unknown[] = [];
-      for (let k = 0; k < perTick; k++) {
+      const due = Math.floor(((Date.now() - startedAt) * rate) / 1000);
+      if (due - i > maxPerTick) startedAt = Date.now() - ((i + maxPerTick) * 1000) / rate;
+      const count = Math.max(0, Math.min(maxPerTick, due - i));
+      for (let k = 0; k < count; k++) {
         const request = workload.request(i);
         const requestId = opts.workload ? `${prefix}-${i++}-${request.key}` : `${prefix}-${i++}`;
         const actual = request.actual;
         let decision;
         try {
-          decision = router.route(opts.model, requestId);
+          decision = router.route(
+            opts.model,
+            requestId,
+            request.segment !== undefined
+              ? { segments: { [opts.segmentKey ?? 'segment']: request.segment } }
+              : undefined,
+          );
         } catch {
           continue;
         }
@@ -167,7 +191,7 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
       pendingFeedback.push({ due: Date.now() + (opts.feedbackDelayMs ?? 0), records: feedback });
       while (pendingFeedback.length && pendingFeedback[0]!.due <= Date.now())
         await recorder.recordFeedbackBatch(pendingFeedback.shift()!.records, durable);
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 20));
     }
     for (const batch of pendingFeedback.splice(0)) await recorder.recordFeedbackBatch(batch.records);
   })();

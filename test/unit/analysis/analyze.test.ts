@@ -149,6 +149,53 @@ describe('readPeriods: what each mode asks of the metric source', () => {
   });
 });
 
+describe('readPeriods in the watch', () => {
+  it('after a shadow-only rollout, compares the new champion with its own shadow scores before promotion', async () => {
+    const source = fakeSource({
+      served: { '1.1.0': { error: s(10, 0) } },
+      shadow: { '1.1.0': { error: s(20, 0) } },
+    });
+    const periods = await readPeriods(
+      source,
+      input({
+        mode: 'watch',
+        stageIndex: 1,
+        windows: [
+          { index: 0, from: t0, to: t1, mode: 'shadow' },
+          { index: 2, from: t1, to: t2, mode: 'canary' },
+        ],
+      }),
+    );
+    expect(source.queries.map((q) => [q.versions, q.role])).toEqual([
+      [['1.1.0'], 'shadow'],
+      [['1.1.0'], 'served'],
+    ]);
+    expect([periods[0]!.champion.figures, periods[0]!.challenger.figures]).toEqual([
+      { error: s(20, 0) },
+      { error: s(10, 0) },
+    ]);
+  });
+
+  it('with a holdback, expects the previous champion (the champion arm) to keep only the holdback', async () => {
+    const source = fakeSource({ served: {}, shadow: {} });
+    const periods = await readPeriods(
+      source,
+      input({
+        mode: 'watch',
+        champion: '1.0.0',
+        challenger: '1.1.0',
+        policy: parsePolicy({
+          stages: [{ mode: 'canary', weight: 50, duration: '1h' }],
+          watch: { holdback: 10 },
+        }),
+        windows: [{ index: 1, from: t1, to: t2, mode: 'canary' }],
+      }),
+    );
+    expect(periods[0]!.champion.weight).toBeCloseTo(0.1, 12);
+    expect(periods[0]!.challenger.weight).toBeCloseTo(0.9, 12);
+  });
+});
+
 describe('analyze: a verdict from any metric source', () => {
   it('judges the evidence, names quantile guardrails as the evidence does and reports unrecorded ones', async () => {
     const latency = (ms: number, n: number) => ({ ...s(n, ms), histogram: { [binOf(ms)]: n } });
