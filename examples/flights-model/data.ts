@@ -52,10 +52,17 @@ export async function* readFlights(
     if (!names.includes(column))
       throw new FlightDataError(`${path}: no column ${column} (has ${names.join(', ')})`);
   let rowStart = 0;
+  const dateColumn = names.indexOf('date');
   for (const group of metadata.row_groups) {
     const rows = Number(group.num_rows);
     const range = { rowStart, rowEnd: rowStart + rows };
     rowStart += rows;
+    // The file keeps each row group's first and last departure: a group wholly before the window need not
+    // be decoded (reading May and June no longer decodes the four months before them), one wholly after it
+    // ends the read.
+    const span = groupSpan(group.columns[dateColumn]?.meta_data?.statistics);
+    if (span && opts.from !== undefined && span.max < opts.from) continue;
+    if (span && opts.to !== undefined && span.min >= opts.to) return;
     const columns = new Map<string, ArrayLike<unknown>>();
     await parquetRead({
       file,
@@ -76,6 +83,16 @@ export async function* readFlights(
     // Sorted by departure: nothing later can be in the window.
     if (opts.to !== undefined && batch.time.length === 0 && firstTime(columns) >= opts.to) return;
   }
+}
+
+/** A row group's departures as epoch ms from its statistics, when the file has them as times. */
+function groupSpan(
+  stats: { min_value?: unknown; max_value?: unknown } | undefined,
+): { min: number; max: number } | undefined {
+  const ms = (v: unknown): number => (v instanceof Date ? v.getTime() : Number.NaN);
+  const min = ms(stats?.min_value);
+  const max = ms(stats?.max_value);
+  return Number.isFinite(min) && Number.isFinite(max) ? { min, max } : undefined;
 }
 
 function firstTime(columns: Map<string, ArrayLike<unknown>>): number {

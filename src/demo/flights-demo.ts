@@ -66,13 +66,14 @@ function flightsPolicy(shadowSeconds: number): PolicyInput {
     },
     guardrails: [
       { metric: 'error', max: 0.01, rollbackAbove: 0.05 },
-      { metric: 'log_loss', maxRelativeIncrease: 0.02, rollbackRelativeIncrease: 0.2 },
+      { metric: 'log_loss', maxRelativeIncrease: 0.05, rollbackRelativeIncrease: 0.2 },
     ],
     segments: { key: 'origin', top: 20, minSamples: 1000, onWorse: 'partial' },
     onInconclusive: 'rollback',
-    // A tenth of the traffic stays on the previous champion during the watch: a concurrent control (after a
-    // shadow-only rollout the new champion has no served past of its own to compare with).
-    watch: { duration: '10s', rollbackOnRelativeDegradation: 0.1, holdback: 10 },
+    // No holdback: the airports a partial adoption pins to the previous champion would skew any split. The
+    // watch compares the new champion with its own shadow scores before promotion (a self-baseline), while
+    // the rest of the replay goes through.
+    watch: { duration: '10s', rollbackOnRelativeDegradation: 0.1 },
   };
 }
 
@@ -89,9 +90,9 @@ async function train(
     // A day of holdout for the artifact's own figures; the replay judges both on two whole months.
     holdoutFrom: WINDOWS.replayFrom,
     holdoutTo: WINDOWS.replayFrom + 86_400_000,
-    // Every eighth of the 1M training flights, to keep the demo within its time: a coarser fit than
+    // Every fourth of the 1M training flights, to keep the demo within its time: a smaller fit than
     // examples/flights-model's own runs (docs/flights-model.md), the same for both versions.
-    sampleEvery: 8,
+    sampleEvery: 4,
   });
 }
 
@@ -152,6 +153,7 @@ export async function runFlightsDemo(opts: {
       from: WINDOWS.replayFrom,
       to: WINDOWS.replayTo,
       segmentByOrigin: true,
+      shuffle: true,
     });
     const accuracy = { champion: replay.accuracy(champion), challenger: replay.accuracy(challenger) };
     const pctOf = (x: number): string => `${(x * 100).toFixed(1)}%`;
@@ -161,10 +163,11 @@ export async function runFlightsDemo(opts: {
         `    both versions scored ${replay.flights.toLocaleString('en-US')} flights of May–June 2001 (${((Date.now() - t1) / 1000).toFixed(0)} s)`,
     );
     // The whole replay within the shadow stage: every flight once, each scored by both versions.
-    // What one recorder keeps up with here in shadow mode (two predictions and one outcome per flight, the
-    // outcome paired across versions and segments): about 9,700 flights/s on 2 cores.
-    const rate = opts.fast ? 10_000 : 9_000;
-    const shadowSeconds = Math.ceil(replay.flights / rate) + 2;
+    // Ingestion-bound: in shadow mode each flight is two predictions and an outcome paired across versions
+    // and segments, and one recorder keeps up with about 7,000–9,700 flights/s on 2 cores (docs/demo.md).
+    // The stage is long enough for the whole replay at 7,500/s; each flight is sent once.
+    const rate = 9_000;
+    const shadowSeconds = opts.fast ? 120 : 136;
     const traffic = await startTraffic({
       databaseUrl: up.database.url,
       model,
@@ -173,6 +176,7 @@ export async function runFlightsDemo(opts: {
       ratePerSecond: rate,
       feedbackDelayMs: 500,
       segmentKey: 'origin',
+      limit: replay.flights,
     });
     out(
       `    replaying them as live traffic: ${rate.toLocaleString('en-US')} flights/s through the router (origin airport as the segment), whether each left late follows as feedback 0.5 s later`,

@@ -30,6 +30,13 @@ export async function flightsReplay(opts: {
   origin?: string;
   /** Give each request its origin airport as its segment (the per-segment check). */
   segmentByOrigin?: boolean;
+  /**
+   * Visit the window's flights in a fixed pseudo-random order rather than by departure, so every stretch of
+   * the replay is a sample of the whole window: a watch that compares the new champion with its own past
+   * (a self-baseline) then compares like with like, not May with late June. Scores do not change: both
+   * versions scored the flights walking forward before the replay starts.
+   */
+  shuffle?: boolean;
   path?: string;
 }): Promise<FlightsReplay> {
   const versions = Object.keys(opts.artifacts);
@@ -53,10 +60,13 @@ export async function flightsReplay(opts: {
   if (delayed.length === 0) throw new Error('no flights to replay in the window');
   const scores = new Map(versions.map((v, k) => [v, Float32Array.from(probabilities[k]!)]));
   const n = delayed.length;
+  const step = opts.shuffle ? coprimeStep(n) : 1;
   return {
     flights: n,
     request(i) {
-      const k = i % n;
+      // i ↦ i·step mod n visits every flight once per n requests when step and n are coprime; the product
+      // stays below n² (10¹² for a million flights), well within a double's exact integers.
+      const k = ((i % n) * step) % n;
       return {
         key: origins[k]!,
         actual: delayed[k]!,
@@ -82,4 +92,12 @@ export async function flightsReplay(opts: {
       return correct / flights;
     },
   };
+}
+
+/** A step near n·0.618 (well spread) that shares no factor with n. */
+function coprimeStep(n: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  let step = Math.max(1, Math.floor(n * 0.6180339887));
+  while (gcd(step, n) !== 1) step++;
+  return step;
 }

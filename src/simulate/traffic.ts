@@ -64,6 +64,8 @@ export interface TrafficOptions {
   workload?: Workload;
   /** The routing segment key a request's `segment` is routed under (the policy's `segments.key`). */
   segmentKey?: string;
+  /** Stop sending after this many requests (a replay sent once, not again from its start). */
+  limit?: number;
 }
 
 export interface Traffic {
@@ -148,7 +150,7 @@ export async function startTraffic(opts: TrafficOptions): Promise<Traffic> {
       const feedback: unknown[] = [];
       const due = Math.floor(((Date.now() - startedAt) * rate) / 1000);
       if (due - i > maxPerTick) startedAt = Date.now() - ((i + maxPerTick) * 1000) / rate;
-      const count = Math.max(0, Math.min(maxPerTick, due - i));
+      const count = Math.max(0, Math.min(maxPerTick, due - i, (opts.limit ?? Infinity) - i));
       for (let k = 0; k < count; k++) {
         const request = workload.request(i);
         const requestId = opts.workload ? `${prefix}-${i++}-${request.key}` : `${prefix}-${i++}`;

@@ -1289,17 +1289,21 @@ export async function rollupProblems(pool: pg.Pool, tenantId: string, bucketSeco
                    bucket_start, sum, sum_sq, min, max)
        from metric_rollups where tenant_id = $1 and ${POISONED_ROLLUP}
      union all
-     -- Per-segment rows: every segment's 'error' row counts the stored predictions of that segment (no run
-     -- reaches the tracking limit), and per key the segments' counts of every metric add up to no more than
-     -- the pooled row's.
-     select format('segment %s/%s/%s/%s %s @ %s: %s predictions, segment rollup counts %s',
+     -- Per-segment rows: every segment's row of a named metric counts the stored predictions of that segment
+     -- carrying it (no run reaches the tracking limit), and per key the segments' counts of every metric
+     -- (outcomes too) add up to no more than the pooled row's.
+     select format('segment %s/%s/%s/%s %s %s @ %s: %s predictions, segment rollup counts %s',
                    coalesce(e.model, s.model), coalesce(e.rollout_id, s.rollout_id), coalesce(e.version, s.version),
-                   coalesce(e.role, s.role), coalesce(e.segment, s.segment), coalesce(e.bucket, s.bucket), e.n, s.count)
-       from (select model, rollout_id, version, role, segment, ${bucket('p')} as bucket, count(*) as n
-               from predictions p where tenant_id = $1 and segment is not null group by 1, 2, 3, 4, 5, 6) e
-       full join (select model, rollout_id, version, role, segment, bucket_start as bucket, count
-                    from segment_rollups where tenant_id = $1 and metric = 'error') s
-         using (model, rollout_id, version, role, segment, bucket)
+                   coalesce(e.role, s.role), coalesce(e.segment, s.segment), coalesce(e.metric, s.metric),
+                   coalesce(e.bucket, s.bucket), e.n, s.count)
+       from (select model, rollout_id, version, role, segment, k as metric, ${bucket('p')} as bucket, count(*) as n
+               from predictions p cross join lateral jsonb_object_keys(p.metrics) as k
+              where tenant_id = $1 and segment is not null and p.metrics is not null
+              group by 1, 2, 3, 4, 5, 6, 7) e
+       full join (select model, rollout_id, version, role, segment, metric, bucket_start as bucket, count
+                    from segment_rollups
+                   where tenant_id = $1 and metric not in ('abs_error', 'squared_error', 'ape', 'correct', 'log_loss')) s
+         using (model, rollout_id, version, role, segment, metric, bucket)
       where coalesce(e.n, 0) <> coalesce(s.count, 0)
      union all
      select format('segments of %s/%s %s @ %s count %s, more than the pooled %s', s.model, s.version, s.metric,
