@@ -8,7 +8,8 @@ import type { PolicyInput } from '../policy/policy.js';
 import { registerVersion, setChampion } from '../registry/registry.js';
 import { FINAL_STATES } from '../rollout/types.js';
 import { getRouting } from '../routing/store.js';
-import { startTraffic } from '../simulate/traffic.js';
+import { startTraffic, type Traffic } from '../simulate/traffic.js';
+import type { ArenaClient } from '../client/arena-client.js';
 import type { Progress } from '../stack/progress.js';
 import { startDemoStack, waitForState } from './demo-stack.js';
 import { flightsReplay } from './flights-replay.js';
@@ -167,7 +168,7 @@ export async function runFlightsDemo(opts: {
     // and segments, and one recorder keeps up with about 7,000–9,700 flights/s on 2 cores (docs/demo.md).
     // The stage is long enough for the whole replay at 7,500/s; each flight is sent once.
     const rate = 9_000;
-    const shadowSeconds = opts.fast ? 120 : 136;
+    const shadowSeconds = 136;
     const traffic = await startTraffic({
       databaseUrl: up.database.url,
       model,
@@ -196,6 +197,7 @@ export async function runFlightsDemo(opts: {
         comment: 'approved automatically by the demo (a named demo approver, not a person)',
       });
       out('    approved by demo-approver (automatic, for the demo)\n');
+      const holding = holdShadowForReplay(arena, rolloutId, traffic, replay.flights, demo.interrupted);
       const status = await watchRollout({
         arena,
         rolloutId,
@@ -204,6 +206,7 @@ export async function runFlightsDemo(opts: {
         indent: '    ',
         stop: demo.interrupted,
       });
+      await holding;
       if (demo.interrupted()) {
         if (!FINAL_STATES.includes(status.state))
           await arena.abort(rolloutId, { by: 'demo', reason: 'demo interrupted' }).catch(() => undefined);
@@ -236,5 +239,37 @@ export async function runFlightsDemo(opts: {
     }
   } finally {
     await demo.close();
+  }
+}
+
+/**
+ * Ingestion sets the replay's pace, and a machine busier than planned (other work, a second test) sends
+ * fewer flights a second: then the shadow stage would end before the replay, and judge the airports on
+ * part of it. Near the stage's end with flights still to send, the rollout is paused (which moves the
+ * stage's end by as long) until every flight is sent and stored, and resumed. Shown in the trail as a
+ * pause by `demo`.
+ */
+async function holdShadowForReplay(
+  arena: ArenaClient,
+  rolloutId: string,
+  traffic: Traffic,
+  flights: number,
+  interrupted: () => boolean,
+): Promise<void> {
+  const drained = (): boolean => traffic.sent() >= flights && traffic.recorder.stats().buffered === 0;
+  while (!interrupted()) {
+    const s = await arena.status(rolloutId).catch(() => undefined);
+    if (!s || (s.state !== 'shadow' && s.state !== 'awaiting_approval')) return;
+    const left = s.stage ? Date.parse(s.stage.endsAt) - Date.now() : Infinity;
+    if (s.state === 'shadow' && left < 6_000 && !drained()) {
+      await arena.pause(rolloutId, {
+        by: 'demo',
+        reason: `the replay is behind (${traffic.sent().toLocaleString('en-US')} of ${flights.toLocaleString('en-US')} flights): hold the shadow stage until it is sent and stored`,
+      });
+      while (!drained() && !interrupted()) await new Promise((r) => setTimeout(r, 500));
+      await arena.resume(rolloutId, { by: 'demo', reason: 'replay sent and stored' });
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }
