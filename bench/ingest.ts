@@ -7,6 +7,7 @@ import getPort from 'get-port';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { median } from 'simple-statistics';
+import { readSegmentSums } from '../src/analysis/segment-reader.js';
 import { readVersionMetrics } from '../src/analysis/rollup-reader.js';
 import { createRecorder } from '../src/ingest/recorder.js';
 import { registerVersion } from '../src/registry/registry.js';
@@ -19,6 +20,8 @@ const RECORDER_N = Number(process.env.BENCH_INGEST_N ?? 1_000_000);
 const TOTAL_N = Number(process.env.BENCH_INGEST_TOTAL ?? 10_000_000);
 const INSERT_N = 20_000;
 const FEEDBACK_EVERY = 10;
+/** Segments of the records the child process writes (the per-segment analysis at 10M). */
+const SEGMENTS = 50;
 
 function child(script: string, args: string[]): Promise<Record<string, number>> {
   const file = fileURLToPath(new URL(script, import.meta.url));
@@ -187,6 +190,29 @@ async function timeAnalysis(db: BenchDatabase): Promise<{ rollupMs: number; scan
   return { rollupMs: median(rollup), scanMs: median(scan) };
 }
 
+/** An analysis with the per-segment check: the pooled read of timeAnalysis and the segment metric's sums. */
+async function timeSegmentAnalysis(db: BenchDatabase): Promise<number> {
+  const versions = [...BENCH_VERSIONS];
+  const times: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const t0 = performance.now();
+    await Promise.all([
+      readVersionMetrics(db.knex, { model: BENCH_MODEL, versions, histograms: ['latency_ms'], moments: [] }),
+      readSegmentSums(db.knex, {
+        tenantId: 'default',
+        model: BENCH_MODEL,
+        metric: 'abs_error',
+        versions,
+        role: 'served',
+        from: new Date(0),
+        to: new Date(Date.UTC(2100, 0, 1)),
+      }),
+    ]);
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
 export async function runIngestBench(): Promise<BenchResult[]> {
   const db = await createBenchDatabase('ingest');
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
@@ -314,6 +340,7 @@ export async function runIngestBench(): Promise<BenchResult[]> {
       String(RECORDER_N),
       String(rest),
       String(FEEDBACK_EVERY),
+      String(SEGMENTS),
     ]);
     results.push(
       benchResult(
@@ -322,7 +349,7 @@ export async function runIngestBench(): Promise<BenchResult[]> {
         'MiB',
         'RSS of the same process before ingesting (MiB)',
         Math.round(rss.rssBeforeMb!),
-        `${rest} records (+ ${Math.round(rest / FEEDBACK_EVERY)} feedback) at ${Math.round(rss.predictionsPerSecond!)} records/s; target ≤ 512`,
+        `${rest} records (+ ${Math.round(rest / FEEDBACK_EVERY)} feedback), each in one of ${SEGMENTS} segments, at ${Math.round(rss.predictionsPerSecond!)} records/s; target ≤ 512`,
       ),
     );
 
@@ -335,6 +362,17 @@ export async function runIngestBench(): Promise<BenchResult[]> {
         'full scan of predictions ⨝ feedback (ms)',
         Number(at10m.scanMs.toFixed(1)),
         `${TOTAL_N} predictions; ${at1m.rollupMs.toFixed(2)} ms at ${RECORDER_N}; target ≤ 20 ms and flat`,
+      ),
+    );
+    const withSegments = await timeSegmentAnalysis(db);
+    results.push(
+      benchResult(
+        'analysis_ms_at_10m_50_segments',
+        Number(withSegments.toFixed(2)),
+        'ms',
+        'the same analysis without the per-segment check (ms)',
+        Number(at10m.rollupMs.toFixed(2)),
+        `${TOTAL_N} predictions, ${TOTAL_N - RECORDER_N} of them in ${SEGMENTS} segments; the pooled read plus the per-segment sums of abs_error (src/analysis/segment-reader.ts) for both versions, median of 15; target ≤ 20 ms`,
       ),
     );
     return results;

@@ -17,6 +17,7 @@ const families: Record<string, () => Promise<Family>> = {
   clients: async () => (await import('./clients.js')).runClientsBench,
   prometheus: async () => (await import('./prometheus.js')).runPrometheusBench,
   segments: async () => (await import('./segments.js')).runSegmentsBench,
+  'flights-ingest': async () => (await import('./flights-ingest.js')).runFlightsIngestBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
