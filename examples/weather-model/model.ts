@@ -1,4 +1,4 @@
-import { mean, rootMeanSquare, standardDeviation } from 'simple-statistics';
+import { mean, quantileSorted, rootMeanSquare, standardDeviation } from 'simple-statistics';
 import { numericProfile as profile } from '../feature-profile.js';
 import { z } from 'zod';
 import { linearModelFields } from '../training-output.js';
@@ -20,6 +20,11 @@ const metricsSchema = z.object({
   rmse: z.number(),
   mape: z.number(),
   bias: z.number(),
+  /**
+   * Share of days whose maximum fell inside the forecast's interval (the artifact's `interval`); absent for
+   * artifacts trained before intervals were kept.
+   */
+  coverage: z.number().optional(),
 });
 export type ForecastMetrics = z.infer<typeof metricsSchema>;
 
@@ -34,6 +39,11 @@ export const weatherModelArtifactSchema = z.object({
   trainWindow: z.object({ from: isoDate, to: isoDate, rows: z.number().int().positive() }),
   trainingDataSha256: z.string().regex(/^[0-9a-f]{64}$/),
   holdout: metricsSchema,
+  /**
+   * The forecast's interval: the training residuals' (actual − forecast) quantiles at (1 − level)/2 and
+   * (1 + level)/2, added to a forecast. Absent in artifacts trained before it was kept.
+   */
+  interval: z.object({ level: z.number(), lower: z.number(), upper: z.number() }).optional(),
   /** The training window's observed inputs and forecasts: the reference that drift checks compare with. */
   featureProfile: z.record(
     z.string(),
@@ -116,12 +126,15 @@ export function evaluate(
 ): ForecastMetrics {
   const errors: number[] = [];
   const percentErrors: number[] = [];
+  let covered = 0;
+  const interval = artifact.interval;
   days.forEach((d, i) => {
     if (d.date < from || d.date > to) return;
     const f = forecast(artifact, days, i);
     if (f === null) return;
     const e = f - d.tempMax;
     errors.push(e);
+    if (interval && d.tempMax >= f + interval.lower && d.tempMax <= f + interval.upper) covered++;
     // Percentage errors explode near 0 °C; MAPE is reported over days whose maximum is at least 1 °C away.
     if (Math.abs(d.tempMax) >= 1) percentErrors.push(Math.abs(e / d.tempMax));
   });
@@ -135,8 +148,25 @@ export function evaluate(
     rmse: rootMeanSquare(errors),
     mape: percentErrors.length ? mean(percentErrors) : Number.NaN,
     bias: mean(errors),
+    ...(interval ? { coverage: covered / n } : {}),
   };
 }
+
+/** The central interval of the level's share of training residuals (actual − forecast). */
+export function residualInterval(
+  residuals: number[],
+  level = INTERVAL_LEVEL,
+): { level: number; lower: number; upper: number } {
+  const sorted = [...residuals].sort((a, b) => a - b);
+  return {
+    level,
+    lower: quantileSorted(sorted, (1 - level) / 2),
+    upper: quantileSorted(sorted, (1 + level) / 2),
+  };
+}
+
+/** An 80 % interval: wide enough to mean something on a year of days, narrow enough to be checked. */
+const INTERVAL_LEVEL = 0.8;
 
 /** Fits the model on the training window and measures it on the (later, disjoint) holdout window. */
 export function trainWeatherModel(days: WeatherDay[], opts: TrainOptions): WeatherModelArtifact {
@@ -209,6 +239,8 @@ export function trainWeatherModel(days: WeatherDay[], opts: TrainOptions): Weath
     featureProfile: {},
     createdAt: opts.createdAt ?? `${opts.trainTo}T23:59:59.000Z`,
   };
+  // The interval comes from the training window's own residuals, so the holdout's coverage is out of sample.
+  draft.interval = residualInterval(rows.map((r) => r.y - forecast(draft, days, r.index)!));
   const holdout = evaluate(draft, days, opts.holdoutFrom, opts.holdoutTo);
   if (holdout.n === 0)
     throw new TrainingError(

@@ -104,9 +104,7 @@ export class SegmentAccumulator {
       m.pairedSum += d.pairedSum;
       m.pairedSumSq += d.pairedSumSq;
     }
-    return [...merged.deltas.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, d]) => d);
+    return [...merged.deltas.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
   }
 }
 

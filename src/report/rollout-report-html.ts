@@ -127,14 +127,14 @@ ${caps.map((c) => `      <tr><td>${c.stageIndex + 1}</td><td>${e(c.metric)}</td>
 `
     : ''
 }${
-  forest
-    ? `  <section class="wide"><h2>Per-segment check: ${e(forest.metric)} by segment</h2>
+    forest
+      ? `  <section class="wide"><h2>Per-segment check: ${e(forest.metric)} by segment</h2>
     <p class="muted">${e(forest.reason)} Each row is a segment's relative change (better to the right) with its always-valid 95% interval; a segment is worse when its one-sided test, Holm-adjusted across segments, rejects "not worse" (docs/statistics.md, "Segments").</p>
     ${renderForestPlot(forest)}
   </section>
 `
-    : ''
-}  <section class="wide"><h2>Decision trail</h2>
+      : ''
+  }  <section class="wide"><h2>Decision trail</h2>
     <table><thead><tr><th>time (UTC)</th><th>who</th><th>what</th><th>why</th></tr></thead><tbody>
 ${trail.map((t) => `      <tr><td class="nowrap">${e(t.at.replace('T', ' ').slice(0, 19))}</td><td>${e(t.who)}</td><td>${e(t.what)}</td><td>${e(t.why)}</td></tr>`).join('\n')}
     </tbody></table>

@@ -11,7 +11,11 @@ export function registerDemo(program: Command): void {
     .description(
       'run Arena end to end on the embedded stack: a rollout that is promoted and one that is rolled back',
     )
-    .option('--example <name>', 'weather (a forecaster) or flights (a classifier, per-segment check)', 'weather')
+    .option(
+      '--example <name>',
+      'weather (a forecaster) or flights (a classifier, per-segment check)',
+      'weather',
+    )
     .option('--scenario <name>', 'weather: promote, rollback or all', 'all')
     .option('--fast', 'shorter stages, or a higher replay rate for flights')
     .option('--json', 'machine-readable summary')

@@ -113,8 +113,7 @@ export function checkSegments(
     .map((v) => `${v.segment} (${pct(v.improvement!)}, adjusted p = ${v.adjustedPValue!.toPrecision(2)})`)
     .join(', ');
   const blocks =
-    worse.length > 0 &&
-    (policy.onWorse === 'block' || worse.some((v) => v.segment === policy.otherSegment));
+    worse.length > 0 && (policy.onWorse === 'block' || worse.some((v) => v.segment === policy.otherSegment));
   if (blocks)
     return {
       ...base,

@@ -132,7 +132,9 @@ describe('rollout live view', () => {
     );
     const lines = renderPanel(status(JSON.parse(JSON.stringify(gate)))).split('\n');
     expect(lines).toContain('segment correct by segment (block on worse): fail');
-    expect(lines.find((l) => l.includes('ATL'))).toMatch(/ATL\s+n 10000\/10000\s+-12\.5% \[.*\]\s+adj\. p .*WORSE$/);
+    expect(lines.find((l) => l.includes('ATL'))).toMatch(
+      /ATL\s+n 10000\/10000\s+-12\.5% \[.*\]\s+adj\. p .*WORSE$/,
+    );
     expect(lines.find((l) => l.includes('ORD'))).not.toMatch(/WORSE/);
     expect(lines.find((l) => l.includes('SMF'))).toMatch(/too few samples$/);
   });

@@ -226,7 +226,10 @@ describe('policy duration bounds', () => {
     const refused = (segments: unknown) =>
       refusal(() => parsePolicy({ primaryMetric: accuracy, segments } as never));
     expect(refused({ onWorse: 'partial' }).field).toBe('policy.segments.key');
-    expect(refused({ metric: 'latency_ms' }).message).toMatch(/primary metric from Arena's records \(correct\)/);
+    expect(refused({ metric: 'latency_ms' }).message).toMatch(/latency_ms is not kept per segment/);
+    expect(refused({ metric: 'revenue' }).message).toMatch(
+      /primary metric from Arena's records \(correct\); got revenue/,
+    );
     expect(refused({ top: 101 }).field).toBe('policy.segments.top');
     expect(refused({ key: 'a b' }).field).toBe('policy.segments.key');
     expect(refused({ onWorse: 'ignore' }).field).toBe('policy.segments.onWorse');

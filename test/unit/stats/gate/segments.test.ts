@@ -110,7 +110,9 @@ describe('the gate with a segment check', () => {
     expect(g.decision).toBe('fail');
     expect(g.segments!.worse).toEqual(['ATL']);
     expect(g.segments!.exclude).toEqual([]);
-    expect(summarizeGate(g)).toMatch(/significantly worse under the challenger in ATL \(-6\.25%, adjusted p = /);
+    expect(summarizeGate(g)).toMatch(
+      /significantly worse under the challenger in ATL \(-6\.25%, adjusted p = /,
+    );
   });
 
   it('partial: the gate passes and names the segments to leave on the champion', () => {
