@@ -70,7 +70,8 @@ export function renderPanel(s: RolloutStatus): string {
       );
       lines.push(
         `guard   ${g.metric}: champion ${value(g.metric, g.champion.value)}, challenger ${value(g.metric, g.challenger.value)}` +
-          ` (${limits.join(', ')}): ${g.status}`,
+          // A check that is waiting for data has no limits to show yet.
+          `${limits.length ? ` (${limits.join(', ')})` : ''}: ${g.status}`,
       );
     }
     if (gate?.segments) lines.push(...segmentLines(gate.segments));

@@ -71,10 +71,10 @@ function flightsPolicy(shadowSeconds: number): PolicyInput {
     ],
     segments: { key: 'origin', top: 20, minSamples: 1000, onWorse: 'partial' },
     onInconclusive: 'rollback',
-    // No holdback: the airports a partial adoption pins to the previous champion would skew any split. The
-    // watch compares the new champion with its own shadow scores before promotion (a self-baseline), while
-    // the rest of the replay goes through.
-    watch: { duration: '10s', rollbackOnRelativeDegradation: 0.1 },
+    // No watch: the replay is whole (sent and stored) before the decision, so nothing would reach a watch
+    // window, and a watch with no data would pass on time having seen nothing. (A holdback would not fit
+    // either: the airports a partial adoption pins to the previous champion would skew its split.)
+    watch: { duration: '0s' },
   };
 }
 

@@ -89,6 +89,17 @@ export const feedbackInputSchema = z
   })
   .strict();
 
+/**
+ * A shallow copy of a record object before it is validated. V8 reads a missing property about fifty times
+ * slower on an object built by spreading and then adding a key (`{ ...base, segment }`, a common way to
+ * build records in TypeScript) than on a literal or a JSON.parse result, and validation reads every field
+ * of the schema, most of them absent: 4 µs a record, a quarter of the recorder's rate in
+ * `npm run bench -- ingest`. The copy (spread, so an own `__proto__` key stays a key) costs 0.2 µs.
+ */
+function ownCopy(input: unknown): unknown {
+  return input !== null && typeof input === 'object' && !Array.isArray(input) ? { ...input } : input;
+}
+
 export type PredictionInput = z.input<typeof predictionInputSchema>;
 export type FeedbackInput = z.input<typeof feedbackInputSchema>;
 
@@ -242,9 +253,10 @@ export function parsePrediction(
   now = new Date(),
   options: ParseOptions = {},
 ): Prediction | Rejection {
-  const proto = protoKey(input);
+  const record = ownCopy(input);
+  const proto = protoKey(record);
   if (proto) return { index, field: `${proto}.__proto__`, reason: 'is not a valid name (lower_snake_case)' };
-  const parsed = predictionInputSchema.safeParse(input);
+  const parsed = predictionInputSchema.safeParse(record);
   if (!parsed.success) return rejection(index, parsed.error);
   const p = parsed.data;
   const problem = predictionStorageProblem(p);
@@ -289,7 +301,7 @@ export function parseFeedback(
   now = new Date(),
   options: ParseOptions = {},
 ): Feedback | Rejection {
-  const parsed = feedbackInputSchema.safeParse(input);
+  const parsed = feedbackInputSchema.safeParse(ownCopy(input));
   if (!parsed.success) return rejection(index, parsed.error);
   const f = parsed.data;
   for (const field of ['model', 'requestId'] as const) {
