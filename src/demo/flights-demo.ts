@@ -27,6 +27,8 @@ export interface FlightsDemoResult {
   /** The segments the gate found significantly worse at its decision, and those left on the champion. */
   worse: string[];
   excluded: string[];
+  /** Each worse segment's accuracy per version over the whole replay (offline truth, to check the gate by). */
+  worseAccuracy: Record<string, { champion: number; challenger: number }>;
   webUi: string | null;
   report: string | null;
   seconds: number;
@@ -165,7 +167,7 @@ export async function runFlightsDemo(opts: {
     );
     // The whole replay within the shadow stage: every flight once, each scored by both versions.
     // Ingestion-bound: in shadow mode each flight is two predictions and an outcome paired across versions
-    // and segments, and one recorder keeps up with about 7,000–9,700 flights/s on 2 cores (docs/demo.md).
+    // and segments, and one recorder keeps up with about 7,000–9,700 flights/s on 2 cores (docs/flights-model.md).
     // The stage is long enough for the whole replay at 7,500/s; each flight is sent once.
     const rate = 9_000;
     const shadowSeconds = 136;
@@ -230,6 +232,12 @@ export async function runFlightsDemo(opts: {
         accuracy,
         worse,
         excluded: pinned.map((o) => o.value),
+        worseAccuracy: Object.fromEntries(
+          worse.map((origin) => [
+            origin,
+            { champion: replay.accuracy(champion, origin), challenger: replay.accuracy(challenger, origin) },
+          ]),
+        ),
         webUi: demo.webUi(workflowId),
         report: path,
         seconds: Math.round((Date.now() - started) / 1000),

@@ -12,6 +12,7 @@ interface FlightsDemoOutput {
     accuracy: { champion: number; challenger: number };
     worse: string[];
     excluded: string[];
+    worseAccuracy: Record<string, { champion: number; challenger: number }>;
     report: string | null;
   } | null;
 }
@@ -39,6 +40,10 @@ describe('npm run demo -- --example flights (a classifier with per-segment verdi
     expect(r.worse).not.toContain('(other)');
     expect([...r.excluded].sort()).toEqual([...r.worse].sort());
     expect(r.decision).toMatch(new RegExp(`partial adoption: ${r.worse.join(', ')} stay on 1\\.0\\.0`));
+    // What the gate found worse during the rollout is worse over the whole replay, by both versions' real
+    // probabilities (computed offline, apart from the gate).
+    for (const origin of r.worse)
+      expect(r.worseAccuracy[origin]!.challenger, origin).toBeLessThan(r.worseAccuracy[origin]!.champion);
   });
 
   it('draws the per-segment forest plot in the report, the worse airports marked', async () => {
