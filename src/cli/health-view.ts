@@ -15,7 +15,7 @@ export function renderHealth(h: ModelHealth): string {
   const lines = [`${h.model}: ${mark}`, ...h.reasons.map((r) => `  - ${r}`)];
   if (h.champion)
     lines.push(
-      `champion   ${h.champion.version} (${h.champion.status})  ${trendLine(h.champion.primary)}` +
+      `champion   ${h.champion.version} (${h.champion.status}${h.champion.promotedAt ? `, since ${h.champion.promotedAt.slice(0, 16).replace('T', ' ')}Z` : ''})  ${trendLine(h.champion.primary)}` +
         (h.champion.baseline !== null ? `; holdout baseline ${num(h.champion.baseline)}` : ''),
     );
   else lines.push('champion   none');
@@ -33,6 +33,16 @@ export function renderHealth(h: ModelHealth): string {
       ? `backtest   ${h.backtest.version} ${h.backtest.windowStart}..${h.backtest.windowEnd}: MAE ${h.backtest.mae?.toFixed(3) ?? '—'}, MAPE ${h.backtest.mape !== null ? `${(h.backtest.mape * 100).toFixed(1)}%` : '—'}, bias ${h.backtest.bias?.toFixed(3) ?? '—'} (n=${h.backtest.n})`
       : 'backtest   none yet',
   );
+  if (h.retrain) {
+    const r = h.retrain;
+    const when = (iso: string | null): string => (iso ? iso.slice(0, 16).replace('T', ' ') + 'Z' : '—');
+    lines.push(
+      `retrain    ${r.jobId} (${r.trigger}) ${r.status}` +
+        (r.candidateVersion ? `: ${r.candidateVersion}` : '') +
+        (r.finishedAt ? `, finished ${when(r.finishedAt)}` : '') +
+        (r.deployedAt ? `, deployed ${when(r.deployedAt)}` : ''),
+    );
+  }
   const s = h.alerts.bySeverity;
   lines.push(
     `alerts     ${h.alerts.open} open (${s.critical} critical, ${s.warning} warning, ${s.info} info)`,

@@ -17,7 +17,9 @@ import {
   listRollouts,
 } from '../rollout/store.js';
 export { rolloutWorkflowId, type StartRolloutInput } from '../rollout/prepare.js';
+import { appendAudit } from '../db/audit.js';
 import type {
+  AbortInput,
   ActorInput,
   ApproveInput,
   RolloutEvent,
@@ -224,8 +226,46 @@ export class ArenaClient {
   resume(rolloutId: string, a: ActorInput): Promise<RolloutStatus> {
     return this.update(rolloutId, resumeUpdate, a);
   }
-  abort(rolloutId: string, a: ActorInput): Promise<RolloutStatus> {
+  /** Traffic back to the champion; the version stays retryable unless `reject` (docs/rollouts.md). */
+  abort(rolloutId: string, a: AbortInput): Promise<RolloutStatus> {
     return this.update(rolloutId, abortUpdate, a);
+  }
+
+  /**
+   * Starts a new rollout of an ended rollout's version, with its policy, linked to it (`retry_of`, and an
+   * audit entry). Refused while the rollout runs, after it promoted, and for a version that was rejected.
+   */
+  async retry(rolloutId: string, a: ActorInput): Promise<{ rolloutId: string; workflowId: string }> {
+    const row = await getRolloutRow(this.options.knex, this.tenantId, rolloutId);
+    if (!row)
+      throw new UserFacingError(`No rollout ${rolloutId}`, 'List rollouts: arena rollout list', {
+        code: 'not_found',
+      });
+    if (!['aborted', 'expired', 'rolled_back', 'rejected'].includes(row.state))
+      throw new UserFacingError(
+        `Rollout ${rolloutId} is ${row.state}: only a rollout that ended without promoting can be retried`,
+        row.state === 'promoted'
+          ? `Its version is champion already; to restore the one before: arena model undo ${row.model}`
+          : `Abort it first: arena rollout abort ${rolloutId} --by WHO --reason TEXT`,
+        { code: 'conflict' },
+      );
+    const started = await this.startRollout({
+      model: row.model,
+      challenger: row.challenger,
+      policy: row.policy as StartRolloutInput['policy'],
+      proposedBy: a.by,
+      retryOf: rolloutId,
+    });
+    await appendAudit(this.options.knex, {
+      tenantId: this.tenantId,
+      actor: a.by,
+      action: 'rollout.retry',
+      entityType: 'rollout',
+      entityId: started.rolloutId,
+      details: { retryOf: rolloutId, model: row.model, version: row.challenger, reason: a.reason ?? null },
+      idempotencyKey: `rollout-retry:${this.tenantId}:${started.rolloutId}`,
+    });
+    return started;
   }
   promoteNow(rolloutId: string, a: ActorInput): Promise<RolloutStatus> {
     return this.update(rolloutId, promoteNowUpdate, a);

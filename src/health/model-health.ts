@@ -1,3 +1,4 @@
+import { listRetrainJobs } from '../retrain/job-store.js';
 import type { Knex } from 'knex';
 import { openAlertsOfModel } from '../alerts/alert-store.js';
 import { readVersionMetrics } from '../analysis/rollup-reader.js';
@@ -25,7 +26,14 @@ export interface MetricTrend {
 export interface ModelHealth {
   model: string;
   generatedAt: string;
-  champion: { version: string; status: string; baseline: number | null; primary: MetricTrend } | null;
+  champion: {
+    version: string;
+    status: string;
+    /** When it became champion (ISO); null for a champion set before Arena kept it. */
+    promotedAt: string | null;
+    baseline: number | null;
+    primary: MetricTrend;
+  } | null;
   challenger: {
     version: string;
     status: string;
@@ -50,6 +58,15 @@ export interface ModelHealth {
     mae: number | null;
     mape: number | null;
     bias: number | null;
+  } | null;
+  /** The latest retraining job: its outcome, and when its candidate was deployed (became champion). */
+  retrain: {
+    jobId: string;
+    status: string;
+    trigger: string;
+    candidateVersion: string | null;
+    finishedAt: string | null;
+    deployedAt: string | null;
   } | null;
   alerts: {
     open: number;
@@ -139,6 +156,7 @@ export async function modelHealth(
     champion = {
       version: v.version,
       status: v.status,
+      promotedAt: v.promotedAt ? v.promotedAt.toISOString() : null,
       baseline: primary.name === 'abs_error' && typeof holdout?.mae === 'number' ? holdout.mae : null,
       primary: await trend(knex, tenantId, model, v.version, primary.name, primary.direction, now),
     };
@@ -206,6 +224,19 @@ export async function modelHealth(
       }
     : null;
 
+  const [job] = await listRetrainJobs(knex, { model, limit: 1, tenantId });
+  const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
+  const retrain = job
+    ? {
+        jobId: job.id,
+        status: job.status,
+        trigger: job.trigger,
+        candidateVersion: job.candidate_version,
+        finishedAt: iso(job.finished_at),
+        deployedAt: iso(job.deployed_at),
+      }
+    : null;
+
   const openAlerts = await openAlertsOfModel(knex, tenantId, model);
   const bySeverity = { critical: 0, warning: 0, info: 0 };
   for (const a of openAlerts) bySeverity[a.severity]++;
@@ -225,6 +256,7 @@ export async function modelHealth(
     challenger,
     rollout,
     backtest,
+    retrain,
     alerts: {
       open: openAlerts.length,
       bySeverity,

@@ -10,14 +10,15 @@ export type VersionStatus = (typeof VERSION_STATUSES)[number];
 
 /**
  * Legal status changes. A champion only leaves by being archived (when another takes its place); an archived
- * version may return as champion (rollback to the previous champion) or be tested again; rejected is final.
+ * version may return as champion (rollback to the previous champion, `arena model undo`), be tested again, or
+ * be rejected (a breach during its watch after promotion, or an abort with `--reject` then); rejected is final.
  */
 export const LEGAL_TRANSITIONS: Record<VersionStatus, readonly VersionStatus[]> = {
   candidate: ['shadow', 'challenger', 'champion', 'rejected', 'archived'],
   shadow: ['challenger', 'champion', 'candidate', 'rejected', 'archived'],
   challenger: ['shadow', 'champion', 'candidate', 'rejected', 'archived'],
   champion: ['archived'],
-  archived: ['champion', 'challenger', 'shadow'],
+  archived: ['champion', 'challenger', 'shadow', 'rejected'],
   rejected: [],
 };
 

@@ -13,6 +13,8 @@ export interface ModelVersion {
   parentVersion: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** When it last became champion; null if it never has (migration 20261204000011). */
+  promotedAt: Date | null;
 }
 
 interface VersionRow {
@@ -33,6 +35,7 @@ interface VersionRow {
   parent_version: string | null;
   created_at: Date;
   updated_at: Date;
+  promoted_at: Date | null;
 }
 
 /** What a registration fixes about a version; a version is immutable, so these never change. */
@@ -56,6 +59,7 @@ function toVersion(row: VersionRow): ModelVersion {
     parentVersion: row.parent_version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    promotedAt: row.promoted_at ?? null,
   };
 }
 
@@ -124,7 +128,11 @@ export async function updateVersionStatus(
 ): Promise<ModelVersion> {
   const [row] = await trx<VersionRow>('model_versions')
     .where({ tenant_id: tenantId, model, version })
-    .update({ status, updated_at: trx.fn.now() as never })
+    .update({
+      status,
+      updated_at: trx.fn.now() as never,
+      ...(status === 'champion' ? { promoted_at: trx.fn.now() as never } : {}),
+    })
     .returning('*');
   return toVersion(row!);
 }

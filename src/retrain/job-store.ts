@@ -19,6 +19,8 @@ export interface RetrainJobRow {
   workflow_id: string | null;
   started_at: Date | null;
   finished_at: Date | null;
+  /** When its candidate became champion (set as the job completes). */
+  deployed_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -147,4 +149,13 @@ export async function updateRetrainJobStatus(
       ...(change.candidateVersion ? { candidate_version: change.candidateVersion } : {}),
       ...(change.error ? { error: change.error } : {}),
     });
+  // Completed means the candidate's rollout promoted it: it was deployed when it became champion.
+  if (change.status === 'completed')
+    await trx.raw(
+      `update retraining_jobs j
+          set deployed_at = coalesce(v.promoted_at, now())
+         from model_versions v
+        where j.id = ? and v.tenant_id = j.tenant_id and v.model = j.model and v.version = j.candidate_version`,
+      [jobId],
+    );
 }

@@ -12,6 +12,8 @@ export function retrainJobView(r: RetrainJobRow) {
     metrics: r.metrics,
     error: r.error,
     createdAt: r.created_at.toISOString(),
+    /** When the candidate became champion (its rollout promoted it); null until then. */
+    deployedAt: r.deployed_at ? r.deployed_at.toISOString() : null,
     seconds: r.started_at
       ? Math.round(((r.finished_at ?? new Date()).getTime() - r.started_at.getTime()) / 1000)
       : null,

@@ -1,7 +1,7 @@
 // zod's tree-shakable build: this module runs in the workflow bundle, where the full build added 1.1 MB.
 import * as z from 'zod/mini';
 import { unstorableText } from '../validation/storable-text.js';
-import type { ActorInput, ApproveInput } from './types.js';
+import type { AbortInput, ActorInput, ApproveInput } from './types.js';
 
 /**
  * The payload of a people-in-the-loop action (approve, reject, pause, resume, abort, promoteNow), checked the
@@ -44,22 +44,36 @@ export const approveInputSchema = z.strictObject({
 
 export const actorInputSchema = z.strictObject({ by: actor, reason: z.optional(storable(MAX_TEXT)) });
 
-const schemaOf = (action: RolloutAction) => (action === 'approve' ? approveInputSchema : actorInputSchema);
+/** An abort leaves the version retryable; `reject: true` also marks it rejected, a final status. */
+export const abortInputSchema = z.strictObject({
+  by: actor,
+  reason: z.optional(storable(MAX_TEXT)),
+  reject: z.optional(z.boolean()),
+});
+
+const schemaOf = (action: RolloutAction) =>
+  action === 'approve' ? approveInputSchema : action === 'abort' ? abortInputSchema : actorInputSchema;
+
+export type ActionInputOf<A extends RolloutAction> = A extends 'approve'
+  ? ApproveInput
+  : A extends 'abort'
+    ? AbortInput
+    : ActorInput;
 
 export type ActionInputResult<A extends RolloutAction> =
-  { ok: true; value: A extends 'approve' ? ApproveInput : ActorInput } | { ok: false; problem: string };
+  { ok: true; value: ActionInputOf<A> } | { ok: false; problem: string };
 
 /** The payload as the action takes it, or the problem with it in words a person can act on. */
 export function parseActionInput<A extends RolloutAction>(action: A, payload: unknown): ActionInputResult<A> {
   const parsed = schemaOf(action).safeParse(payload, { reportInput: true });
-  if (parsed.success) return { ok: true, value: parsed.data as ActionInputResult<A> & ApproveInput };
+  if (parsed.success) return { ok: true, value: parsed.data as ActionInputOf<A> };
   return { ok: false, problem: describeIssue(action, parsed.error.issues[0]!) };
 }
 
 /** Example payload for each action, used in refusals and in the handlers' descriptions. */
 export function examplePayload(action: RolloutAction): string {
   if (action === 'approve') return '{"by":"carol","comment":"offline metrics look good"}';
-  if (action === 'abort') return '{"by":"carol","reason":"p95 latency alarms"}';
+  if (action === 'abort') return '{"by":"carol","reason":"p95 latency alarms","reject":false}';
   return '{"by":"carol","reason":"why"}';
 }
 

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ActorInput, ApproveInput, RolloutStatus } from './types.js';
+import type { AbortInput, ActorInput, ApproveInput, RolloutStatus } from './types.js';
 
 /**
  * The rollout workflow's messages: the people-in-the-loop actions, each both an Update (checked by a
@@ -14,7 +14,7 @@ export const approveUpdate = defineUpdate<RolloutStatus, [ApproveInput]>('approv
 export const rejectUpdate = defineUpdate<RolloutStatus, [ActorInput]>('reject');
 export const pauseUpdate = defineUpdate<RolloutStatus, [ActorInput]>('pause');
 export const resumeUpdate = defineUpdate<RolloutStatus, [ActorInput]>('resume');
-export const abortUpdate = defineUpdate<RolloutStatus, [ActorInput]>('abort');
+export const abortUpdate = defineUpdate<RolloutStatus, [AbortInput]>('abort');
 export const promoteNowUpdate = defineUpdate<RolloutStatus, [ActorInput]>('promoteNow');
 export const statusQuery = defineQuery<RolloutStatus>('status');
 
@@ -23,5 +23,5 @@ export const approveSignal = defineSignal<[ApproveInput]>('approve');
 export const rejectSignal = defineSignal<[ActorInput]>('reject');
 export const pauseSignal = defineSignal<[ActorInput]>('pause');
 export const resumeSignal = defineSignal<[ActorInput]>('resume');
-export const abortSignal = defineSignal<[ActorInput]>('abort');
+export const abortSignal = defineSignal<[AbortInput]>('abort');
 export const promoteNowSignal = defineSignal<[ActorInput]>('promoteNow');

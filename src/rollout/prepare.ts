@@ -21,6 +21,8 @@ export interface StartRolloutInput {
    * workflow) passes its own stable id; otherwise a fresh one is made.
    */
   rolloutId?: string;
+  /** The ended rollout this one retries (`arena rollout retry`): kept on the row, so history links them. */
+  retryOf?: string;
 }
 
 /** The workflow id makes "at most one active rollout per model" a guarantee of Temporal itself. */
@@ -68,7 +70,7 @@ export async function prepareRollout(
     throw new InvalidInputError(
       'challenger',
       challenger,
-      'was rejected and cannot be rolled out again; register a new version',
+      'was rejected (by a failed analysis, an approver, or an abort with --reject) and cannot be rolled out again; register a new version',
     );
   await checkMetricSources(policy, { model: input.model, champion: routing.champion });
   const rolloutId =
@@ -84,6 +86,7 @@ export async function prepareRollout(
       policy,
       proposedBy: input.proposedBy,
       ...(input.historyLimit ? { historyLimit: input.historyLimit } : {}),
+      ...(input.retryOf ? { retryOf: input.retryOf } : {}),
     },
     workflowId: rolloutWorkflowId(tenantId, input.model, workflowIdPrefix),
     searchAttributes: { ArenaModel: input.model, ArenaVersion: challenger, ArenaState: 'proposed' },

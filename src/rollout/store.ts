@@ -31,6 +31,8 @@ export interface RolloutRow {
   created_at: Date;
   updated_at: Date;
   ended_at: Date | null;
+  /** The rollout this one retries; null for a first attempt (and rows from before migration 20261204000011). */
+  retry_of: string | null;
 }
 
 export interface RolloutEventRow {
@@ -68,6 +70,7 @@ export async function insertRollout(
       proposed_by: input.proposedBy,
       workflow_id: row.workflowId,
       run_id: row.runId,
+      retry_of: input.retryOf ?? null,
     })
     .onConflict('id')
     .ignore()

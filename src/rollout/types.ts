@@ -39,6 +39,8 @@ export interface RolloutInput {
   proposedBy: string;
   /** Continue-as-new past this many history events (default 4000; tests use a small one). */
   historyLimit?: number;
+  /** The ended rollout this one retries (`arena rollout retry`). */
+  retryOf?: string;
 }
 
 /** What one analysis concluded, with the numbers a person needs to see why. */
@@ -117,4 +119,12 @@ export interface ApproveInput {
 export interface ActorInput {
   by: string;
   reason?: string;
+}
+
+/**
+ * An abort: traffic returns to the champion and the version stays retryable (`arena rollout retry`), unless
+ * `reject` marks it rejected, a final status.
+ */
+export interface AbortInput extends ActorInput {
+  reject?: boolean;
 }

@@ -325,6 +325,22 @@ export async function championAt(
   return (row?.champion as string | null | undefined) ?? null;
 }
 
+/** The champion before `current` in the routing history: the newest other version that was champion. */
+export async function championBefore(
+  knex: Knex,
+  model: string,
+  current: string,
+  tenantId = 'default',
+): Promise<string | null> {
+  const row = await knex('routing_history')
+    .where({ tenant_id: tenantId, model })
+    .whereNotNull('champion')
+    .whereNot('champion', current)
+    .orderBy('generation', 'desc')
+    .first('champion');
+  return (row?.champion as string | undefined) ?? null;
+}
+
 export interface RoutingHistoryRow extends Omit<RoutingRow, 'updated_at'> {
   id: number;
   at: Date;

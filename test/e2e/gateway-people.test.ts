@@ -216,10 +216,10 @@ describe('gateway: alerts, rollout actions and model health behind roles and ten
     expect(
       (await call('POST', `/v1/rollouts/${rolloutId}/abort`, T.olga, { reason: 'done testing' })).status,
     ).toBe(200);
-    await eventually('aborted', async () =>
-      ['aborted', 'rejected'].includes(
-        (await call('GET', `/v1/rollouts/${rolloutId}`, T.olga)).body.state as string,
-      ),
+    // Withdrawn while it waited for approval: aborted, and the version may be rolled out again.
+    await eventually(
+      'aborted',
+      async () => (await call('GET', `/v1/rollouts/${rolloutId}`, T.olga)).body.state === 'aborted',
     );
     // The row's end is recorded a moment after the workflow's state moves (docs/rollouts.md).
     await eventually(
@@ -228,6 +228,34 @@ describe('gateway: alerts, rollout actions and model health behind roles and ten
     );
     const routing = await call('GET', `/v1/routing/${model}`, T.ivan);
     expect(routing.body).toMatchObject({ champion: '1.0.0', weightBp: 0 });
+    const version = async () =>
+      (await call('GET', `/v1/models/${model}/versions/1.1.0`, T.olga)).body.status as string;
+    expect(await version()).toBe('candidate');
+
+    // Retry over HTTP: a new rollout of the same version, linked to the aborted one; then abort it for good.
+    expect((await call('POST', `/v1/rollouts/${rolloutId}/retry`, T.pipeline, {})).status).toBe(403);
+    const retried = await call('POST', `/v1/rollouts/${rolloutId}/retry`, T.olga, { reason: 'second try' });
+    expect(retried.status, JSON.stringify(retried.body)).toBe(201);
+    expect(retried.body).toMatchObject({ retryOf: rolloutId });
+    const retryId = retried.body.rolloutId as string;
+    await eventually(
+      'retry awaiting approval',
+      async () => (await call('GET', `/v1/rollouts/${retryId}`, T.olga)).body.state === 'awaiting_approval',
+    );
+    expect((await call('POST', `/v1/rollouts/${retryId}/pause`, T.olga, { reject: true })).status).toBe(400);
+    const final = await call('POST', `/v1/rollouts/${retryId}/abort`, T.olga, {
+      reason: 'not this one',
+      reject: true,
+    });
+    expect(final.status, JSON.stringify(final.body)).toBe(200);
+    await eventually(
+      'retry ended',
+      async () => (await call('GET', `/v1/rollouts/${retryId}`, T.olga)).body.state === 'rejected',
+    );
+    await eventually('version rejected', async () => (await version()) === 'rejected');
+    const again = await call('POST', `/v1/rollouts/${retryId}/retry`, T.olga, {});
+    expect(again.status, JSON.stringify(again.body)).toBe(400);
+    expect(again.body.error).toMatch(/was rejected/);
 
     // Evidence on demand: a drift check runs as a workflow of the tenant's model and stores what it measured.
     const check = await call('POST', `/v1/models/${model}/drift-checks`, T.olga);

@@ -5,6 +5,7 @@ import { acts } from './activities.js';
 import { pauseForPerson, pauseForSources, sourcesFailing } from './pauses.js';
 import type { Rollout } from './state.js';
 import { analyze, nextVerdict } from './verdicts.js';
+import { afterAbort, finish, keptUnlessLegacy, rollBack, rollBackOnAbort } from './ending.js';
 
 /**
  * The phases of DESIGN.md §6, in order. Each returns at once unless the rollout is in it, so a run continued
@@ -39,8 +40,14 @@ export async function approval(rollout: Rollout): Promise<void> {
       });
     }
     const settled = await condition(settledBy, Math.max(0, deadline - Date.now()));
-    if (m.rejected) return finish(rollout, 'rejected', m.rejected.by, m.rejected.reason ?? 'rejected');
-    if (m.abort) return finish(rollout, 'rejected', m.abort.by, m.abort.reason ?? 'withdrawn');
+    if (m.rejected)
+      return finish(rollout, 'rejected', m.rejected.by, m.rejected.reason ?? 'rejected', 'reject');
+    if (m.abort) {
+      const outcome = afterAbort(m.abort.reject);
+      // A withdrawal that keeps the version retryable ends `aborted`; before this rule, `rejected`.
+      const state = outcome === 'retryable' ? 'aborted' : 'rejected';
+      return finish(rollout, state, m.abort.by, m.abort.reason ?? 'withdrawn', outcome);
+    }
     if (!settled) {
       await rollout.alert({
         type: 'approval_expired',
@@ -49,7 +56,7 @@ export async function approval(rollout: Rollout): Promise<void> {
         details: { approvals: m.approvals },
         dedupeKey: `${input.rolloutId}:expired`,
       });
-      return finish(rollout, 'expired', 'arena', 'approval timed out');
+      return finish(rollout, 'expired', 'arena', 'approval timed out', keptUnlessLegacy());
     }
   }
   m.phase = 'stages';
@@ -72,12 +79,12 @@ export async function stages(rollout: Rollout): Promise<void> {
       });
       if (verdict === 'resumed') continue;
       if (verdict === 'interrupted') {
-        if (m.abort) return rollBack(rollout, 'aborted', m.abort.by, m.abort.reason ?? 'aborted');
+        if (m.abort) return rollBackOnAbort(rollout);
         if (m.promoteNow) break;
         continue;
       }
       if (verdict.decision === 'fail')
-        return rollBack(rollout, 'rolled_back', 'arena', verdict.summary || 'the gate failed');
+        return rollBack(rollout, 'rolled_back', 'arena', verdict.summary || 'the gate failed', 'reject');
       if (verdict.decision === 'invalid') {
         await pauseForPerson(
           rollout,
@@ -179,6 +186,8 @@ export async function decision(rollout: Rollout): Promise<void> {
         'rolled_back',
         'arena',
         `final decision: ${verdict.decision}; ${verdict.summary}`,
+        // A failed gate rejects the version; an inconclusive one (rolled back by policy) showed no harm.
+        verdict.decision === 'fail' ? 'reject' : keptUnlessLegacy(),
       );
     if (outcome === 'ask') {
       await rollout.alert({
@@ -194,7 +203,7 @@ export async function decision(rollout: Rollout): Promise<void> {
         reason: `inconclusive: ${verdict.summary}`,
       });
       await condition(() => m.abort !== null || m.promoteNow !== null);
-      if (m.abort) return rollBack(rollout, 'aborted', m.abort.by, m.abort.reason ?? 'aborted');
+      if (m.abort) return rollBackOnAbort(rollout);
       m.decision = `promoted by ${m.promoteNow!.by} after an inconclusive result`;
     } else {
       m.decision = `promote: ${verdict.summary || 'the challenger passed the gate'}`;
@@ -225,10 +234,9 @@ export async function promotion(rollout: Rollout): Promise<void> {
         m.rejected !== null ||
         m.abort !== null,
     );
-    if (m.rejected || m.abort) {
-      const who = (m.rejected ?? m.abort)!;
-      return rollBack(rollout, 'aborted', who.by, who.reason ?? 'promotion rejected');
-    }
+    if (m.rejected)
+      return rollBack(rollout, 'aborted', m.rejected.by, m.rejected.reason ?? 'promotion rejected', 'reject');
+    if (m.abort) return rollBackOnAbort(rollout);
   }
   await acts.promoteChampion({
     model: input.model,
@@ -296,7 +304,7 @@ export async function watch(rollout: Rollout): Promise<void> {
     if (verdict === 'resumed') continue;
     if (verdict === 'interrupted') return rollBackOnAbort(rollout);
     if (verdict.decision === 'fail')
-      return rollBack(rollout, 'rolled_back', 'arena', `breach during watch: ${verdict.summary}`);
+      return rollBack(rollout, 'rolled_back', 'arena', `breach during watch: ${verdict.summary}`, 'reject');
     if (sourcesFailing(rollout)) await pauseForSources(rollout, verdict);
     await rollout.continueAsNewIfLong();
   }
@@ -313,80 +321,4 @@ export async function watch(rollout: Rollout): Promise<void> {
   if (aborted()) return rollBackOnAbort(rollout);
   m.phase = 'done';
   await rollout.record({ to: 'promoted', actor: 'arena', reason: 'watch window passed' });
-}
-
-function rollBackOnAbort(rollout: Rollout): Promise<void> {
-  const abort = rollout.memory.abort!;
-  return rollBack(rollout, 'aborted', abort.by, abort.reason ?? 'aborted');
-}
-
-/**
- * Ends the rollout with the champion it started from serving all traffic: during the watch (the challenger
- * already promoted) that champion is promoted back, before it the challenger is rejected.
- */
-export async function rollBack(
-  rollout: Rollout,
-  finalState: 'rolled_back' | 'aborted',
-  actor: string,
-  reason: string,
-): Promise<void> {
-  const { input, memory: m } = rollout;
-  await rollout.record({ to: 'rolling_back', actor, reason });
-  // Traffic first: the champion serves everything before anything else is recorded.
-  await acts.setRouting({
-    model: input.model,
-    change:
-      m.phase === 'watching'
-        ? { challenger: null, mode: 'off', weightBp: 0 }
-        : { challenger: null, mode: 'off', weightBp: 0, shadow: [] },
-    actor,
-    reason,
-    idempotencyKey: `${input.rolloutId}:rollback:routing`,
-  });
-  if (m.phase === 'watching') {
-    await acts.promoteChampion({
-      model: input.model,
-      version: m.previousChampion,
-      actor,
-      reason: `rollback: ${reason}`,
-      idempotencyKey: `${input.rolloutId}:rollback:champion`,
-    });
-  } else {
-    await rejectChallenger(rollout, actor, reason);
-  }
-  await rollout.alert({
-    type: 'rollback_executed',
-    severity: 'critical',
-    title: `${input.model} ${input.challenger} rolled back: ${reason}`,
-    details: { actor, reason, lastAnalysis: m.lastAnalysis },
-    dedupeKey: `${input.rolloutId}:rollback`,
-  });
-  m.decision = finalState === 'aborted' ? `aborted by ${actor}: ${reason}` : `rolled back: ${reason}`;
-  m.phase = 'done';
-  await rollout.record({ to: finalState, actor, reason });
-}
-
-/** Ends a rollout that never started its stages: the challenger is rejected. */
-async function finish(
-  rollout: Rollout,
-  state: 'rejected' | 'expired',
-  actor: string,
-  reason: string,
-): Promise<void> {
-  await rejectChallenger(rollout, actor, reason);
-  const m = rollout.memory;
-  m.decision = reason;
-  m.phase = 'done';
-  await rollout.record({ to: state, actor, reason });
-}
-
-/** The challenger will not serve: the registry marks it rejected, a final status. */
-async function rejectChallenger(rollout: Rollout, actor: string, reason: string): Promise<void> {
-  await acts.setVersionStatus({
-    model: rollout.input.model,
-    version: rollout.input.challenger,
-    to: 'rejected',
-    actor,
-    reason,
-  });
 }

@@ -11,6 +11,7 @@ import {
 import type { AlertInput } from '../../activities/rollout-records.js';
 import type { Policy } from '../../src/policy/policy.js';
 import type {
+  AbortInput,
   ActorInput,
   AnalysisVerdict,
   Approval,
@@ -44,7 +45,7 @@ export interface RolloutMemory {
   promotionApprovals: Approval[];
   paused: boolean;
   pausedAt: number | null;
-  abort: ActorInput | null;
+  abort: AbortInput | null;
   rejected: ActorInput | null;
   promoteNow: ActorInput | null;
   lastAnalysis: AnalysisVerdict | null;
@@ -373,7 +374,7 @@ export class Rollout {
    * Acted on by the running phase: before promotion the challenger is rejected, after it (during the watch)
    * the previous champion is restored.
    */
-  abort(a: ActorInput): Promise<RolloutStatus> {
+  abort(a: AbortInput): Promise<RolloutStatus> {
     this.memory.abort = a;
     return Promise.resolve(this.status());
   }

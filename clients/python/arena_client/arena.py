@@ -68,8 +68,16 @@ class Arena:
     def resume(self, rollout_id: str) -> Dict[str, Any]:
         return self._act(rollout_id, "resume", {})
 
-    def abort(self, rollout_id: str, reason: str) -> Dict[str, Any]:
-        return self._act(rollout_id, "abort", {"reason": reason})
+    def abort(self, rollout_id: str, reason: str, reject: bool = False) -> Dict[str, Any]:
+        """Traffic back to the champion; the version stays retryable unless `reject`."""
+        body: Dict[str, Any] = {"reason": reason}
+        if reject:
+            body["reject"] = True
+        return self._act(rollout_id, "abort", body)
+
+    def retry(self, rollout_id: str, reason: Optional[str] = None) -> Dict[str, Any]:
+        """Starts a new rollout of an ended (not promoted) rollout's version: {rolloutId, workflowId, retryOf}."""
+        return self._act(rollout_id, "retry", {"reason": reason} if reason else {})
 
     def promote(self, rollout_id: str, reason: Optional[str] = None) -> Dict[str, Any]:
         return self._act(rollout_id, "promote", {"reason": reason} if reason else {})

@@ -1,3 +1,4 @@
+import { undoChampion } from '../../registry/undo.js';
 import type { Command } from 'commander';
 import { listModels, registerVersion, setChampion, showModel } from '../../registry/registry.js';
 import { InvalidInputError } from '../../errors.js';
@@ -97,7 +98,8 @@ export function registerModel(program: Command): void {
           [
             `${shown.model}: champion ${shown.routing.champion ?? '-'}, challenger ${shown.routing.challenger ?? '-'} (${shown.routing.mode}, ${percentOf(shown.routing.weightBp)}%), generation ${shown.routing.generation}`,
             ...shown.versions.map(
-              (v) => `  ${v.version.padEnd(28)} ${v.status.padEnd(10)} ${v.artifactUri ?? ''}`,
+              (v) =>
+                `  ${v.version.padEnd(28)} ${v.status.padEnd(10)} ${v.promotedAt ? `promoted ${v.promotedAt.toISOString().slice(0, 16).replace('T', ' ')}Z  ` : ''}${v.artifactUri ?? ''}`,
             ),
           ].join('\n'),
       );
@@ -122,6 +124,32 @@ export function registerModel(program: Command): void {
         opts.json,
         routingJson(entry),
         () => `${name}: champion is now ${entry.champion} (generation ${entry.generation})`,
+      );
+    });
+
+  model
+    .command('undo <model>')
+    .description(
+      'restore the champion before the current one (or --to VERSION) in one step; the current one is archived; audited',
+    )
+    .option('--to <version>', 'the version to restore (default: the previous champion)')
+    .option('--by <who>', 'actor recorded in the audit log')
+    .requiredOption('--reason <text>', 'why')
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, opts: { to?: string; by?: string; reason: string; json?: boolean }) => {
+      const undone = await withKnex((knex) =>
+        undoChampion(knex, {
+          model: name,
+          ...(opts.to ? { to: opts.to } : {}),
+          actor: actor(opts.by),
+          reason: opts.reason,
+        }),
+      );
+      emit(
+        opts.json,
+        { from: undone.from, to: undone.to, routing: routingJson(undone.routing) },
+        () =>
+          `${name}: champion ${undone.from} → ${undone.to} (generation ${undone.routing.generation}); ${undone.from} is archived and can be rolled out again`,
       );
     });
 

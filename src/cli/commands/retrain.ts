@@ -23,7 +23,8 @@ function jobLine(j: ReturnType<typeof jobJson>): string {
     m?.candidate && m.champion
       ? ` MAE ${m.candidate.mae.toFixed(3)} vs ${m.champion.mae.toFixed(3)} (${((m.improvement ?? 0) * 100).toFixed(1)}%)`
       : '';
-  return `${j.jobId}  ${j.model}  ${j.trigger.padEnd(11)} ${j.status.padEnd(11)} ${j.candidate ?? '-'}${figures}  ${j.seconds ?? '-'}s${j.error ? `\n    ${j.error}` : ''}`;
+  const deployed = j.deployedAt ? `  deployed ${j.deployedAt.slice(0, 16).replace('T', ' ')}Z` : '';
+  return `${j.jobId}  ${j.model}  ${j.trigger.padEnd(11)} ${j.status.padEnd(11)} ${j.candidate ?? '-'}${figures}  ${j.seconds ?? '-'}s${deployed}${j.error ? `\n    ${j.error}` : ''}`;
 }
 
 /** Reads, validates and stores a training configuration (as written: defaults apply when it is used). */

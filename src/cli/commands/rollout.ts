@@ -134,7 +134,7 @@ export function registerRollout(program: Command): void {
     description: string,
     needsReason = false,
   ): void => {
-    rollout
+    const cmd = rollout
       .command(`${name} <rolloutId>`)
       .description(description)
       .option('--by <who>', 'who acts (recorded in the audit ledger)')
@@ -142,38 +142,47 @@ export function registerRollout(program: Command): void {
         name === 'approve' || name === 'reject' ? '--comment <text>' : '--reason <text>',
         needsReason ? 'why (required)' : 'why',
       )
-      .option('--json', 'machine-readable output')
-      .action(
-        async (
-          rolloutId: string,
-          opts: { by?: string; comment?: string; reason?: string; json?: boolean },
-        ) => {
-          const by = actor(opts.by);
-          const why = opts.comment ?? opts.reason;
-          if (needsReason && !why)
-            throw new UserFacingError(
-              `${name} needs --reason`,
-              `arena rollout ${name} ${rolloutId} --by ${by} --reason "why"`,
-            );
-          const status = await withArena((arena) => {
-            switch (name) {
-              case 'approve':
-                return arena.approve(rolloutId, { by, ...(why ? { comment: why } : {}) });
-              case 'reject':
-                return arena.reject(rolloutId, { by, ...(why ? { reason: why } : {}) });
-              case 'pause':
-                return arena.pause(rolloutId, { by, ...(why ? { reason: why } : {}) });
-              case 'resume':
-                return arena.resume(rolloutId, { by, ...(why ? { reason: why } : {}) });
-              case 'abort':
-                return arena.abort(rolloutId, { by, reason: why! });
-              case 'promote':
-                return arena.promoteNow(rolloutId, { by, ...(why ? { reason: why } : {}) });
-            }
-          });
-          emit(opts.json, toStatusJson(status), () => `${name}: accepted. ${rolloutId} is ${status.state}.`);
-        },
+      .option('--json', 'machine-readable output');
+    if (name === 'abort')
+      void cmd.option(
+        '--reject',
+        'also mark the version rejected (final); without it the version can be rolled out again',
       );
+    void cmd.action(
+      async (
+        rolloutId: string,
+        opts: { by?: string; comment?: string; reason?: string; json?: boolean; reject?: boolean },
+      ) => {
+        const by = actor(opts.by);
+        const why = opts.comment ?? opts.reason;
+        if (needsReason && !why)
+          throw new UserFacingError(
+            `${name} needs --reason`,
+            `arena rollout ${name} ${rolloutId} --by ${by} --reason "why"`,
+          );
+        const status = await withArena((arena) => {
+          switch (name) {
+            case 'approve':
+              return arena.approve(rolloutId, { by, ...(why ? { comment: why } : {}) });
+            case 'reject':
+              return arena.reject(rolloutId, { by, ...(why ? { reason: why } : {}) });
+            case 'pause':
+              return arena.pause(rolloutId, { by, ...(why ? { reason: why } : {}) });
+            case 'resume':
+              return arena.resume(rolloutId, { by, ...(why ? { reason: why } : {}) });
+            case 'abort':
+              return arena.abort(rolloutId, {
+                by,
+                reason: why!,
+                ...(opts.reject ? { reject: true } : {}),
+              });
+            case 'promote':
+              return arena.promoteNow(rolloutId, { by, ...(why ? { reason: why } : {}) });
+          }
+        });
+        emit(opts.json, toStatusJson(status), () => `${name}: accepted. ${rolloutId} is ${status.state}.`);
+      },
+    );
   };
   action('approve', 'approve a proposed rollout (or a pending promotion)');
   action('reject', 'reject a proposed rollout (or a pending promotion)');
@@ -181,9 +190,31 @@ export function registerRollout(program: Command): void {
   action('resume', 'resume a paused rollout');
   action(
     'abort',
-    'manual rollback: the champion takes all traffic and the challenger is rejected; during the watch the previous champion is promoted back',
+    'manual rollback: the champion takes all traffic and the version stays retryable (--reject: rejected, final); during the watch the previous champion is promoted back',
     true,
   );
+
+  rollout
+    .command('retry <rolloutId>')
+    .description(
+      "start a new rollout of an aborted, expired or rolled-back rollout's version, with its policy, linked to it",
+    )
+    .option('--by <who>', 'who proposes the retry (recorded in the audit ledger)')
+    .option('--reason <text>', 'why')
+    .option('--json', 'machine-readable output')
+    .action(async (rolloutId: string, opts: { by?: string; reason?: string; json?: boolean }) => {
+      const by = actor(opts.by);
+      const started = await withArena((arena) =>
+        arena.retry(rolloutId, { by, ...(opts.reason ? { reason: opts.reason } : {}) }),
+      );
+      emit(
+        opts.json,
+        { ...started, retryOf: rolloutId },
+        () =>
+          `Started ${started.rolloutId}, a retry of ${rolloutId}.\n` +
+          `Follow it: arena rollout status ${started.rolloutId} --watch`,
+      );
+    });
   action('promote', 'promote now, skipping the remaining stages (audited)');
 
   program
@@ -193,24 +224,31 @@ export function registerRollout(program: Command): void {
     )
     .option('--by <who>', 'who acts')
     .requiredOption('--reason <text>', 'why')
+    .option('--reject', 'also mark the version rejected (final)')
     .option('--json', 'machine-readable output')
-    .action(async (model: string, opts: { by?: string; reason: string; json?: boolean }) => {
-      const status = await withArena(async (arena) => {
-        const [active] = await arena.list({ model, active: true });
-        if (!active)
-          throw new UserFacingError(
-            `No active rollout of ${model}`,
-            `To restore an earlier champion directly: arena model champion ${model} VERSION`,
-            { code: 'not_found' },
-          );
-        return arena.abort(active.rolloutId, { by: actor(opts.by), reason: opts.reason });
-      });
-      emit(
-        opts.json,
-        toStatusJson(status),
-        () => `Rolling back ${status.rolloutId}: the champion ${status.champion} takes all traffic.`,
-      );
-    });
+    .action(
+      async (model: string, opts: { by?: string; reason: string; json?: boolean; reject?: boolean }) => {
+        const status = await withArena(async (arena) => {
+          const [active] = await arena.list({ model, active: true });
+          if (!active)
+            throw new UserFacingError(
+              `No active rollout of ${model}`,
+              `To restore the previous champion: arena model undo ${model} --reason TEXT`,
+              { code: 'not_found' },
+            );
+          return arena.abort(active.rolloutId, {
+            by: actor(opts.by),
+            reason: opts.reason,
+            ...(opts.reject ? { reject: true } : {}),
+          });
+        });
+        emit(
+          opts.json,
+          toStatusJson(status),
+          () => `Rolling back ${status.rolloutId}: the champion ${status.champion} takes all traffic.`,
+        );
+      },
+    );
 }
 
 /** The JSON shape of DESIGN.md §7 for `arena rollout status --json`. */

@@ -9,6 +9,7 @@ import * as notificationDeliveries from './20261122000007_notification_deliverie
 import * as quarantinePoisonedRollups from './20261202000008_quarantine_poisoned_rollups.js';
 import * as rollupShape from './20261202000009_rollup_shape.js';
 import * as segments from './20261203000010_segments.js';
+import * as lifecycleTimes from './20261204000011_lifecycle_times.js';
 
 /**
  * Migrations are listed here rather than discovered on disk so they work the same under tsx, vitest and
@@ -26,6 +27,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202000008_quarantine_poisoned_rollups': quarantinePoisonedRollups,
   '20261202000009_rollup_shape': rollupShape,
   '20261203000010_segments': segments,
+  '20261204000011_lifecycle_times': lifecycleTimes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

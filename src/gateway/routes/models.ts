@@ -39,10 +39,11 @@ const registerBody = z
 const championBody = z.object({ version: nameParam(200), reason: storableString(2000).optional() }).strict();
 const atQuery = z.object({ at: z.iso.datetime({ offset: true }).describe('ISO-8601 with offset.') }).strict();
 
-const iso = <T extends { createdAt: Date; updatedAt: Date }>(v: T) => ({
+const iso = <T extends { createdAt: Date; updatedAt: Date; promotedAt?: Date | null }>(v: T) => ({
   ...v,
   createdAt: v.createdAt.toISOString(),
   updatedAt: v.updatedAt.toISOString(),
+  ...('promotedAt' in v ? { promotedAt: v.promotedAt ? v.promotedAt.toISOString() : null } : {}),
 });
 
 const readers: Role[] = ['operator', 'approver', 'registrar', 'auditor'];

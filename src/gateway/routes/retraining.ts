@@ -26,6 +26,7 @@ const jobSchema = z
       .describe('Validation figures: candidate, champion, improvement.'),
     error: z.string().nullable(),
     createdAt: z.string(),
+    deployedAt: z.string().nullable().describe('When the candidate became champion; null until then.'),
     seconds: z.number().nullable(),
   })
   .meta({ id: 'RetrainJob' });

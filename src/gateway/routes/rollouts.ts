@@ -14,7 +14,16 @@ import type { Role } from '../tokens.js';
 
 const idParams = z.object({ id: nameParam().describe('The rollout id.') });
 const actionBody = z
-  .object({ comment: storableString(2000).optional(), reason: storableString(2000).optional() })
+  .object({
+    comment: storableString(2000).optional(),
+    reason: storableString(2000).optional(),
+    reject: z
+      .boolean()
+      .optional()
+      .describe(
+        'abort only: also mark the version rejected (final); without it the version can be rolled out again.',
+      ),
+  })
   .strict();
 const startBody = z
   .object({
@@ -183,6 +192,14 @@ export function registerRolloutRoutes(app: GatewayApp, ctx: GatewayContext, peop
             ...(body.comment ? { comment: body.comment } : {}),
           });
         if (name === 'abort' && !reason) throw new HttpError(400, 'body.reason: an abort needs a reason');
+        if (body.reject !== undefined && name !== 'abort')
+          throw new HttpError(400, `body.reject: only an abort takes it (got it on ${name})`);
+        if (name === 'abort')
+          return arena.abort(id, {
+            by: grant.name,
+            reason: reason!,
+            ...(body.reject ? { reject: true } : {}),
+          });
         const input = { by: grant.name, ...(reason ? { reason } : {}) };
         return name === 'promote' ? arena.promoteNow(id, input) : arena[name](id, input);
       },
@@ -198,7 +215,41 @@ export function registerRolloutRoutes(app: GatewayApp, ctx: GatewayContext, peop
   action(
     'abort',
     'operator',
-    'Aborts: before promotion routing returns to the champion; during the watch the previous champion is restored. `reason` is required.',
+    'Aborts: before promotion routing returns to the champion and the version stays retryable (`reject: true` marks it rejected); during the watch the previous champion is restored. `reason` is required.',
   );
   action('promote', 'operator', 'Skips the remaining stages and promotes now.');
+
+  app.post(
+    '/v1/rollouts/:id/retry',
+    {
+      onRequest: ctx.requireRole('operator'),
+      schema: {
+        tags: ['rollouts'],
+        summary: 'Retry a rollout',
+        description: `Starts a new rollout of an aborted, expired or rolled-back rollout's version, with its policy; the new rollout's \`retryOf\` links the two and the audit log records it. The token's owner is the proposer. 409 while the rollout runs, after it promoted, or when the model has another active rollout; 400 when the version was rejected. ${rolesNote(['operator'])}`,
+        params: idParams,
+        body: z
+          .object({ reason: storableString(2000).optional() })
+          .strict()
+          .optional(),
+        response: {
+          201: ok(
+            z
+              .object({ rolloutId: z.string(), workflowId: z.string(), retryOf: z.string() })
+              .meta({ id: 'RolloutRetried' }),
+            'Started.',
+          ),
+          ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const grant = grantOf(request);
+      const reason = request.body?.reason;
+      const started = await people
+        .arenaFor(grant)
+        .retry(request.params.id, { by: grant.name, ...(reason ? { reason } : {}) });
+      return reply.code(201).send({ ...started, retryOf: request.params.id });
+    },
+  );
 }

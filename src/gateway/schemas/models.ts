@@ -36,6 +36,7 @@ export const versionSchema = z
     parentVersion: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
+    promotedAt: z.string().nullable().describe('When it last became champion; null if it never has.'),
   })
   .meta({ id: 'ModelVersion' });
 
@@ -73,6 +74,7 @@ export const modelHealthSchema = z
       .object({
         version: z.string(),
         status: z.string(),
+        promotedAt: z.string().nullable(),
         baseline: z.number().nullable(),
         primary: metricTrend,
       })
@@ -120,6 +122,16 @@ export const modelHealthSchema = z
         mae: z.number().nullable(),
         mape: z.number().nullable(),
         bias: z.number().nullable(),
+      })
+      .nullable(),
+    retrain: z
+      .object({
+        jobId: z.string(),
+        status: z.string(),
+        trigger: z.string(),
+        candidateVersion: z.string().nullable(),
+        finishedAt: z.string().nullable(),
+        deployedAt: z.string().nullable(),
       })
       .nullable(),
     alerts: z.object({

@@ -72,6 +72,8 @@ describe('per-segment consistency check on real rollups', () => {
       model: 'many',
       version: '1.0.0',
       prediction: 1,
+      // A named metric: what segment rollups keep (error and latency are judged pooled only).
+      metrics: { revenue: 2 },
       segment: `s${String(i).padStart(3, '0')}`,
       at: new Date(T0).toISOString(),
     }));
@@ -156,11 +158,13 @@ describe('per-segment consistency check on real rollups', () => {
     expect(Number(n)).toBe(MAX_SEGMENTS_PER_MODEL);
     const rows = await db
       .knex('segment_rollups')
-      .where({ model: 'many', metric: 'error' })
+      .where({ model: 'many', metric: 'revenue' })
       .select('segment', 'count');
     expect(rows).toHaveLength(MAX_SEGMENTS_PER_MODEL + 1);
     const other = rows.find((r: { segment: string }) => r.segment === '(other)');
     expect(Number(other.count)).toBe(5);
+    // Nothing is kept per segment for the guardrails.
+    expect(await db.knex('segment_rollups').where({ model: 'many', metric: 'error' })).toEqual([]);
   });
 
   it('refuses a prediction that names the reserved "(other)" segment', async () => {

@@ -18,6 +18,7 @@ const QUARANTINE_AND_LATER = [
   '20261202000008_quarantine_poisoned_rollups',
   '20261202000009_rollup_shape',
   '20261203000010_segments',
+  '20261204000011_lifecycle_times',
 ];
 const NOW = new Date();
 const bucket = (minutesAgo: number): Date =>

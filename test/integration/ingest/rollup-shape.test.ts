@@ -47,7 +47,11 @@ function expectShape(f: MetricFigures | undefined, values: readonly number[], la
 }
 
 /** This migration and those after it, rolled back to reach the schema it started from. */
-const SHAPE_AND_LATER = ['20261202000009_rollup_shape', '20261203000010_segments'];
+const SHAPE_AND_LATER = [
+  '20261202000009_rollup_shape',
+  '20261203000010_segments',
+  '20261204000011_lifecycle_times',
+];
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 
