@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../policy/duration.js';
 import { InvalidInputError } from '../errors.js';
+import { cadence } from '../schedules/cadence.js';
 
 const duration = (fallback: string) =>
   z
@@ -35,12 +36,16 @@ export const monitoringPolicySchema = z
         retrain: z.boolean().default(true),
       })
       .prefault({}),
+    /** Each an interval (`1h`) or `{ cron, timezone }` (src/schedules/cadence.ts). */
     schedules: z
       .object({
-        driftCheck: duration('1h'),
-        backtest: duration('24h'),
-        retrain: duration('7d'),
-        report: duration('7d'),
+        driftCheck: cadence('1h'),
+        /** The latest backtest window (T-1). */
+        backtest: cadence('24h'),
+        /** The whole backtest lookback (90 days by default). */
+        backtestFull: cadence('7d'),
+        retrain: cadence('7d'),
+        report: cadence('7d'),
       })
       .prefault({}),
   })

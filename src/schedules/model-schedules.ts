@@ -3,8 +3,9 @@ import type { Knex } from 'knex';
 import { parseMonitoringPolicy } from '../monitoring/policy.js';
 import { UnknownModelError } from '../errors.js';
 import { modelMetadata } from '../registry/model-store.js';
+import { seedsPreset, toScheduleSpec, type Cadence } from './cadence.js';
 
-export const SCHEDULE_KINDS = ['drift', 'backtest', 'retrain', 'report'] as const;
+export const SCHEDULE_KINDS = ['drift', 'backtest', 'backtest90', 'retrain', 'report'] as const;
 export type ScheduleKind = (typeof SCHEDULE_KINDS)[number];
 
 export const scheduleId = (kind: ScheduleKind, tenantId: string, model: string): string =>
@@ -24,33 +25,40 @@ export interface ScheduleView {
 const WORKFLOW: Record<ScheduleKind, string> = {
   drift: 'driftCheckWorkflow',
   backtest: 'backtestWorkflow',
+  backtest90: 'backtestWorkflow',
   retrain: 'scheduledRetrainWorkflow',
   report: 'weeklyReportWorkflow',
 };
 
 /**
- * Temporal Schedules for one model: an hourly drift check and a weekly retrain by default (the model's
- * monitoring policy sets the intervals). Creating them again updates the intervals (idempotent).
+ * Temporal Schedules for one model: drift checks, the latest backtest window, the whole backtest lookback,
+ * retraining and the report, at the cadences of the model's monitoring policy (intervals, or cron
+ * expressions in a time zone) or of a preset (`seeds`: the arena seed's fixed times). Creating them again
+ * updates them (idempotent).
  */
 export async function createModelSchedules(
   knex: Knex,
   temporal: { client: Client; taskQueue: string },
-  args: { tenantId?: string; model: string },
+  args: { tenantId?: string; model: string; preset?: { name: 'seeds'; timezone: string } },
 ): Promise<ScheduleView[]> {
   const tenantId = args.tenantId ?? 'default';
   const metadata = await modelMetadata(knex, tenantId, args.model);
   if (!metadata) throw new UnknownModelError(args.model);
   const policy = parseMonitoringPolicy(metadata.monitoring, `monitoring policy of ${args.model}`);
-  const every: Record<ScheduleKind, number> = {
-    drift: policy.schedules.driftCheck,
-    backtest: policy.schedules.backtest,
-    retrain: policy.schedules.retrain,
-    report: policy.schedules.report,
+  const cadences = args.preset ? seedsPreset(args.preset.timezone) : policy.schedules;
+  const when: Record<ScheduleKind, Cadence> = {
+    drift: cadences.driftCheck,
+    backtest: cadences.backtest,
+    backtest90: cadences.backtestFull,
+    retrain: cadences.retrain,
+    report: cadences.report,
   };
-  // The daily job backtests the last window only (T-1); `arena backtest` looks back the whole 90 days.
+  // The daily job backtests the latest window only (T-1); the weekly one the model's whole lookback
+  // (its backtest configuration, 90 days by default), as `arena backtest` does.
   const extra: Record<ScheduleKind, Record<string, unknown>> = {
     drift: {},
     backtest: { lookbackDays: 7 },
+    backtest90: {},
     retrain: {},
     report: {},
   };
@@ -68,12 +76,12 @@ export async function createModelSchedules(
       () => true,
       () => false,
     );
-    if (exists)
-      await handle.update((prev) => ({ ...prev, spec: { intervals: [{ every: every[kind] }] }, action }));
+    const spec = toScheduleSpec(when[kind]);
+    if (exists) await handle.update((prev) => ({ ...prev, spec, action }));
     else
       await temporal.client.schedule.create({
         scheduleId: id,
-        spec: { intervals: [{ every: every[kind] }] },
+        spec,
         action,
         policies: { overlap: 'SKIP' },
         state: { note: `created by arena for ${args.model}` },
@@ -89,13 +97,15 @@ export async function createModelSchedules(
 }
 
 function view(id: string, d: ScheduleDescription): ScheduleView {
-  const m = /^arena-(drift|backtest|retrain|report)-([^-]+)-(.+)$/.exec(id);
+  const m = /^arena-(drift|backtest90|backtest|retrain|report)-([^-]+)-(.+)$/.exec(id);
   const ms = Number(d.spec.intervals?.[0]?.every ?? 0);
+  // The server keeps a cron expression as calendars: shown as such, with the time zone and next runs.
+  const calendar = d.spec.calendars?.length ? `calendar ${d.spec.timezone ?? 'UTC'}` : 'custom';
   return {
     id,
     kind: m?.[1] ?? 'other',
     model: m?.[3] ?? null,
-    every: ms ? `${ms / 1000}s` : 'custom',
+    every: ms ? `${ms / 1000}s` : calendar,
     paused: d.state.paused,
     note: d.state.note ?? null,
     nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),

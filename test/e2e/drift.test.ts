@@ -215,6 +215,7 @@ describe('drift monitoring on a real Temporal server with the example model', ()
     expect(created.map((s) => [s.kind, s.every])).toEqual([
       ['drift', '3600s'],
       ['backtest', '86400s'],
+      ['backtest90', '604800s'],
       ['retrain', '604800s'],
       ['report', '604800s'],
     ]);
@@ -228,6 +229,50 @@ describe('drift monitoring on a real Temporal server with the example model', ()
         note: 'paused by test: maintenance',
       });
       expect((await setSchedulePaused(temporal.client, id, false, 'resumed by test')).paused).toBe(false);
+    } finally {
+      for (const s of created) await temporal.client.schedule.getHandle(s.id).delete();
+    }
+  }, 60_000);
+
+  it("schedules: the seeds preset runs at the arena seed's times in a time zone, and a cron schedule triggers", async () => {
+    const model = `seeds-${Date.now().toString(36)}`;
+    await registerVersion(db.knex, { model, version: '1.0.0', actor: 'setup' });
+    const created = await createModelSchedules(
+      db.knex,
+      { client: temporal.client, taskQueue: temporal.taskQueue },
+      { model, preset: { name: 'seeds', timezone: 'Europe/Berlin' } },
+    );
+    try {
+      expect(created.map((s) => [s.kind, s.every])).toEqual([
+        ['drift', '3600s'],
+        ['backtest', 'calendar Europe/Berlin'],
+        ['backtest90', 'calendar Europe/Berlin'],
+        ['retrain', 'calendar Europe/Berlin'],
+        ['report', 'calendar Europe/Berlin'],
+      ]);
+      // Next runs as Temporal computes them, read back in Berlin time: 06:00 daily, Sundays 04:00 and 02:00.
+      const berlin = (iso: string) =>
+        new Intl.DateTimeFormat('en-GB', {
+          timeZone: 'Europe/Berlin',
+          weekday: 'short',
+          hour: '2-digit',
+          minute: '2-digit',
+          hourCycle: 'h23',
+        }).format(new Date(iso));
+      const next = Object.fromEntries(created.map((s) => [s.kind, s.nextRuns.map(berlin)]));
+      expect(next.backtest!.every((t) => t.endsWith('06:00'))).toBe(true);
+      expect(next.backtest90).toEqual(['Sun 04:00', 'Sun 04:00', 'Sun 04:00']);
+      expect(next.retrain).toEqual(['Sun 02:00', 'Sun 02:00', 'Sun 02:00']);
+      expect(next.report!.every((t) => t.endsWith('03:00'))).toBe(true);
+
+      // The time is the server's: trigger the report schedule now, and its workflow runs on this worker.
+      const report = temporal.client.schedule.getHandle(scheduleId('report', 'default', model));
+      await report.trigger();
+      const started = await eventually('the triggered run', async () => {
+        const action = (await report.describe()).info.recentActions[0];
+        return action?.action.workflow.workflowId;
+      });
+      await temporal.client.workflow.getHandle(started).result();
     } finally {
       for (const s of created) await temporal.client.schedule.getHandle(s.id).delete();
     }

@@ -5,7 +5,8 @@ import {
   listModelSchedules,
   setSchedulePaused,
 } from '../../schedules/model-schedules.js';
-import { UserFacingError } from '../../errors.js';
+import { InvalidInputError, UserFacingError } from '../../errors.js';
+import { timezoneProblem } from '../../schedules/cadence.js';
 import type { DriftCheckOutcome } from '../../../workflows/drift-check.js';
 import { actor } from '../database.js';
 import { emit } from '../output.js';
@@ -45,14 +46,26 @@ export function registerMonitoring(program: Command): void {
   schedules
     .command('create <model>')
     .description(
-      'create (or update) the drift-check and retrain schedules of a model from its monitoring policy',
+      "create (or update) a model's schedules (drift check, backtest, 90-day backtest, retrain, report) from its monitoring policy, or a preset",
     )
+    .option(
+      '--preset <name>',
+      "seeds: the arena seed's times (backtest daily 06:00, 90-day backtest Sundays 04:00, retrain Sundays 02:00, report daily 03:00, drift hourly)",
+    )
+    .option('--timezone <tz>', "the preset's time zone (IANA, e.g. Europe/Berlin)", 'UTC')
     .option('--json', 'machine-readable output')
-    .action(async (model: string, opts: { json?: boolean }) => {
+    .action(async (model: string, opts: { preset?: string; timezone: string; json?: boolean }) => {
+      if (opts.preset !== undefined && opts.preset !== 'seeds')
+        throw new InvalidInputError('--preset', opts.preset, 'must be seeds');
+      const tz = timezoneProblem(opts.timezone);
+      if (tz) throw new InvalidInputError('--timezone', opts.timezone, tz);
+      const preset = opts.preset ? { name: 'seeds' as const, timezone: opts.timezone } : undefined;
       const list = await withTemporal(({ client, knex, taskQueue }) =>
-        createModelSchedules(knex, { client, taskQueue }, { model }),
+        createModelSchedules(knex, { client, taskQueue }, { model, ...(preset ? { preset } : {}) }),
       );
-      emit(opts.json, list, () => list.map((s) => `${s.id}  every ${s.every}`).join('\n'));
+      emit(opts.json, list, () =>
+        list.map((s) => `${s.id}  ${s.every}  next ${s.nextRuns[0] ?? '—'}`).join('\n'),
+      );
     });
   schedules
     .command('list')

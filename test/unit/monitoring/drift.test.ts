@@ -50,7 +50,13 @@ describe('drift decision', () => {
     expect(parseMonitoringPolicy(undefined)).toMatchObject({
       drift: { psiThreshold: 0.25, ksAlpha: 0.01, recentWindow: 86_400_000, retrain: true },
       performance: { accuracyFloor: 0.92, window: 604_800_000, minSamples: 200, retrain: true },
-      schedules: { driftCheck: 3_600_000, backtest: 86_400_000, retrain: 604_800_000, report: 604_800_000 },
+      schedules: {
+        driftCheck: { every: 3_600_000 },
+        backtest: { every: 86_400_000 },
+        backtestFull: { every: 604_800_000 },
+        retrain: { every: 604_800_000 },
+        report: { every: 604_800_000 },
+      },
     });
     expect(() => parseMonitoringPolicy({ drift: { recentWindow: 'a day' } }, 'm')).toThrow(
       /m\.drift\.recentWindow="a day"/,
