@@ -1,19 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { retrainActivities, type TrainedCandidate } from '../../../activities/retrain.js';
+import type { TrainedCandidate } from '../../../activities/retrain.js';
 import { localDay } from '../../../examples/flights-model/data.js';
 import { trainFlightsModel } from '../../../examples/flights-model/model.js';
-import { createLocalArtifactStore } from '../../../src/artifacts/local-store.js';
-import { createLogger } from '../../../src/log.js';
 import { registerVersion, setChampion } from '../../../src/registry/registry.js';
 import { createRetrainJob } from '../../../src/retrain/job-request.js';
 import type { TrainingConfigInput } from '../../../src/retrain/training-config.js';
 import type { RetrainInput } from '../../../src/retrain/types.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import type { TestDatabase } from '../../support/database.js';
+import { createRetrainFixture, type RetrainFixture } from '../../support/retrain-fixture.js';
 import { firstFlights, writeFlights } from '../../support/flights.js';
 import { tsxCommand } from '../../support/commands.js';
 
@@ -23,11 +20,12 @@ import { tsxCommand } from '../../support/commands.js';
  * rule (5 % better, never below 85 %) and by a rule it can meet.
  */
 describe('retraining a classifier, validated on several metrics (real Postgres, real commands)', () => {
+  let fixture: RetrainFixture;
   let db: TestDatabase;
   let dir: string;
   let slice: string;
-  let acts: ReturnType<typeof retrainActivities>;
-  let store: ReturnType<typeof createLocalArtifactStore>;
+  let acts: RetrainFixture['acts'];
+  let store: RetrainFixture['store'];
   const env = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 
   const config = (metrics: NonNullable<TrainingConfigInput['validate']['metrics']>): TrainingConfigInput => ({
@@ -93,22 +91,13 @@ describe('retraining a classifier, validated on several metrics (real Postgres, 
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase('classifier_validation');
-    dir = await mkdtemp(join(tmpdir(), 'arena-classifier-'));
+    fixture = await createRetrainFixture('classifier_validation');
+    ({ db, dir, store, acts } = fixture);
     slice = join(dir, 'flights.parquet');
     writeFlights(slice, await firstFlights('2001-01-09'));
-    store = createLocalArtifactStore(join(dir, 'store'));
-    acts = retrainActivities({
-      knex: db.knex,
-      clock: () => new Date(),
-      log: createLogger('silent'),
-      rollupBucketMs: 1000,
-      artifacts: store,
-    });
   }, 120_000);
   afterAll(async () => {
-    await db?.drop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await fixture?.drop();
   });
 
   it('fails the seeds’ rule (accuracy and F1 5 % better, never below 85 %) naming every figure that missed', async () => {

@@ -1,18 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { retrainActivities } from '../../../activities/retrain.js';
 import { trainWeatherModel } from '../../../examples/weather-model/model.js';
-import { createLocalArtifactStore } from '../../../src/artifacts/local-store.js';
-import { createLogger } from '../../../src/log.js';
 import { registerVersion, setChampion } from '../../../src/registry/registry.js';
 import { createRetrainJob } from '../../../src/retrain/job-request.js';
 import type { TrainingConfigInput } from '../../../src/retrain/training-config.js';
 import type { TrainedCandidate } from '../../../src/retrain/training-run.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import type { TestDatabase } from '../../support/database.js';
+import { createRetrainFixture, type RetrainFixture } from '../../support/retrain-fixture.js';
 import { tsxCommand } from '../../support/commands.js';
 import { weatherDays } from '../../support/weather-model.js';
 
@@ -29,10 +24,10 @@ const ARENA_SEED_RULE = [
  * for coverage on the 2015 holdout beside its MAE and MAPE.
  */
 describe('retraining a forecaster, validated on MAE, MAPE and interval coverage (real Postgres, real commands)', () => {
+  let fixture: RetrainFixture;
   let db: TestDatabase;
-  let dir: string;
-  let acts: ReturnType<typeof retrainActivities>;
-  let store: ReturnType<typeof createLocalArtifactStore>;
+  let acts: RetrainFixture['acts'];
+  let store: RetrainFixture['store'];
   const env = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 
   /** A model whose champion is `champion`, retrained as seasonal+lags on 2012 to `candidateTo`. */
@@ -98,20 +93,11 @@ describe('retraining a forecaster, validated on MAE, MAPE and interval coverage 
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase('regression_validation');
-    dir = await mkdtemp(join(tmpdir(), 'arena-regression-'));
-    store = createLocalArtifactStore(join(dir, 'store'));
-    acts = retrainActivities({
-      knex: db.knex,
-      clock: () => new Date(),
-      log: createLogger('silent'),
-      rollupBucketMs: 1000,
-      artifacts: store,
-    });
+    fixture = await createRetrainFixture('regression_validation');
+    ({ db, store, acts } = fixture);
   }, 120_000);
   afterAll(async () => {
-    await db?.drop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await fixture?.drop();
   });
 
   it('passes a candidate with yesterday’s weather against the seasonal champion: MAE and MAPE far better, coverage not worse', async () => {
