@@ -44,12 +44,16 @@ async function reported<T>(step: () => Promise<T>): Promise<T> {
 export function retrainActivities({ knex, artifacts, rolloutWorkflowPrefix }: ActivityDeps) {
   const store = (): NonNullable<ActivityDeps['artifacts']> =>
     artifacts ?? retrainFailure('ConfigurationError', 'this worker has no artifact store configured');
-  /** Anchored on the job's creation, so every attempt (and the validation) uses the same dates. */
+  /**
+   * The trigger's own window if the configuration has one, else `window`. Anchored on the job's creation, so
+   * every attempt (and the validation) uses the same dates.
+   */
   const jobWindow = async (input: RetrainInput, config: TrainingConfig): Promise<TrainingWindow | null> => {
-    if (!config.window) return null;
+    const window = config.windows?.[input.trigger] ?? config.window;
+    if (!window) return null;
     const job = await getRetrainJob(knex, input.jobId);
     if (!job) retrainFailure('UnknownJobError', `no retraining job ${input.jobId}`);
-    return resolveTrainingWindow(config.window, job.created_at);
+    return resolveTrainingWindow(window, job.created_at);
   };
 
   return {

@@ -1,3 +1,4 @@
+import { RETRAIN_TRIGGERS } from './types.js';
 import { z } from 'zod';
 import { parseDuration } from '../policy/duration.js';
 import { InvalidInputError } from '../errors.js';
@@ -28,6 +29,11 @@ export const trainingConfigSchema = z
     backend: z.enum(['process', 'http']).default('process'),
     /** The dates the job trains and validates on (fixed, or relative to the job's creation). */
     window: trainingWindowSchema.optional(),
+    /**
+     * Per trigger, a window that replaces `window` for jobs of that trigger: e.g. a weekly `schedule` retrain
+     * on the last year, a `drift` retrain on the last 90 days (recent data after a shift).
+     */
+    windows: z.partialRecord(z.enum(RETRAIN_TRIGGERS), trainingWindowSchema).optional(),
     process: z
       .object({
         command: argv,

@@ -87,7 +87,11 @@ describe('retraining activities (real Postgres, real child-process training, act
   const { days } = loadWeather();
   const pathOf = (digest: string): string => join(dir, 'sha256', digest.slice(0, 2), digest);
 
-  async function model(name: string, training: TrainingConfigInput): Promise<RetrainInput> {
+  async function model(
+    name: string,
+    training: TrainingConfigInput,
+    trigger: RetrainInput['trigger'] = 'manual',
+  ): Promise<RetrainInput> {
     const champion = trainWeatherModel(days, {
       model: name,
       version: '1.0.0',
@@ -112,7 +116,7 @@ describe('retraining activities (real Postgres, real child-process training, act
       .update({ metadata: JSON.stringify({ training }) });
     return createRetrainJob(db.knex, {
       model: name,
-      trigger: 'manual',
+      trigger,
       reason: 'test',
       requestedBy: 'tester',
     });
@@ -238,6 +242,31 @@ describe('retraining activities (real Postgres, real child-process training, act
         await db.knex('audit_log').where({ entity_id: input.jobId }).orderBy('id').pluck('action'),
       ).toEqual(['retrain.running', 'retrain.failed']);
     });
+  });
+
+  it('trains a job of a trigger that has its own window on that window, others on the default one', async () => {
+    const recent = {
+      trainFrom: '2014-01-01',
+      trainTo: '2014-12-31',
+      holdoutFrom: '2015-01-01',
+      holdoutTo: '2015-12-31',
+    };
+    const training = { ...config('seasonal+lags'), windows: { drift: recent } };
+    const drift = await model('ra-window-drift', training, 'drift');
+    const manual = await model('ra-window-manual', training);
+    const onDrift: TrainedCandidate = await activityEnv().run(acts.runTraining, drift);
+    const onDefault: TrainedCandidate = await activityEnv().run(acts.runTraining, manual);
+    expect(onDrift.window).toEqual(recent);
+    expect(onDefault.window).toEqual(config('seasonal+lags').window);
+    // The window reached the training command: the candidate's data digest is that of the year it was given.
+    const digest = async (c: TrainedCandidate) =>
+      (
+        JSON.parse(new TextDecoder().decode(await store.get(c.uri, c.digest))) as {
+          trainingDataSha256: string;
+        }
+      ).trainingDataSha256;
+    expect(await digest(onDrift)).toBe(sha256OfDays(sliceDays(days, '2014-01-01', '2014-12-31')));
+    expect(await digest(onDefault)).toBe(sha256OfDays(sliceDays(days, '2012-01-01', '2014-12-31')));
   });
 
   it('a training job that fails carries the tail of its stderr; one with an unknown placeholder is a configuration error', async () => {

@@ -67,4 +67,15 @@ describe('training window', () => {
       /training\.process\.timeout="13h".*at most 12h/,
     );
   });
+
+  it('takes a window per trigger, checked like the default one', () => {
+    const drift = { relative: { train: '90d', holdout: '7d' } };
+    expect(parseTrainingConfig({ ...base, windows: { drift } }).windows).toEqual({
+      drift: { relative: { train: 90, holdout: 7 } },
+    });
+    expect(() =>
+      parseTrainingConfig({ ...base, windows: { drift: { relative: { train: '2h', holdout: '7d' } } } }),
+    ).toThrow(/training\.windows\.drift\.relative\.train="2h".*whole days/);
+    expect(() => parseTrainingConfig({ ...base, windows: { weekly: drift } })).toThrow(/training\.windows/);
+  });
 });
