@@ -37,10 +37,12 @@ export function notificationActivities({ knex, notify, log }: ActivityDeps) {
       if (!found) return [];
       const alert = found;
       const workflowId = typeof alert.details.workflowId === 'string' ? alert.details.workflowId : null;
+      // The alert's workflow runs in the namespace of the workflow that asked for this notification.
+      const namespace = Context.current().info.namespace || 'default';
       const links = {
         temporalUi:
           notify?.temporalUi && workflowId
-            ? `${notify.temporalUi}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`
+            ? `${notify.temporalUi}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`
             : undefined,
       };
       const out: DeliveryOutcome[] = [];
