@@ -29,7 +29,7 @@ export function afterAbort(reject: boolean | undefined): Outcome {
 
 /**
  * Ends the rollout with the champion it started from serving all traffic: during the watch (the challenger
- * already promoted) that champion is promoted back, before it the challenger is rejected.
+ * already promoted) that champion is promoted back; before it the challenger is settled as `outcome` says.
  */
 export async function rollBack(
   rollout: Rollout,
