@@ -453,7 +453,8 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
       expect(final.decision).toMatch(/breach during watch/);
       expect(await getRouting(db.knex, 'watched')).toMatchObject({ champion: '7.0.0', mode: 'off' });
       expect((await getVersion(db.knex, 'watched', '7.0.0')).status).toBe('champion');
-      expect((await getVersion(db.knex, 'watched', '7.1.0')).status).toBe('archived');
+      // A breach the analysis found is a failure: the demoted version is rejected (an abort would archive it).
+      expect((await getVersion(db.knex, 'watched', '7.1.0')).status).toBe('rejected');
     } finally {
       await traffic.stop();
     }
