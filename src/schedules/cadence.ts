@@ -23,7 +23,7 @@ function cronProblem(expression: string, timezone: string): string | undefined {
   }
 }
 
-function timezoneProblem(timezone: string): string | undefined {
+export function timezoneProblem(timezone: string): string | undefined {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
     return undefined;
@@ -72,11 +72,6 @@ export function toScheduleSpec(c: Cadence): ScheduleSpec {
     : { cronExpressions: [c.cron], timezone: c.timezone };
 }
 
-/** As people write it: `every 3600s`, or `cron 0 6 * * * Europe/Berlin`. */
-export function describeCadence(c: Cadence): string {
-  return 'every' in c ? `every ${c.every / 1000}s` : `cron ${c.cron} ${c.timezone}`;
-}
-
 /**
  * The arena seed's cadences: the T-1 backtest daily at 06:00, the 90-day backtest on Sundays at 04:00,
  * retraining on Sundays at 02:00, reports daily at 03:00; drift checks hourly (the seed sets no time).
@@ -92,5 +87,3 @@ export function seedsPreset(
     report: { cron: '0 3 * * *', timezone },
   };
 }
-
-export { timezoneProblem };
