@@ -37,14 +37,14 @@ export function notificationActivities({ knex, notify, log }: ActivityDeps) {
       if (!found) return [];
       const alert = found;
       const workflowId = typeof alert.details.workflowId === 'string' ? alert.details.workflowId : null;
-      // The alert's workflow runs in the namespace of the workflow that asked for this notification.
-      const namespace = Context.current().info.namespace || 'default';
-      const links = {
+      // The alert's workflow runs in the namespace of the workflow that asked for this notification. Read
+      // only for a delivery that goes out: a repeated alert is skipped before it needs the activity's context.
+      const links = () => ({
         temporalUi:
           notify?.temporalUi && workflowId
-            ? `${notify.temporalUi}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`
+            ? `${notify.temporalUi}/namespaces/${encodeURIComponent(Context.current().info.namespace || 'default')}/workflows/${encodeURIComponent(workflowId)}`
             : undefined,
-      };
+      });
       const out: DeliveryOutcome[] = [];
       for (const sink of sinks) {
         if (!sink.severities.includes(alert.severity)) continue;
@@ -63,7 +63,7 @@ export function notificationActivities({ knex, notify, log }: ActivityDeps) {
             detail: `already ${claim.status}`,
           };
         const body = JSON.stringify(
-          sink.format === 'slack' ? slackPayload(alert, links) : jsonPayload(alert, links),
+          sink.format === 'slack' ? slackPayload(alert, links()) : jsonPayload(alert, links()),
         );
         let attempts = claim.attempts;
         let lastError = '';
