@@ -241,10 +241,12 @@ export class ArenaClient {
       throw new UserFacingError(`No rollout ${rolloutId}`, 'List rollouts: arena rollout list', {
         code: 'not_found',
       });
-    if (!['aborted', 'expired', 'rolled_back', 'rejected'].includes(row.state))
+    // The workflow's own state: the row trails it by a moment after each transition.
+    const { state } = await this.status(rolloutId);
+    if (!['aborted', 'expired', 'rolled_back', 'rejected'].includes(state))
       throw new UserFacingError(
-        `Rollout ${rolloutId} is ${row.state}: only a rollout that ended without promoting can be retried`,
-        row.state === 'promoted'
+        `Rollout ${rolloutId} is ${state}: only a rollout that ended without promoting can be retried`,
+        state === 'promoted'
           ? `Its version is champion already; to restore the one before: arena model undo ${row.model}`
           : `Abort it first: arena rollout abort ${rolloutId} --by WHO --reason TEXT`,
         { code: 'conflict' },
