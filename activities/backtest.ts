@@ -128,13 +128,15 @@ export function backtestActivities({ knex, clock, artifacts }: ActivityDeps) {
       runId: string;
       reason: string;
       evidence: unknown;
+      /** Who found the degradation (default the backtest; the champion monitor names itself). */
+      requestedBy?: string;
     }): Promise<{ input: RetrainInput | null; note: string }> {
       return tryCreateRetrainJob(knex, {
         tenantId: args.tenantId,
         model: args.model,
         trigger: 'degradation',
         reason: args.reason,
-        requestedBy: 'arena:backtest',
+        requestedBy: args.requestedBy ?? 'arena:backtest',
         evidence: args.evidence,
         jobId: `degr-${args.runId.slice(0, 13)}`,
       });

@@ -22,3 +22,8 @@ export async function nonRetryableOnBadData<T>(fn: () => Promise<T>): Promise<T>
     throw err;
   }
 }
+
+/** A failure no retry can fix (an unknown model, a policy that does not parse): the workflow sees its type. */
+export const fail = (type: string, message: string): never => {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+};

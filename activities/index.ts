@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps.js';
 import { analysisActivities } from './analysis.js';
 import { backtestActivities } from './backtest.js';
+import { championMonitorActivities } from './champion-monitor.js';
 import { experimentActivities } from './experiments.js';
 import { monitoringActivities } from './monitoring.js';
 import { notificationActivities } from './notifications.js';
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...analysisActivities(deps),
     ...retrainActivities(deps),
     ...monitoringActivities(deps),
+    ...championMonitorActivities(deps),
     ...notificationActivities(deps),
     ...experimentActivities(deps),
     ...backtestActivities(deps),

@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { fail } from './failures.js';
 import { evaluateDrift, type DriftVerdict } from '../src/monitoring/drift.js';
 import { insertDriftReports, type DriftReportInput } from '../src/monitoring/drift-report-store.js';
 import { servedFeatureSample } from '../src/monitoring/feature-sample.js';
@@ -18,10 +18,6 @@ export interface DriftCheckResult extends DriftVerdict {
   window: { from: string; to: string };
   policy: MonitoringPolicy['drift'];
 }
-
-const fail = (type: string, message: string): never => {
-  throw ApplicationFailure.create({ type, message, nonRetryable: true });
-};
 
 /**
  * Data drift: the champion's reference profile (from its artifact, digest-verified) against the inputs and

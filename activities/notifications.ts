@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { findAlertByDedupeKey } from '../src/alerts/alert-store.js';
-import type { NotifySink } from '../src/notify/config.js';
+import { sinkTakes, type NotifySink } from '../src/notify/config.js';
 import {
   claimDelivery,
   markDelivered,
@@ -23,7 +23,7 @@ const permanent = (status: number): boolean =>
   status >= 400 && status < 500 && status !== 408 && status !== 429;
 
 /**
- * Sends a new alert to every sink whose severities include it. Each (alert, sink) is claimed in
+ * Sends a new alert or lifecycle event to every sink whose severities and types take it. Each (alert, sink) is claimed in
  * notification_deliveries, so a retried activity or a repeated alert never delivers twice; each delivery
  * is retried with jittered exponential backoff inside the activity (heartbeating), a permanent refusal is recorded
  * as failed at once, and receivers get an Idempotency-Key to drop the rare duplicate of a crash mid-send.
@@ -44,10 +44,14 @@ export function notificationActivities({ knex, notify, log }: ActivityDeps) {
           notify?.temporalUi && workflowId
             ? `${notify.temporalUi}/namespaces/${encodeURIComponent(Context.current().info.namespace || 'default')}/workflows/${encodeURIComponent(workflowId)}`
             : undefined,
+        report:
+          notify?.arenaUrl && alert.rolloutId
+            ? `${notify.arenaUrl.replace(/\/+$/, '')}/v1/rollouts/${encodeURIComponent(alert.rolloutId)}/report`
+            : undefined,
       });
       const out: DeliveryOutcome[] = [];
       for (const sink of sinks) {
-        if (!sink.severities.includes(alert.severity)) continue;
+        if (!sinkTakes(sink, alert.severity, alert.type)) continue;
         out.push(await deliver(sink));
       }
       return out;

@@ -5,6 +5,7 @@ import {
   condition,
   defineQuery,
   defineUpdate,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -104,6 +105,24 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     s.state = state;
     s.history.push({ at: new Date(Date.now()).toISOString(), state, by, note });
     show();
+    // Completion raises experiment_complete itself; histories from before these events replay without them.
+    if ((state === 'approved' || state === 'rejected') && patched('lifecycle-notifications'))
+      await raiseAndNotify({
+        tenantId: input.tenantId,
+        type: 'experiment_decision',
+        severity: 'info',
+        model: input.segments[0]?.model ?? input.name,
+        rolloutId: null,
+        title: `Experiment ${input.name} ${state} by ${by}${note ? `: ${note}` : ''}`,
+        details: {
+          experimentId: input.experimentId,
+          decision: state,
+          by,
+          workflowId: workflowInfo().workflowId,
+          figures: { decision: state, by, segments: input.segments.length },
+        },
+        dedupeKey: `experiment:${input.experimentId}:${state}`,
+      });
   };
 
   setHandler(experimentStatusQuery, () => s, {

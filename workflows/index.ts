@@ -7,3 +7,4 @@ export { scheduledRetrainWorkflow } from './scheduled-retrain.js';
 export { experimentWorkflow } from './experiment.js';
 export { backtestWorkflow } from './backtest.js';
 export { weeklyReportWorkflow } from './weekly-report.js';
+export { championMonitorWorkflow } from './champion-monitor.js';

@@ -70,6 +70,19 @@ export const retrainStatusQuery = defineQuery<RetrainView>('status');
 const SA_MODEL = defineSearchAttributeKey('ArenaModel', 'KEYWORD');
 const SA_STATE = defineSearchAttributeKey('ArenaState', 'KEYWORD');
 
+/** The retrain outcomes that notify (docs/operations.md, "Day 2"). */
+const RETRAIN_EVENTS: Partial<
+  Record<RetrainStatus, { type: string; severity: 'info' | 'warning'; verb: string }>
+> = {
+  completed: { type: 'retrain_completed', severity: 'info', verb: 'completed; its candidate was promoted' },
+  failed: { type: 'retrain_failed', severity: 'warning', verb: 'failed' },
+  rolled_back: {
+    type: 'retrain_rolled_back',
+    severity: 'warning',
+    verb: "ended: its candidate's rollout did not promote",
+  },
+};
+
 function messageOf(err: unknown): string {
   if (err instanceof ChildWorkflowFailure || err instanceof ActivityFailure)
     return messageOf(err.cause) || err.message;
@@ -115,6 +128,32 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainView>
     );
     // Recording the final status must happen even when the workflow itself is being cancelled.
     await CancellationScope.nonCancellable(() => acts.recordRetrainStatus({ input, status, ...extra }));
+    const event = RETRAIN_EVENTS[status];
+    // Histories recorded before lifecycle notifications replay without them.
+    if (event && patched('lifecycle-notifications'))
+      await CancellationScope.nonCancellable(() =>
+        raiseAndNotify({
+          tenantId: input.tenantId,
+          type: event.type,
+          severity: event.severity,
+          model: input.model,
+          rolloutId: view.rolloutId,
+          title: `${input.model}: retrain ${input.jobId} (${input.trigger}) ${event.verb}${view.error ? `: ${view.error}` : ''}`,
+          details: {
+            jobId: input.jobId,
+            trigger: input.trigger,
+            candidate: view.candidate,
+            error: view.error,
+            figures: {
+              trigger: input.trigger,
+              ...(view.candidate ? { candidate: view.candidate } : {}),
+              ...(view.validation ? { validation: view.validation.reason } : {}),
+              ...(view.error ? { reason: view.error } : {}),
+            },
+          },
+          dedupeKey: `retrain:${input.jobId}:${status}`,
+        }),
+      );
   };
   upsertSearchAttributes([{ key: SA_MODEL, value: input.model }]);
 

@@ -19,6 +19,21 @@ export const ALERT_TYPES: Record<string, AlertSeverity> = {
   backtest_degradation: 'warning',
   performance_degradation: 'warning',
   experiment_complete: 'info',
+  signal_refused: 'warning',
+  // Lifecycle events (docs/operations.md, "Day 2"): stored and routed like alerts, so a sink can follow them.
+  approval_requested: 'warning',
+  rollout_promoted: 'info',
+  retrain_completed: 'info',
+  retrain_failed: 'warning',
+  retrain_rolled_back: 'warning',
+  experiment_decision: 'info',
+  // Champion monitoring: the severity is the tier of the breach (warning or critical), and a resolution
+  // goes out with the severity of what it resolves, so it reaches every sink the breach reached.
+  champion_accuracy: 'warning',
+  champion_latency: 'warning',
+  champion_error_rate: 'warning',
+  champion_stability: 'warning',
+  champion_resolved: 'warning',
 };
 
 export interface Alert {

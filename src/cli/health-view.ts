@@ -43,6 +43,18 @@ export function renderHealth(h: ModelHealth): string {
         (r.deployedAt ? `, deployed ${when(r.deployedAt)}` : ''),
     );
   }
+  if (h.monitor) {
+    const m = h.monitor;
+    const b = m.baseline;
+    lines.push(
+      `monitor    ${m.version}: baseline ${b ? `${b.metric} ${b.value.toPrecision(4)} (${b.source.replace('_', ' ')})` : 'not yet'}` +
+        (m.checks.length
+          ? m.checks
+              .map((c) => `, ${c.check} ${c.tier} since ${c.since.slice(0, 16).replace('T', ' ')}Z`)
+              .join('')
+          : ', every check ok'),
+    );
+  }
   const s = h.alerts.bySeverity;
   lines.push(
     `alerts     ${h.alerts.open} open (${s.critical} critical, ${s.warning} warning, ${s.info} info)`,

@@ -1,4 +1,5 @@
 import { listRetrainJobs } from '../retrain/job-store.js';
+import { latestEvents } from '../monitoring/champion-monitor-store.js';
 import type { Knex } from 'knex';
 import { openAlertsOfModel } from '../alerts/alert-store.js';
 import { readVersionMetrics } from '../analysis/rollup-reader.js';
@@ -67,6 +68,15 @@ export interface ModelHealth {
     candidateVersion: string | null;
     finishedAt: string | null;
     deployedAt: string | null;
+  } | null;
+  /**
+   * The champion monitor's view of the champion: its baseline, and each check whose latest event is about
+   * it (the tier it stands at, since when). Null when no monitor has run for this champion.
+   */
+  monitor: {
+    version: string;
+    baseline: { metric: string; value: number; source: string } | null;
+    checks: Array<{ check: string; tier: 'ok' | 'warning' | 'critical'; since: string; reason: string }>;
   } | null;
   alerts: {
     open: number;
@@ -237,6 +247,8 @@ export async function modelHealth(
       }
     : null;
 
+  const monitor = routing.champion ? await monitorView(knex, tenantId, model, routing.champion) : null;
+
   const openAlerts = await openAlertsOfModel(knex, tenantId, model);
   const bySeverity = { critical: 0, warning: 0, info: 0 };
   for (const a of openAlerts) bySeverity[a.severity]++;
@@ -257,6 +269,7 @@ export async function modelHealth(
     rollout,
     backtest,
     retrain,
+    monitor,
     alerts: {
       open: openAlerts.length,
       bySeverity,
@@ -270,5 +283,23 @@ export async function modelHealth(
     },
     verdict,
     reasons,
+  };
+}
+
+async function monitorView(
+  knex: Knex,
+  tenantId: string,
+  model: string,
+  version: string,
+): Promise<ModelHealth['monitor']> {
+  const events = (await latestEvents(knex, tenantId, model)).filter((e) => e.version === version);
+  const baseline = (await knex('champion_baselines')
+    .where({ tenant_id: tenantId, model, version })
+    .first('metric', 'value', 'source')) as { metric: string; value: number; source: string } | undefined;
+  if (!events.length && !baseline) return null;
+  return {
+    version,
+    baseline: baseline ?? null,
+    checks: events.map((e) => ({ check: e.check, tier: e.tier, since: e.at, reason: e.finding.reason })),
   };
 }

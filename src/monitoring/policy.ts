@@ -36,10 +36,67 @@ export const monitoringPolicySchema = z
         retrain: z.boolean().default(true),
       })
       .prefault({}),
+    /**
+     * The live champion against its own baseline (src/monitoring/champion-tiers.ts). Defaults are the
+     * promotion guidelines' tiers: accuracy 1 % / 3 % below the baseline, p95 latency 750 / 1,000 ms,
+     * error rate 0.2 % / 0.5 %, and no drop beyond 1 % over 48 hours.
+     */
+    champion: z
+      .object({
+        /** The window each check reads, ending now. */
+        window: duration('1h'),
+        /** Fewer requests (or labelled predictions, for accuracy) in the window: not judged. */
+        minSamples: z.number().int().positive().default(200),
+        /** How much of the version's traffic before its promotion makes its baseline. */
+        baselineWindow: duration('24h'),
+        accuracy: z
+          .object({
+            /** `correct` (classifiers); a regressor names its own, e.g. `abs_error` with direction lower. */
+            metric: z.string().min(1).default('correct'),
+            direction: z.enum(['higher', 'lower']).default('higher'),
+            /** Relative worsening against the baseline: 0.01 is 1 % worse. */
+            warning: z.number().positive().default(0.01),
+            critical: z.number().positive().default(0.03),
+          })
+          .strict()
+          .prefault({})
+          .refine((t) => t.critical >= t.warning, 'critical must be at least warning'),
+        latency: z
+          .object({
+            quantile: z.number().gt(0).lt(1).default(0.95),
+            warningMs: z.number().positive().default(750),
+            criticalMs: z.number().positive().default(1000),
+          })
+          .strict()
+          .prefault({})
+          .refine((t) => t.criticalMs >= t.warningMs, 'criticalMs must be at least warningMs'),
+        errorRate: z
+          .object({
+            warning: z.number().gt(0).max(1).default(0.002),
+            critical: z.number().gt(0).max(1).default(0.005),
+          })
+          .strict()
+          .prefault({})
+          .refine((t) => t.critical >= t.warning, 'critical must be at least warning'),
+        stability: z
+          .object({
+            window: duration('48h'),
+            /** The accuracy metric over the stability window may not be worse than this (relative). */
+            maxDrop: z.number().positive().default(0.01),
+          })
+          .strict()
+          .prefault({}),
+        /** Start a retraining job (trigger degradation) when accuracy breaches its critical tier. */
+        retrainOnCritical: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
     /** Each an interval (`1h`) or `{ cron, timezone }` (src/schedules/cadence.ts). */
     schedules: z
       .object({
         driftCheck: cadence('1h'),
+        /** The champion monitor. */
+        monitor: cadence('15m'),
         /** The latest backtest window (T-1). */
         backtest: cadence('24h'),
         /** The whole backtest lookback (90 days by default). */

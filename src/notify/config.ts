@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ALERT_SEVERITIES } from '../alerts/alert-store.js';
+import { ALERT_SEVERITIES, ALERT_TYPES } from '../alerts/alert-store.js';
 import { InvalidInputError } from '../errors.js';
 
 export const notifyConfigSchema = z.object({
@@ -13,6 +13,21 @@ export const notifyConfigSchema = z.object({
         format: z.enum(['json', 'slack']).default('json'),
         /** Which severities this sink receives: the per-severity routing. */
         severities: z.array(z.enum(ALERT_SEVERITIES)).min(1).default(['critical', 'warning']),
+        /**
+         * Which event types this sink receives, as well: a type (`rollout_promoted`), a prefix ending in `*`
+         * (`retrain_*`) or `*` for all. Both filters must let an event through.
+         */
+        types: z
+          .array(
+            z
+              .string()
+              .refine(
+                knownTypePattern,
+                `must be *, an event type (${Object.keys(ALERT_TYPES).join(', ')}) or a prefix of one ending in *`,
+              ),
+          )
+          .min(1)
+          .default(['*']),
         headers: z.record(z.string(), z.string()).default({}),
         /** Attempts per delivery (with exponential backoff) before it is recorded as failed. */
         attempts: z.number().int().min(1).max(10).default(5),
@@ -22,7 +37,22 @@ export const notifyConfigSchema = z.object({
     .refine((s) => new Set(s.map((x) => x.name)).size === s.length, 'sink names must be unique'),
   /** Base URL of the Temporal Web UI for links (optional). */
   temporalUi: z.string().url().optional(),
+  /** Base URL of Arena's HTTP API (`arena serve`), for links to a rollout's report (optional). */
+  arenaUrl: z.string().url().optional(),
 });
+
+function knownTypePattern(pattern: string): boolean {
+  if (pattern.endsWith('*')) return Object.keys(ALERT_TYPES).some((t) => t.startsWith(pattern.slice(0, -1)));
+  return pattern in ALERT_TYPES;
+}
+
+/** Whether a sink takes an event: its severity and its type both pass the sink's filters. */
+export function sinkTakes(sink: Pick<NotifySink, 'severities' | 'types'>, severity: string, type: string) {
+  return (
+    (sink.severities as readonly string[]).includes(severity) &&
+    sink.types.some((p) => (p.endsWith('*') ? type.startsWith(p.slice(0, -1)) : p === type))
+  );
+}
 
 export type NotifyConfig = z.output<typeof notifyConfigSchema>;
 export type NotifySink = NotifyConfig['sinks'][number];

@@ -78,9 +78,10 @@ export function toScheduleSpec(c: Cadence): ScheduleSpec {
  */
 export function seedsPreset(
   timezone: string,
-): Record<'driftCheck' | 'backtest' | 'backtestFull' | 'retrain' | 'report', Cadence> {
+): Record<'driftCheck' | 'monitor' | 'backtest' | 'backtestFull' | 'retrain' | 'report', Cadence> {
   return {
     driftCheck: { every: 3_600_000 },
+    monitor: { every: 900_000 },
     backtest: { cron: '0 6 * * *', timezone },
     backtestFull: { cron: '0 4 * * 0', timezone },
     retrain: { cron: '0 2 * * 0', timezone },

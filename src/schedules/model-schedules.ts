@@ -5,7 +5,7 @@ import { UnknownModelError } from '../errors.js';
 import { modelMetadata } from '../registry/model-store.js';
 import { seedsPreset, toScheduleSpec, type Cadence } from './cadence.js';
 
-export const SCHEDULE_KINDS = ['drift', 'backtest', 'backtest90', 'retrain', 'report'] as const;
+export const SCHEDULE_KINDS = ['drift', 'monitor', 'backtest', 'backtest90', 'retrain', 'report'] as const;
 export type ScheduleKind = (typeof SCHEDULE_KINDS)[number];
 
 export const scheduleId = (kind: ScheduleKind, tenantId: string, model: string): string =>
@@ -24,6 +24,7 @@ export interface ScheduleView {
 
 const WORKFLOW: Record<ScheduleKind, string> = {
   drift: 'driftCheckWorkflow',
+  monitor: 'championMonitorWorkflow',
   backtest: 'backtestWorkflow',
   backtest90: 'backtestWorkflow',
   retrain: 'scheduledRetrainWorkflow',
@@ -31,7 +32,7 @@ const WORKFLOW: Record<ScheduleKind, string> = {
 };
 
 /**
- * Temporal Schedules for one model: drift checks, the latest backtest window, the whole backtest lookback,
+ * Temporal Schedules for one model: drift checks, the champion monitor, the latest backtest window, the whole backtest lookback,
  * retraining and the report, at the cadences of the model's monitoring policy (intervals, or cron
  * expressions in a time zone) or of a preset (`seeds`: the arena seed's fixed times). Creating them again
  * updates them (idempotent).
@@ -48,6 +49,7 @@ export async function createModelSchedules(
   const cadences = args.preset ? seedsPreset(args.preset.timezone) : policy.schedules;
   const when: Record<ScheduleKind, Cadence> = {
     drift: cadences.driftCheck,
+    monitor: cadences.monitor,
     backtest: cadences.backtest,
     backtest90: cadences.backtestFull,
     retrain: cadences.retrain,
@@ -57,6 +59,7 @@ export async function createModelSchedules(
   // (its backtest configuration, 90 days by default), as `arena backtest` does.
   const extra: Record<ScheduleKind, Record<string, unknown>> = {
     drift: {},
+    monitor: {},
     backtest: { lookbackDays: 7 },
     backtest90: {},
     retrain: {},
@@ -97,7 +100,7 @@ export async function createModelSchedules(
 }
 
 function view(id: string, d: ScheduleDescription): ScheduleView {
-  const m = /^arena-(drift|backtest90|backtest|retrain|report)-([^-]+)-(.+)$/.exec(id);
+  const m = /^arena-(drift|monitor|backtest90|backtest|retrain|report)-([^-]+)-(.+)$/.exec(id);
   const ms = Number(d.spec.intervals?.[0]?.every ?? 0);
   // The server keeps a cron expression as calendars: shown as such, with the time zone and next runs.
   const calendar = d.spec.calendars?.length ? `calendar ${d.spec.timezone ?? 'UTC'}` : 'custom';

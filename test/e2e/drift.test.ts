@@ -214,6 +214,7 @@ describe('drift monitoring on a real Temporal server with the example model', ()
     );
     expect(created.map((s) => [s.kind, s.every])).toEqual([
       ['drift', '3600s'],
+      ['monitor', '900s'],
       ['backtest', '86400s'],
       ['backtest90', '604800s'],
       ['retrain', '604800s'],
@@ -245,6 +246,7 @@ describe('drift monitoring on a real Temporal server with the example model', ()
     try {
       expect(created.map((s) => [s.kind, s.every])).toEqual([
         ['drift', '3600s'],
+        ['monitor', '900s'],
         ['backtest', 'calendar Europe/Berlin'],
         ['backtest90', 'calendar Europe/Berlin'],
         ['retrain', 'calendar Europe/Berlin'],

@@ -134,6 +134,15 @@ describe('an experiment on a segmented model: proposed, approved, shadow-tested,
         title: 'Experiment regional weather features: partial_adopt (north)',
       },
     );
+    // The approval is a decision people hear about, once (docs/operations.md, "Day 2").
+    expect(
+      await db.knex('alerts').where({ type: 'experiment_decision' }).select('severity', 'title'),
+    ).toEqual([
+      {
+        severity: 'info',
+        title: 'Experiment regional weather features approved by mo-the-manager: worth a week of shadow',
+      },
+    ]);
     const audit = await db
       .knex('audit_log')
       .where({ entity_type: 'experiment', entity_id: experimentId })

@@ -6,7 +6,9 @@ import { createActivities } from '../../activities/index.js';
 import { ArenaClient } from '../../src/client/arena-client.js';
 import { createLogger } from '../../src/log.js';
 import { parseNotifyConfig } from '../../src/notify/config.js';
+import type { PolicyInput } from '../../src/policy/policy.js';
 import { registerVersion, setChampion } from '../../src/registry/registry.js';
+import { startTraffic } from '../../src/simulate/traffic.js';
 import { createWorker } from '../../src/worker/create-worker.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
@@ -33,11 +35,25 @@ describe('alert notifications to webhooks (real worker, a local receiver)', () =
     parseNotifyConfig(
       {
         temporalUi: 'http://127.0.0.1:8233',
+        arenaUrl: 'http://arena.example:8080/',
         sinks: [
           { name: 'ops-json', url: `${base}/json`, format: 'json', severities: ['critical', 'warning'] },
           { name: 'ops-slack', url: `${base}/slack`, format: 'slack', severities: ['critical'] },
           { name: 'digest', url: `${base}/info`, format: 'json', severities: ['info'] },
           { name: 'broken', url: `${base}/bad`, format: 'json', severities: ['critical'] },
+          {
+            name: 'lifecycle',
+            url: `${base}/lifecycle`,
+            severities: ['critical', 'warning', 'info'],
+            types: ['approval_requested', 'rollout_promoted', 'retrain_*', 'experiment_*'],
+          },
+          {
+            name: 'promotions',
+            url: `${base}/promotions`,
+            format: 'slack',
+            severities: ['info'],
+            types: ['rollout_promoted'],
+          },
         ],
       },
       'test',
@@ -153,4 +169,101 @@ describe('alert notifications to webhooks (real worker, a local receiver)', () =
     ]);
     expect(received.length).toBe(before);
   }, 60_000);
+
+  it('lifecycle events: awaiting approval and promoted reach the sinks whose type and severity take them, once each', async () => {
+    await registerVersion(db.knex, { model: 'life', version: '1.0.0', actor: 't' });
+    await registerVersion(db.knex, { model: 'life', version: '1.1.0', actor: 't' });
+    await setChampion(db.knex, { model: 'life', version: '1.0.0', actor: 't' });
+    const traffic = await startTraffic({
+      databaseUrl: db.url,
+      model: 'life',
+      profiles: { '1.0.0': { noise: 10 }, '1.1.0': { noise: 6 } },
+      ratePerSecond: 300,
+    });
+    const policy: PolicyInput = {
+      approval: { required: true, timeout: '10m' },
+      stages: [
+        { mode: 'shadow', duration: '3s' },
+        { mode: 'canary', weight: 50, duration: '3s' },
+      ],
+      analysis: { interval: '500ms', minSamples: 40, maxExtension: '6s', alpha: 0.05, tuningN: 500 },
+      primaryMetric: { name: 'abs_error', direction: 'lower', minImprovement: 0.02 },
+      guardrails: [{ metric: 'error', max: 0.05, rollbackAbove: 0.15 }],
+      onInconclusive: 'rollback',
+      watch: { duration: '1s' },
+    };
+    const arena = new ArenaClient({
+      temporal: temporal.client,
+      knex: db.knex,
+      taskQueue: temporal.taskQueue,
+      workflowIdPrefix: `life-${temporal.taskQueue.slice(-8)}`,
+    });
+    let rolloutId: string;
+    try {
+      ({ rolloutId } = await arena.startRollout({
+        model: 'life',
+        challenger: '1.1.0',
+        proposedBy: 'dana',
+        policy,
+      }));
+      await eventually(
+        'awaiting approval',
+        async () => (await arena.status(rolloutId)).state === 'awaiting_approval',
+      );
+      await arena.approve(rolloutId, { by: 'erin' });
+      expect((await arena.result(rolloutId)).state).toBe('promoted');
+    } finally {
+      await traffic.stop();
+    }
+    const delivered = async (type: string) => {
+      const alert = (await db.knex('alerts').where({ rollout_id: rolloutId, type }).first()) as {
+        id: string;
+      };
+      return eventually(`${type} delivered`, async () => {
+        const rows = (await db
+          .knex('notification_deliveries')
+          .where({ alert_id: alert.id })
+          .orderBy('sink')) as Array<{ sink: string; status: string }>;
+        return rows.length > 0 && rows.every((r) => r.status === 'delivered')
+          ? { id: Number(alert.id), sinks: rows.map((r) => r.sink) }
+          : undefined;
+      });
+    };
+    const asked = await delivered('approval_requested');
+    const promoted = await delivered('rollout_promoted');
+    // approval_requested is a warning: the catch-all warning sink and the lifecycle sink, not the info ones.
+    expect(asked.sinks).toEqual(['lifecycle', 'ops-json']);
+    // rollout_promoted is info: the info digest, the lifecycle sink and the Slack sink for promotions.
+    expect(promoted.sinks).toEqual(['digest', 'lifecycle', 'promotions']);
+    const bodiesOf = (id: number) => received.filter((r) => r.key?.startsWith(`default:${id}:`));
+    // Exactly once per sink: one request each, all answered 200.
+    for (const [event, sinks] of [
+      [asked, asked.sinks],
+      [promoted, promoted.sinks],
+    ] as const)
+      expect(
+        bodiesOf(event.id)
+          .map((r) => r.key)
+          .sort(),
+      ).toEqual(sinks.map((s) => `default:${event.id}:${s}`));
+    const lifecycle = received.find((r) => r.path === '/lifecycle' && r.body.id === asked.id)!;
+    expect(lifecycle.body).toMatchObject({
+      type: 'approval_requested',
+      severity: 'warning',
+      details: { figures: { champion: '1.0.0', challenger: '1.1.0', 'proposed by': 'dana' } },
+      links: { report: `http://arena.example:8080/v1/rollouts/${rolloutId}/report` },
+    });
+    const slack = received.find((r) => r.path === '/promotions')!.body as {
+      text: string;
+      blocks: Array<{ type: string; fields?: Array<{ text: string }>; elements?: Array<{ text: string }> }>;
+    };
+    expect(slack.text).toMatch(/^:information_source: \[info\] life 1\.1\.0 promoted \(was 1\.0\.0\)/);
+    const fields = slack.blocks.flatMap((b) => b.fields ?? []).map((f) => f.text);
+    expect(fields).toEqual(
+      expect.arrayContaining(['*decision* pass', expect.stringMatching(/^\*abs_error\* /)]),
+    );
+    const context = slack.blocks.find((b) => b.type === 'context')!.elements![0]!.text;
+    expect(context).toContain(`<http://arena.example:8080/v1/rollouts/${rolloutId}/report|Report>`);
+    expect(context).toContain('|Temporal Web UI>');
+  }, 120_000);
 });

@@ -234,6 +234,22 @@ describe('retraining on a real Temporal server with real child-process training'
       'retrain.deploying',
       'retrain.completed',
     ]);
+    // The outcome is a notification event of its own (docs/operations.md, "Day 2"), raised once.
+    const events = await eventually('the completed event', async () => {
+      const rows = (await db
+        .knex('alerts')
+        .where({ model: 'rt-manual' })
+        .whereLike('type', 'retrain_%')
+        .select('type', 'severity', 'title', 'details')) as Array<{
+        type: string;
+        severity: string;
+        title: string;
+        details: { figures: Record<string, string> };
+      }>;
+      return rows.length ? rows : undefined;
+    });
+    expect(events).toEqual([expect.objectContaining({ type: 'retrain_completed', severity: 'info' })]);
+    expect(events[0]!.details.figures).toMatchObject({ trigger: 'manual', candidate: version });
   }, 150_000);
 
   it('drift: the candidate’s rollout waits for a person, and an alert says so', async () => {
@@ -259,6 +275,18 @@ describe('retraining on a real Temporal server with real child-process training'
     await arena.reject(rolloutId, { by: 'reviewer', reason: 'not now' });
     const done = await waitJob(jobId, (r) => ['completed', 'failed', 'rolled_back'].includes(r.status));
     expect(done.status).toBe('rolled_back');
+    // One page for the wait (the retrain's promotion_pending, not also the rollout's approval_requested),
+    // and one event for the outcome.
+    const events = await eventually('the rolled-back event', async () => {
+      const rows = (await db
+        .knex('alerts')
+        .where({ model: 'rt-drift' })
+        .whereIn('type', ['approval_requested', 'promotion_pending', 'retrain_rolled_back'])
+        .orderBy('id')
+        .pluck('type')) as string[];
+      return rows.includes('retrain_rolled_back') ? rows : undefined;
+    });
+    expect(events).toEqual(['promotion_pending', 'retrain_rolled_back']);
   }, 90_000);
 
   it('a failing, a hung and a worse training job end failed with nothing registered', async () => {
@@ -286,6 +314,23 @@ describe('retraining on a real Temporal server with real child-process training'
     );
     for (const m of ['rt-fails', 'rt-hangs', 'rt-worse'])
       expect(await db.knex('model_versions').where({ model: m }).pluck('version')).toEqual(['1.0.0']);
+    // Each failure notifies once, with its reason.
+    const failed = await eventually('three failure events', async () => {
+      const rows = (await db
+        .knex('alerts')
+        .where({ type: 'retrain_failed' })
+        .whereIn('model', ['rt-fails', 'rt-hangs', 'rt-worse'])
+        .orderBy('model')
+        .select('model', 'severity', 'title')) as Array<{ model: string; severity: string; title: string }>;
+      return rows.length === 3 ? rows : undefined;
+    });
+    expect(failed.map((a) => [a.model, a.severity])).toEqual([
+      ['rt-fails', 'warning'],
+      ['rt-hangs', 'warning'],
+      ['rt-worse', 'warning'],
+    ]);
+    expect(failed[0]!.title).toContain('failed: ');
+    expect(failed[0]!.title).toContain('--features must be one of');
   }, 90_000);
 
   it('cancelling a retrain kills its training process', async () => {

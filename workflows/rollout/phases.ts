@@ -3,6 +3,7 @@ import type { Stage } from '../../src/policy/policy.js';
 import { basisPoints } from '../../src/routing/weight.js';
 import { acts } from './activities.js';
 import { pauseForPerson, pauseForSources, sourcesFailing } from './pauses.js';
+import { verdictFigures } from './lifecycle-events.js';
 import type { Rollout } from './state.js';
 import { analyze, nextVerdict } from './verdicts.js';
 import { afterAbort, finish, keptUnlessLegacy, rollBack, rollBackOnAbort } from './ending.js';
@@ -219,6 +220,8 @@ export async function decision(rollout: Rollout): Promise<void> {
 export async function promotion(rollout: Rollout): Promise<void> {
   const { input, memory: m, policy } = rollout;
   if (m.phase !== 'promotion') return;
+  // The watch's analyses replace lastAnalysis; the promotion's notification shows what the gate decided on.
+  m.promotionFigures = verdictFigures(m.lastAnalysis);
   await rollout.record({ to: 'promoting', actor: 'arena', reason: m.decision });
   if (policy.promotion.requireApproval) {
     await rollout.alert({

@@ -21,6 +21,7 @@ import type {
   RolloutState,
   RolloutStatus,
 } from '../../src/rollout/types.js';
+import { lifecycleEvent } from './lifecycle-events.js';
 import { parseActionInput, shown, type RolloutAction } from '../../src/rollout/action-input.js';
 import { basisPoints, percentOf } from '../../src/routing/weight.js';
 import { raiseAndNotify } from '../alerting.js';
@@ -61,6 +62,8 @@ export interface RolloutMemory {
   sourceErrorStreak?: number;
   /** The final verdict's partial adoption, applied at promotion (absent in memory from earlier runs). */
   partialAdoption?: { key: string; exclude: string[] } | undefined;
+  /** The figures of the verdict the challenger was promoted on, for the promotion's notification. */
+  promotionFigures?: Record<string, string | number> | undefined;
 }
 
 const RECENT_EVENTS = 100;
@@ -230,6 +233,9 @@ export class Rollout {
     m.events = [...m.events, event].slice(-RECENT_EVENTS);
     this.showProgress();
     await acts.recordRolloutEvent({ tenantId: this.input.tenantId, rolloutId: this.id, event, details });
+    // Histories recorded before lifecycle notifications replay without them.
+    const notice = type === 'transition' && event.from !== to ? lifecycleEvent(this, to) : null;
+    if (notice && patched('lifecycle-notifications')) await this.alert(notice);
   }
 
   alert(a: RolloutAlert): Promise<void> {

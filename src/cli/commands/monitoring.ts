@@ -8,6 +8,7 @@ import {
 import { InvalidInputError, UserFacingError } from '../../errors.js';
 import { timezoneProblem } from '../../schedules/cadence.js';
 import type { DriftCheckOutcome } from '../../../workflows/drift-check.js';
+import type { ChampionMonitorOutcome } from '../../../workflows/champion-monitor.js';
 import { actor } from '../database.js';
 import { emit } from '../output.js';
 import { withTemporal } from '../temporal.js';
@@ -40,17 +41,46 @@ export function registerMonitoring(program: Command): void {
       );
     });
 
+  program
+    .command('monitor')
+    .description('the live champion against its baseline and the alert tiers')
+    .command('check <model>')
+    .description(
+      'run the champion monitor now: accuracy against the baseline, latency, error rate and the 48 h stability rule; raises and resolves alerts as the schedule does',
+    )
+    .option('--json', 'machine-readable output')
+    .action(async (model: string, opts: { json?: boolean }) => {
+      const out = await withTemporal(async ({ client, taskQueue }) => {
+        const handle = await client.workflow.start('championMonitorWorkflow', {
+          taskQueue,
+          workflowId: `arena-monitor-check-${model}-${randomBytes(3).toString('hex')}`,
+          args: [{ tenantId: 'default', model }],
+        });
+        return (await handle.result()) as ChampionMonitorOutcome;
+      });
+      emit(opts.json, out, () =>
+        [
+          `${model} (champion ${out.champion ?? '—'})`,
+          ...out.findings.map(
+            (f) => `  ${(f.tier ?? 'unknown').padEnd(8)} ${f.check.padEnd(10)} ${f.reason}`,
+          ),
+          ...out.events.map((e) => `  → ${e.check} ${e.kind}${e.kind === 'resolved' ? '' : ` (${e.tier})`}`),
+          ...(out.retrainJob ? [`  retrain: ${out.retrainJob.note}`] : []),
+        ].join('\n'),
+      );
+    });
+
   const schedules = program
     .command('schedules')
     .description('Temporal Schedules of drift checks and retrains');
   schedules
     .command('create <model>')
     .description(
-      "create (or update) a model's schedules (drift check, backtest, 90-day backtest, retrain, report) from its monitoring policy, or a preset",
+      "create (or update) a model's schedules (drift check, champion monitor, backtest, 90-day backtest, retrain, report) from its monitoring policy, or a preset",
     )
     .option(
       '--preset <name>',
-      "seeds: the arena seed's times (backtest daily 06:00, 90-day backtest Sundays 04:00, retrain Sundays 02:00, report daily 03:00, drift hourly)",
+      "seeds: the arena seed's times (backtest daily 06:00, 90-day backtest Sundays 04:00, retrain Sundays 02:00, report daily 03:00, drift hourly, champion monitor every 15 minutes)",
     )
     .option('--timezone <tz>', "the preset's time zone (IANA, e.g. Europe/Berlin)", 'UTC')
     .option('--json', 'machine-readable output')

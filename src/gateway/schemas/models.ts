@@ -134,6 +134,20 @@ export const modelHealthSchema = z
         deployedAt: z.string().nullable(),
       })
       .nullable(),
+    monitor: z
+      .object({
+        version: z.string(),
+        baseline: z.object({ metric: z.string(), value: z.number(), source: z.string() }).nullable(),
+        checks: z.array(
+          z.object({
+            check: z.string(),
+            tier: z.enum(['ok', 'warning', 'critical']),
+            since: z.string(),
+            reason: z.string(),
+          }),
+        ),
+      })
+      .nullable(),
     alerts: z.object({
       open: z.number().int(),
       bySeverity: z.object({ critical: z.number().int(), warning: z.number().int(), info: z.number().int() }),

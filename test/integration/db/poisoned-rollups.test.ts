@@ -19,6 +19,7 @@ const QUARANTINE_AND_LATER = [
   '20261202000009_rollup_shape',
   '20261203000010_segments',
   '20261204000011_lifecycle_times',
+  '20261204000012_champion_monitor',
 ];
 const NOW = new Date();
 const bucket = (minutesAgo: number): Date =>

@@ -51,6 +51,7 @@ const SHAPE_AND_LATER = [
   '20261202000009_rollup_shape',
   '20261203000010_segments',
   '20261204000011_lifecycle_times',
+  '20261204000012_champion_monitor',
 ];
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);

@@ -10,6 +10,9 @@ import { getRouting } from '../../../src/routing/store.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 
 /** `arena model undo`, and the times people ask for: `promoted_at` on versions, `deployed_at` on jobs. */
+/** Migrations after 20261204000011, rolled back before it and applied again after it. */
+const LATER = ['20261204000012_champion_monitor'];
+
 describe('undo a promotion, and when versions were promoted and retrains deployed', () => {
   let db: TestDatabase;
   beforeAll(async () => {
@@ -135,8 +138,9 @@ describe('undo a promotion, and when versions were promoted and retrains deploye
 
   it('the migration fills promoted_at from the routing history and deployed_at from it', async () => {
     // Back to the schema before it, with the times gone, then forward again.
-    await db.knex.migrate.down({ migrationSource, tableName: 'knex_migrations' });
-    expect(await migrateLatest(db.knex)).toEqual(['20261204000011_lifecycle_times']);
+    for (let i = 0; i < LATER.length + 1; i++)
+      await db.knex.migrate.down({ migrationSource, tableName: 'knex_migrations' });
+    expect(await migrateLatest(db.knex)).toEqual(['20261204000011_lifecycle_times', ...LATER]);
     const champion = async (m: string, v: string) => (await getVersion(db.knex, m, v)).promotedAt;
     const history = async (m: string, v: string) =>
       (

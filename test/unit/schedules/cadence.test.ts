@@ -19,6 +19,7 @@ describe('schedule cadences: intervals or cron in a time zone', () => {
     });
     expect(p.schedules).toEqual({
       driftCheck: { every: 3_600_000 },
+      monitor: { every: 900_000 },
       backtest: { cron: '0 6 * * *', timezone: 'Europe/Berlin' },
       backtestFull: { every: 7 * 86_400_000 },
       retrain: { every: 3 * 86_400_000 },
@@ -55,6 +56,7 @@ describe('schedule cadences: intervals or cron in a time zone', () => {
   it("the seeds preset is the arena seed's times", () => {
     expect(seedsPreset('UTC')).toEqual({
       driftCheck: { every: 3_600_000 },
+      monitor: { every: 900_000 },
       backtest: { cron: '0 6 * * *', timezone: 'UTC' },
       backtestFull: { cron: '0 4 * * 0', timezone: 'UTC' },
       retrain: { cron: '0 2 * * 0', timezone: 'UTC' },
