@@ -3,9 +3,8 @@ import { UserFacingError } from '../errors.js';
 
 /**
  * Where model artifacts live, addressed by their SHA-256: the registry records the URI and the digest, and
- * whoever loads an artifact gets it only if its bytes still hash to that digest. The local directory store
- * is the only implementation; an S3-compatible store would implement the same two calls (not implemented yet,
- * issue #21).
+ * whoever loads an artifact gets it only if its bytes still hash to that digest. Two implementations: a
+ * local directory (local-store.ts, the default) and an S3 bucket (s3-store.ts, ARENA_ARTIFACT_STORE=s3://…).
  */
 export interface ArtifactStore {
   /** Stores the bytes (idempotent: the same bytes give the same URI). */

@@ -90,6 +90,20 @@ const envSchema = z.object({
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
     .url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. http://collector:4318/v1/traces' })
     .optional(),
+  /**
+   * Where trained artifacts go (docs/operations.md, "Artifacts"): unset, `<ARENA_HOME>/artifacts` on disk;
+   * `s3://BUCKET[/PREFIX]`, an S3 bucket (credentials from the AWS SDK's chain: AWS_ACCESS_KEY_ID…).
+   */
+  ARENA_ARTIFACT_STORE: z
+    .string()
+    .regex(
+      /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/,
+      'must be s3://BUCKET or s3://BUCKET/PREFIX',
+    )
+    .optional(),
+  /** An S3-compatible server (SeaweedFS, MinIO, Ceph) instead of AWS: its URL. */
+  ARENA_S3_ENDPOINT: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  ARENA_S3_REGION: z.string().min(1).default('us-east-1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -127,5 +141,23 @@ export function ingestTimeWindow(env: ArenaEnv): { maxAgeMs: number; maxFutureMs
   return {
     maxAgeMs: env.ARENA_INGEST_MAX_AGE_DAYS * 86_400_000,
     maxFutureMs: env.ARENA_INGEST_MAX_FUTURE_DAYS * 86_400_000,
+  };
+}
+
+/** The artifact store's settings: a directory, or an S3 bucket and prefix (ARENA_ARTIFACT_STORE). */
+export function artifactStoreSetting(
+  env: ArenaEnv,
+):
+  | { kind: 'local'; dir: string }
+  | { kind: 's3'; bucket: string; prefix: string; endpoint?: string; region: string } {
+  const url = env.ARENA_ARTIFACT_STORE;
+  if (!url) return { kind: 'local', dir: path.join(env.arenaHome, 'artifacts') };
+  const [bucket, ...rest] = url.slice('s3://'.length).split('/');
+  return {
+    kind: 's3',
+    bucket: bucket!,
+    prefix: rest.join('/'),
+    region: env.ARENA_S3_REGION,
+    ...(env.ARENA_S3_ENDPOINT ? { endpoint: env.ARENA_S3_ENDPOINT } : {}),
   };
 }

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { access, chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile, constants } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, copyFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { UserFacingError } from '../errors.js';
+import { buildGoCommand, isExecutable } from './go-build.js';
 import type { Progress } from './progress.js';
 
 /** v1.5.1 is the newest tag whose go.mod has no replace directive; later tags refuse `go install`. */
@@ -36,15 +35,6 @@ export interface LocateOptions {
   searchPath?: string;
   /** Test hook: the download step (defaults to the one @temporalio/testing performs). */
   download?: (targetDir: string, opts: LocateOptions, skipped: string[]) => Promise<string | undefined>;
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function whichOnPath(name: string, searchPath: string): Promise<string | undefined> {
@@ -113,123 +103,30 @@ export async function locateTemporalCli(opts: LocateOptions): Promise<LocatedCli
 /** How long the first build took on this project's machines, said once before it starts. */
 export const BUILD_ESTIMATE = "5–10 minutes on 2 cores (about 9½ minutes on the project's CI machines)";
 
-/**
- * Builds the CLI in a throw-away module: `go get` of the command's package (what `go install pkg@version`
- * would resolve, since the module requires nothing else), `go list -deps` for the packages not in Go's build
- * cache, then `go build -v`, which prints each package as it compiles, so progress is "k of N packages",
- * not the last line Go printed. (`go install …@version` cannot be listed beforehand: `go list` refuses the
- * @version syntax.)
- */
+/** Builds the CLI into the user cache (src/stack/go-build.ts), saying once how long it takes. */
 async function buildWithGo(
   go: string,
   targetDir: string,
   opts: LocateOptions,
   skipped: string[],
 ): Promise<{ path: string; source: CliSource } | undefined> {
-  await mkdir(targetDir, { recursive: true });
-  const target = path.join(targetDir, 'temporal');
-  const pkg = `${CLI_MODULE}/cmd/temporal`;
   opts.progress.info(
     `The Temporal CLI v${TEMPORAL_CLI_VERSION} is not installed or cached, and could not be downloaded; building it with Go into ${targetDir}. ` +
       `This happens once per user (every later run and every clone reuses it) and takes ${BUILD_ESTIMATE}. ` +
       'To do it ahead of time, run `npm run arena -- dev up` and read the README meanwhile.',
   );
-  const work = await mkdtemp(path.join(os.tmpdir(), 'arena-temporal-build-'));
-  try {
-    await writeFile(path.join(work, 'go.mod'), 'module arenatemporalbuild\n\ngo 1.23\n');
-    await writeFile(path.join(work, 'tools.go'), `//go:build tools\n\npackage tools\n\nimport _ "${pkg}"\n`);
-
-    opts.progress.start(`Downloading the Go modules of the Temporal CLI v${TEMPORAL_CLI_VERSION}`);
-    let modules = 0;
-    const got = await runGo(go, ['get', `${pkg}@v${TEMPORAL_CLI_VERSION}`], { cwd: work }, (line) => {
-      const m = /^go: downloading (\S+)/.exec(line);
-      if (m) opts.progress.update(`${++modules} modules downloaded (${m[1]})`);
-    });
-    if (!got.ok) {
-      skipped.push(`go get ${pkg}@v${TEMPORAL_CLI_VERSION} failed: ${got.tail}`);
-      return undefined;
-    }
-    opts.progress.succeed(
-      `Downloaded the Go modules of the Temporal CLI (${modules} fetched, the rest cached)`,
-    );
-
-    opts.progress.start('Working out which packages need compiling');
-    const stale: string[] = [];
-    const listed = await runGo(
-      go,
-      ['list', '-deps', '-f', '{{if .Stale}}{{.ImportPath}}{{end}}', pkg],
-      { cwd: work },
-      (line) => stale.push(line.trim()),
-    );
-    const total = listed.ok ? stale.length : undefined;
-    opts.progress.succeed(
-      total === undefined ? 'Could not list the packages; compiling' : `${total} packages to compile`,
-    );
-
-    opts.progress.start(`Compiling the Temporal CLI v${TEMPORAL_CLI_VERSION}`);
-    let compiled = 0;
-    const built = await runGo(go, ['build', '-v', '-o', target, pkg], { cwd: work }, (line) => {
-      // -v prints one import path per compiled package; anything else (errors) goes to the tail.
-      if (/^[\w.\-/]+$/.test(line.trim())) {
-        compiled += 1;
-        opts.progress.update(
-          `${compiled}${total !== undefined ? ` of ${total}` : ''} packages compiled (${line.trim()})`,
-        );
-      }
-    });
-    if (built.ok && (await isExecutable(target))) {
-      opts.progress.succeed(`Built the Temporal CLI into ${target} (${compiled} packages compiled)`);
-      return { path: target, source: 'built with go build in a throw-away module' };
-    }
-    skipped.push(`go build failed: ${built.tail}`);
-    return undefined;
-  } finally {
-    opts.progress.stop();
-    await rm(work, { recursive: true, force: true });
-  }
-}
-
-interface GoResult {
-  ok: boolean;
-  tail: string;
-}
-
-function runGo(
-  go: string,
-  args: string[],
-  options: { cwd: string; env?: Record<string, string> },
-  onLine: (line: string) => void,
-): Promise<GoResult> {
-  return new Promise((resolve) => {
-    const child = spawn(go, args, {
-      cwd: options.cwd,
-      env: { ...process.env, GOFLAGS: process.env.GOFLAGS ?? '-buildvcs=false', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const lines: string[] = [];
-    let partial = '';
-    const onData = (chunk: Buffer): void => {
-      const text = partial + chunk.toString('utf8');
-      const parts = text.split('\n');
-      partial = parts.pop() ?? '';
-      for (const line of parts) {
-        if (!line.trim()) continue;
-        lines.push(line);
-        if (lines.length > 40) lines.shift();
-        onLine(line);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', (err) => resolve({ ok: false, tail: err.message }));
-    child.on('close', (code) => {
-      if (partial.trim()) {
-        lines.push(partial);
-        onLine(partial);
-      }
-      resolve({ ok: code === 0, tail: lines.slice(-8).join('\n') });
-    });
-  });
+  const built = await buildGoCommand(
+    go,
+    {
+      label: `the Temporal CLI v${TEMPORAL_CLI_VERSION}`,
+      pkg: `${CLI_MODULE}/cmd/temporal`,
+      version: `v${TEMPORAL_CLI_VERSION}`,
+      target: path.join(targetDir, 'temporal'),
+    },
+    opts.progress,
+    skipped,
+  );
+  return built ? { path: built, source: 'built with go build in a throw-away module' } : undefined;
 }
 
 /**

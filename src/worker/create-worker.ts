@@ -13,6 +13,7 @@ import type { Knex } from 'knex';
 import { join, resolve } from 'node:path';
 import { createActivities } from '../../activities/index.js';
 import { createLocalArtifactStore } from '../artifacts/local-store.js';
+import type { ArtifactStore } from '../artifacts/store.js';
 import { loadNotifyConfig, type NotifyConfig } from '../notify/config.js';
 import type { Logger } from '../log.js';
 import { activeTracing, workflowTracingModule } from '../tracing/tracing.js';
@@ -32,6 +33,8 @@ export interface CreateWorkerOptions {
   rollupBucketMs?: number;
   /** Directory of the content-addressed artifact store (default <ARENA_HOME>/artifacts). */
   artifactDir?: string;
+  /** The artifact store itself (`arena worker`: ARENA_ARTIFACT_STORE's); wins over artifactDir. */
+  artifacts?: ArtifactStore;
   /** Prefix of rollout workflow ids that workflows start (see ActivityDeps). */
   rolloutWorkflowPrefix?: string;
   /** Webhook sinks for alerts (default: the file named by ARENA_NOTIFY_CONFIG, if any). */
@@ -82,9 +85,11 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
       ...(opts.rolloutWorkflowPrefix ? { rolloutWorkflowPrefix: opts.rolloutWorkflowPrefix } : {}),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
       reportDir: join(resolve(process.env.ARENA_HOME ?? '.arena'), 'reports'),
-      artifacts: createLocalArtifactStore(
-        opts.artifactDir ?? join(resolve(process.env.ARENA_HOME ?? '.arena'), 'artifacts'),
-      ),
+      artifacts:
+        opts.artifacts ??
+        createLocalArtifactStore(
+          opts.artifactDir ?? join(resolve(process.env.ARENA_HOME ?? '.arena'), 'artifacts'),
+        ),
     }),
     maxConcurrentWorkflowTaskExecutions: opts.slots?.workflowTasks ?? DEFAULT_SLOTS.workflowTasks,
     maxConcurrentLocalActivityExecutions: opts.slots?.localActivities ?? DEFAULT_SLOTS.localActivities,

@@ -25,8 +25,10 @@ export function registerWorker(program: Command): void {
       const connection = await connectWorker(target);
       const taskQueue = opts.taskQueue ?? env.ARENA_TASK_QUEUE;
       const metrics = env.ARENA_WORKER_METRICS_ADDRESS ? createWorkerMetrics(knex) : undefined;
+      const { configuredArtifactStore } = await import('../../artifacts/configured-store.js');
       const worker = await createWorker({
         ...(metrics ? { metrics } : {}),
+        artifacts: configuredArtifactStore(env),
         connection,
         namespace: target.namespace,
         taskQueue,
