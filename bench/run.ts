@@ -18,6 +18,7 @@ const families: Record<string, () => Promise<Family>> = {
   prometheus: async () => (await import('./prometheus.js')).runPrometheusBench,
   segments: async () => (await import('./segments.js')).runSegmentsBench,
   'flights-ingest': async () => (await import('./flights-ingest.js')).runFlightsIngestBench,
+  storage: async () => (await import('./storage.js')).runStorageBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
