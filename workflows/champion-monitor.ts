@@ -36,7 +36,7 @@ export interface ChampionMonitorOutcome extends ChampionMonitorRun {
 }
 
 /**
- * One run of the champion monitor (every 15 minutes by schedule, or `arena monitor run`): the activity
+ * One run of the champion monitor (every 15 minutes by schedule, or `arena monitor check`): the activity
  * judges and records; this raises an alert for each episode opened or escalated (one per episode and tier,
  * however many runs it lasts), a resolution when one clears, and on a critical accuracy breach starts a
  * degradation retrain whose candidate waits for a person.

@@ -4,7 +4,7 @@ import { UserFacingError } from '../errors.js';
 import { getAlert, moveAlert, type Alert } from './alert-store.js';
 
 /** Alerts that ask a person to let a rollout go on. */
-const APPROVABLE = new Set(['promotion_pending', 'approval_expiring']);
+const APPROVABLE = new Set(['approval_requested', 'promotion_pending', 'approval_expiring']);
 
 /**
  * Approving an alert acts on what it is about: it sends the rollout the Update the alert asks for — an
@@ -26,7 +26,7 @@ export async function approveAlert(
   if (!APPROVABLE.has(alert.type) || !alert.rolloutId)
     throw new UserFacingError(
       `Alert ${alert.id} is ${alert.type}: nothing to approve`,
-      `Only promotion_pending and approval_expiring alerts ask for an approval; dismiss it instead: arena alerts dismiss ${alert.id}`,
+      `Only approval_requested, promotion_pending and approval_expiring alerts ask for an approval; dismiss it instead: arena alerts dismiss ${alert.id}`,
     );
   const status = await arena.status(alert.rolloutId);
   const waitsForDecision = status.state === 'deciding' && status.events.at(-1)?.type === 'decision_requested';

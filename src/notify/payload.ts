@@ -39,7 +39,7 @@ const ICON = { critical: ':rotating_light:', warning: ':warning:', info: ':infor
 /** What a person can do next, by event type; alerts that wait for a person are acted on by id. */
 function nextStep(alert: Alert): string {
   if (alert.type === 'approval_requested' && alert.rolloutId)
-    return `Approve: \`arena rollout approve ${alert.rolloutId} --by YOU\` or reject: \`arena rollout reject ${alert.rolloutId} --by YOU\``;
+    return `Approve: \`arena alerts approve ${alert.id}\` (or \`arena rollout approve ${alert.rolloutId} --by YOU\`); reject: \`arena rollout reject ${alert.rolloutId} --by YOU\``;
   if (alert.type === 'champion_resolved') return `Resolved; nothing to do (alert #${alert.id})`;
   if (alert.severity === 'info') return `For information (event #${alert.id})`;
   return `Act on it: \`arena alerts approve ${alert.id}\` or \`arena alerts dismiss ${alert.id}\``;

@@ -94,18 +94,11 @@ describe('gateway: alerts, rollout actions and model health behind roles and ten
       'awaiting approval',
       async () => (await arena.status(rolloutId)).state === 'awaiting_approval',
     );
-    const [alert] = (await db
-      .knex('alerts')
-      .insert({
-        type: 'promotion_pending',
-        severity: 'warning',
-        model: 'fraud',
-        rollout_id: rolloutId,
-        title: 'fraud 2.0.0 awaits approval',
-        dedupe_key: `${rolloutId}:test`,
-      })
-      .returning('id')) as Array<{ id: number }>;
-    const id = Number(alert!.id);
+    // The rollout's own event asks for the approval (approval_requested, a warning).
+    const alert = (await eventually('the approval_requested alert', async () =>
+      db.knex('alerts').where({ rollout_id: rolloutId, type: 'approval_requested' }).first('id'),
+    )) as { id: string };
+    const id = Number(alert.id);
 
     expect((await call('GET', '/v1/alerts', T.ivan)).status).toBe(403);
     expect((await call('GET', '/v1/alerts', T.mallory)).body).toEqual([]); // another tenant sees nothing

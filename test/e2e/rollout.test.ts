@@ -243,7 +243,7 @@ describe('rollout workflow on a real Temporal server and Postgres', () => {
     const final = await arena.result(rolloutId);
     expect(final.state).toBe('expired');
     const types = await db.knex('alerts').where({ rollout_id: rolloutId }).pluck('type');
-    expect(types.sort()).toEqual(['approval_expired', 'approval_expiring']);
+    expect(types.sort()).toEqual(['approval_expired', 'approval_expiring', 'approval_requested']);
   });
 
   it('pauses, resumes and aborts mid-canary with the champion restored', async () => {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { TENANT_ROLE } from './20261122000001_initial_schema.js';
 
 /**
  * Issue #21: the champion monitor (src/monitoring/champion-tiers.ts).
@@ -11,7 +12,7 @@ import type { Knex } from 'knex';
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('champion_baselines', (t) => {
-    t.text('tenant_id').notNullable();
+    t.text('tenant_id').notNullable().defaultTo('default');
     t.text('model').notNullable();
     t.text('version').notNullable();
     t.text('metric').notNullable();
@@ -26,7 +27,7 @@ export async function up(knex: Knex): Promise<void> {
   });
   await knex.schema.createTable('champion_monitor_events', (t) => {
     t.bigIncrements('id');
-    t.text('tenant_id').notNullable();
+    t.text('tenant_id').notNullable().defaultTo('default');
     t.text('model').notNullable();
     t.text('version').notNullable();
     t.text('check_id').notNullable();
@@ -49,6 +50,19 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`alter table champion_monitor_events
     add constraint champion_monitor_events_kind check (kind in ('opened', 'escalated', 'eased', 'resolved')),
     add constraint champion_monitor_events_tier check (tier in ('ok', 'warning', 'critical'))`);
+  // Tenant tables, under row-level security like every other (migration 20261122000001).
+  for (const table of ['champion_baselines', 'champion_monitor_events']) {
+    await knex.raw(`alter table ${table} enable row level security`);
+    await knex.raw(`alter table ${table} force row level security`);
+    await knex.raw(`create policy owner_all on ${table} to current_user using (true) with check (true)`);
+    await knex.raw(
+      `create policy tenant_isolation on ${table} to ${TENANT_ROLE}
+         using (tenant_id = current_setting('arena.tenant_id', true))
+         with check (tenant_id = current_setting('arena.tenant_id', true))`,
+    );
+    await knex.raw(`grant select, insert, update, delete on ${table} to ${TENANT_ROLE}`);
+  }
+  await knex.raw(`grant usage on all sequences in schema public to ${TENANT_ROLE}`);
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -18,6 +18,8 @@ const LATER_TABLES = [
   'metric_rollups_quarantine',
   'segment_rollups',
   'model_segments',
+  'champion_baselines',
+  'champion_monitor_events',
 ];
 
 describe('migrations on real Postgres', () => {
