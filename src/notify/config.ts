@@ -37,13 +37,13 @@ export const notifyConfigSchema = z.object({
     .refine((s) => new Set(s.map((x) => x.name)).size === s.length, 'sink names must be unique'),
   /** Base URL of the Temporal Web UI for links (optional). */
   temporalUi: z.string().url().optional(),
-  /** Base URL of Arena's HTTP API (`arena serve`), for links to a rollout's report (optional). */
+  /** Base URL of Arena's HTTP API (`arena gateway`), for links to a rollout's report (optional). */
   arenaUrl: z.string().url().optional(),
 });
 
 function knownTypePattern(pattern: string): boolean {
   if (pattern.endsWith('*')) return Object.keys(ALERT_TYPES).some((t) => t.startsWith(pattern.slice(0, -1)));
-  return pattern in ALERT_TYPES;
+  return Object.hasOwn(ALERT_TYPES, pattern);
 }
 
 /** Whether a sink takes an event: its severity and its type both pass the sink's filters. */

@@ -55,6 +55,10 @@ describe('routing events to sinks by type and severity', () => {
     expect(() =>
       parseNotifyConfig({ sinks: [{ name: 'a', url: 'http://x', types: [] }] }, 'notify.yaml'),
     ).toThrow(/sinks\.0\.types/);
+    // Names an object has by inheritance are not event types.
+    expect(() =>
+      parseNotifyConfig({ sinks: [{ name: 'a', url: 'http://x', types: ['constructor'] }] }, 'notify.yaml'),
+    ).toThrow(/constructor/);
   });
 });
 
