@@ -231,6 +231,12 @@ describe('champion monitor: warning, then critical, then resolved', () => {
       ],
     });
 
+    const shown = await runCli(['model', 'health', MODEL], { DATABASE_URL: db.url });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(
+      /\nmonitor {4}1\.1\.0: baseline correct 0\.9000 \(before promotion\), accuracy ok since \S+ \S+Z, stability ok since /,
+    );
+
     // `arena monitor check` runs the same workflow: everything ok now, nothing changes, nothing is sent.
     const cli = await runCli(['monitor', 'check', MODEL], {
       DATABASE_URL: db.url,
