@@ -1,15 +1,13 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import {
-  ParentClosePolicy,
   proxyActivities,
   setCurrentDetails,
-  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { startRetrainChild } from './start-retrain.js';
 import type { BacktestOutcome } from '../activities/backtest.js';
-import { retrainWorkflowId } from '../src/retrain/types.js';
 import { raiseAndNotify } from './alerting.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../src/errors.js';
 
@@ -67,11 +65,6 @@ export async function backtestWorkflow(
     reason: out.reason,
     evidence: { asOf: out.asOf, latest: out.windows.at(-1), baseline: out.baseline },
   });
-  if (job.input)
-    await startChild('retrainWorkflow', {
-      workflowId: retrainWorkflowId(args.tenantId, args.model, job.input.jobId),
-      args: [job.input],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    });
+  if (job.input) await startRetrainChild(job.input);
   return { ...out, retrainJob: job.input?.jobId ?? null };
 }

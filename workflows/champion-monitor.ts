@@ -1,15 +1,13 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import {
-  ParentClosePolicy,
   proxyActivities,
   setCurrentDetails,
-  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { startRetrainChild } from './start-retrain.js';
 import type { ChampionMonitorRun } from '../activities/champion-monitor.js';
-import { retrainWorkflowId } from '../src/retrain/types.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../src/errors.js';
 import { raiseAndNotify } from './alerting.js';
 
@@ -99,12 +97,7 @@ export async function championMonitorWorkflow(args: {
     evidence: { checkId, accuracy: accuracy?.finding ?? null },
     requestedBy: 'arena:champion-monitor',
   });
-  if (job.input)
-    await startChild('retrainWorkflow', {
-      workflowId: retrainWorkflowId(args.tenantId, args.model, job.input.jobId),
-      args: [job.input],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    });
+  if (job.input) await startRetrainChild(job.input);
   setCurrentDetails(`**Champion monitor of ${args.model}**: ${run.summary}\n\n${job.note}`);
   return { ...run, retrainJob: { jobId: job.input?.jobId ?? null, note: job.note } };
 }

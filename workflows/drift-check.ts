@@ -1,16 +1,14 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import {
-  ParentClosePolicy,
   proxyActivities,
   setCurrentDetails,
-  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { startRetrainChild } from './start-retrain.js';
 import { raiseAndNotify } from './alerting.js';
 import type { DriftCheckResult } from '../activities/monitoring.js';
-import { retrainWorkflowId } from '../src/retrain/types.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../src/errors.js';
 
 const acts = proxyActivities<Activities>({
@@ -64,12 +62,7 @@ export async function driftCheckWorkflow(args: {
       reason: performance.reason,
       evidence: performance,
     });
-    if (job.input)
-      await startChild('retrainWorkflow', {
-        workflowId: retrainWorkflowId(args.tenantId, args.model, job.input.jobId),
-        args: [job.input],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-      });
+    if (job.input) await startRetrainChild(job.input);
     return { ...result, retrain: { jobId: job.input?.jobId ?? null, note: job.note } };
   }
   if (!result.drifted) return { ...result, retrain: null };
@@ -92,12 +85,7 @@ export async function driftCheckWorkflow(args: {
     reason: result.summary,
     evidence: { checkId, features: result.features.filter((f) => f.drifted) },
   });
-  if (job.input)
-    await startChild('retrainWorkflow', {
-      workflowId: retrainWorkflowId(args.tenantId, args.model, job.input.jobId),
-      args: [job.input],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    });
+  if (job.input) await startRetrainChild(job.input);
   setCurrentDetails(`**Drift check of ${args.model}**: ${result.summary}\n\n${job.note}`);
   return { ...result, retrain: { jobId: job.input?.jobId ?? null, note: job.note } };
 }

@@ -1,6 +1,6 @@
-import { ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { retrainWorkflowId } from '../src/retrain/types.js';
+import { startRetrainChild } from './start-retrain.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../src/errors.js';
 
 const acts = proxyActivities<Activities>({
@@ -15,10 +15,6 @@ const acts = proxyActivities<Activities>({
 export async function scheduledRetrainWorkflow(args: { tenantId: string; model: string }): Promise<string> {
   const job = await acts.createScheduledRetrainJob({ ...args, runId: workflowInfo().runId });
   if (!job.input) return job.note;
-  await startChild('retrainWorkflow', {
-    workflowId: retrainWorkflowId(args.tenantId, args.model, job.input.jobId),
-    args: [job.input],
-    parentClosePolicy: ParentClosePolicy.ABANDON,
-  });
+  await startRetrainChild(job.input);
   return job.note;
 }

@@ -1,11 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { ArtifactDigestMismatchError, ArtifactNotFoundError, type ArtifactStore } from './store.js';
-
-const PREFIX = 'arena-artifact://sha256/';
-
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+import {
+  ArtifactNotFoundError,
+  artifactUri,
+  digestOfUri,
+  digestPath,
+  sha256Hex,
+  verifiedBytes,
+  type ArtifactStore,
+} from './store.js';
 
 /**
  * Artifacts under `<dir>/sha256/<first two hex digits>/<digest>`, named `arena-artifact://sha256/<digest>`
@@ -13,33 +17,29 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
  */
 export function createLocalArtifactStore(dir: string): ArtifactStore {
   const root = resolve(dir);
-  const pathOf = (digest: string): string => join(root, 'sha256', digest.slice(0, 2), digest);
+  const pathOf = (digest: string): string => join(root, digestPath(digest));
   return {
     async put(input) {
       const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-      const digest = sha256(bytes);
+      const digest = sha256Hex(bytes);
       const path = pathOf(digest);
       await mkdir(dirname(path), { recursive: true });
       // Write then rename: a reader never sees half a file, and two writers of the same bytes agree.
       const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
       await writeFile(tmp, bytes);
       await rename(tmp, path);
-      return { uri: `${PREFIX}${digest}`, digest };
+      return { uri: artifactUri(digest), digest };
     },
     async get(uri, expectedDigest) {
-      if (!uri.startsWith(PREFIX) || !/^[0-9a-f]{64}$/.test(uri.slice(PREFIX.length)))
-        throw new ArtifactNotFoundError(uri);
-      const expected = expectedDigest.replace(/^sha256:/, '');
+      const digest = digestOfUri(uri);
       let bytes: Buffer;
       try {
-        bytes = await readFile(pathOf(uri.slice(PREFIX.length)));
+        bytes = await readFile(pathOf(digest));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ArtifactNotFoundError(uri);
         throw err;
       }
-      const actual = sha256(bytes);
-      if (actual !== expected) throw new ArtifactDigestMismatchError(uri, expected, actual);
-      return bytes;
+      return verifiedBytes(uri, expectedDigest, bytes);
     },
   };
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   GetObjectCommand,
   NoSuchKey,
@@ -6,11 +5,15 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { ArtifactDigestMismatchError, ArtifactNotFoundError, type ArtifactStore } from './store.js';
-
-const PREFIX = 'arena-artifact://sha256/';
-
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+import {
+  ArtifactNotFoundError,
+  artifactUri,
+  digestOfUri,
+  digestPath,
+  sha256Hex,
+  verifiedBytes,
+  type ArtifactStore,
+} from './store.js';
 
 export interface S3StoreOptions {
   bucket: string;
@@ -42,13 +45,13 @@ export function createS3ArtifactStore(
   };
   const client = new S3Client(config);
   const base = (opts.prefix ?? '').replace(/^\/+|\/+$/g, '');
-  const keyOf = (digest: string): string => `${base ? `${base}/` : ''}sha256/${digest.slice(0, 2)}/${digest}`;
+  const keyOf = (digest: string): string => `${base ? `${base}/` : ''}${digestPath(digest)}`;
   return {
     client,
     keyOf,
     async put(input) {
       const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-      const digest = sha256(bytes);
+      const digest = sha256Hex(bytes);
       // A PUT of the same key with the same bytes is idempotent; readers never see a partial object.
       await client.send(
         new PutObjectCommand({
@@ -59,26 +62,20 @@ export function createS3ArtifactStore(
           Metadata: { 'arena-sha256': digest },
         }),
       );
-      return { uri: `${PREFIX}${digest}`, digest };
+      return { uri: artifactUri(digest), digest };
     },
     async get(uri, expectedDigest) {
-      if (!uri.startsWith(PREFIX) || !/^[0-9a-f]{64}$/.test(uri.slice(PREFIX.length)))
-        throw new ArtifactNotFoundError(uri);
-      const expected = expectedDigest.replace(/^sha256:/, '');
+      const digest = digestOfUri(uri);
       let bytes: Uint8Array;
       try {
-        const res = await client.send(
-          new GetObjectCommand({ Bucket: opts.bucket, Key: keyOf(uri.slice(PREFIX.length)) }),
-        );
+        const res = await client.send(new GetObjectCommand({ Bucket: opts.bucket, Key: keyOf(digest) }));
         bytes = await res.Body!.transformToByteArray();
       } catch (err) {
         if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey')
           throw new ArtifactNotFoundError(uri);
         throw err;
       }
-      const actual = sha256(bytes);
-      if (actual !== expected) throw new ArtifactDigestMismatchError(uri, expected, actual);
-      return bytes;
+      return verifiedBytes(uri, expectedDigest, bytes);
     },
   };
 }

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import { readVersionMetrics } from '../analysis/rollup-reader.js';
 import {
-  MONITOR_CHECKS,
   type CheckState,
   type MonitorCheck,
   type Tier,
@@ -146,9 +145,7 @@ export function stateOf(events: readonly MonitorEvent[], version: string, check:
 
 /** Checks with an open episode on a version that is no longer the champion: resolved on its departure. */
 export function openElsewhere(events: readonly MonitorEvent[], champion: string): MonitorEvent[] {
-  return events.filter(
-    (e) => e.version !== champion && e.kind !== 'resolved' && MONITOR_CHECKS.includes(e.check),
-  );
+  return events.filter((e) => e.version !== champion && e.kind !== 'resolved');
 }
 
 /** What one run decided, in order: read back when a retried activity finds its run already recorded. */

@@ -57,99 +57,75 @@ export function judgeChampion(
   baseline: number | null,
   p: ChampionPolicy,
 ): Finding[] {
-  const enough = (f: WindowFigure): f is { value: number; n: number } =>
-    f.value !== null && f.n >= p.minSamples;
-  const few = (f: WindowFigure, what: string) => `not judged: ${f.n} ${what}, fewer than ${p.minSamples}`;
-  const out: Finding[] = [];
   const a = p.accuracy;
-  const relative = (check: 'accuracy' | 'stability', f: WindowFigure, warning: number, critical: number) => {
-    if (!enough(f))
-      return out.push({
-        check,
+  /**
+   * One check: not judged on too few values (or, for a check against the baseline, without one), else the
+   * tier of `measure(value)` between the thresholds, explained by `say`.
+   */
+  const judge = (
+    check: MonitorCheck,
+    f: WindowFigure,
+    c: {
+      what: string;
+      warning: number;
+      critical: number;
+      against?: number | null;
+      measure: (value: number) => number;
+      say: (value: number, measured: number) => string;
+    },
+  ): Finding => {
+    const base = { check, figure: f.value, baseline: c.against ?? null, n: f.n };
+    if (f.value === null || f.n < p.minSamples)
+      return {
+        ...base,
         tier: null,
-        figure: f.value,
-        baseline,
-        threshold: warning,
-        n: f.n,
-        reason: few(f, `values of ${a.metric}`),
-      });
-    if (baseline === null)
-      return out.push({
-        check,
-        tier: null,
-        figure: f.value,
-        baseline,
-        threshold: warning,
-        n: f.n,
-        reason: 'not judged: no baseline yet',
-      });
-    const w = worsening(f.value, baseline, a.direction);
-    const tier = tierOf(w, warning, critical);
-    out.push({
-      check,
+        threshold: c.warning,
+        reason: `not judged: ${f.n} ${c.what}, fewer than ${p.minSamples}`,
+      };
+    if (c.against === null)
+      return { ...base, tier: null, threshold: c.warning, reason: 'not judged: no baseline yet' };
+    const measured = c.measure(f.value);
+    const tier = tierOf(measured, c.warning, c.critical);
+    return {
+      ...base,
       tier,
-      figure: f.value,
-      baseline,
-      threshold: tier === 'critical' ? critical : warning,
-      n: f.n,
-      reason: `${a.metric} ${f.value.toPrecision(4)} vs baseline ${baseline.toPrecision(4)}: ${w > 0 ? `${pct(w)} worse` : 'not worse'} (warning at ${pct(warning)}${check === 'accuracy' ? `, critical at ${pct(critical)}` : ''})`,
-    });
+      threshold: tier === 'critical' ? c.critical : c.warning,
+      reason: c.say(f.value, measured),
+    };
   };
-  relative('accuracy', figures.accuracy, a.warning, a.critical);
-
+  const relative = (check: 'accuracy' | 'stability', f: WindowFigure, warning: number, critical: number) =>
+    judge(check, f, {
+      what: `values of ${a.metric}`,
+      warning,
+      critical,
+      against: baseline,
+      measure: (v) => worsening(v, baseline!, a.direction),
+      say: (v, w) =>
+        `${a.metric} ${v.toPrecision(4)} vs baseline ${baseline!.toPrecision(4)}: ${w > 0 ? `${pct(w)} worse` : 'not worse'} (warning at ${pct(warning)}${check === 'accuracy' ? `, critical at ${pct(critical)}` : ''})`,
+    });
   const l = p.latency;
-  const q = `p${Math.round(l.quantile * 100)}`;
-  if (!enough(figures.latency))
-    out.push({
-      check: 'latency',
-      tier: null,
-      figure: figures.latency.value,
-      baseline: null,
-      threshold: l.warningMs,
-      n: figures.latency.n,
-      reason: few(figures.latency, 'latencies'),
-    });
-  else {
-    const tier = tierOf(figures.latency.value, l.warningMs, l.criticalMs);
-    out.push({
-      check: 'latency',
-      tier,
-      figure: figures.latency.value,
-      baseline: null,
-      threshold: tier === 'critical' ? l.criticalMs : l.warningMs,
-      n: figures.latency.n,
-      reason: `${q} latency ${figures.latency.value.toFixed(0)} ms (warning at ${l.warningMs}, critical at ${l.criticalMs})`,
-    });
-  }
-
   const e = p.errorRate;
-  if (!enough(figures.errorRate))
-    out.push({
-      check: 'error_rate',
-      tier: null,
-      figure: figures.errorRate.value,
-      baseline: null,
-      threshold: e.warning,
-      n: figures.errorRate.n,
-      reason: few(figures.errorRate, 'requests'),
-    });
-  else {
-    const tier = tierOf(figures.errorRate.value, e.warning, e.critical);
-    out.push({
-      check: 'error_rate',
-      tier,
-      figure: figures.errorRate.value,
-      baseline: null,
-      threshold: tier === 'critical' ? e.critical : e.warning,
-      n: figures.errorRate.n,
-      reason: `error rate ${pct(figures.errorRate.value)} (warning at ${pct(e.warning)}, critical at ${pct(e.critical)})`,
-    });
-  }
-
-  // The stability rule has one tier: a drift beyond maxDrop over 48 h is a warning however large (the
-  // accuracy check's own tiers already page on a steep drop).
-  relative('stability', figures.stability, p.stability.maxDrop, Infinity);
-  return out;
+  return [
+    relative('accuracy', figures.accuracy, a.warning, a.critical),
+    judge('latency', figures.latency, {
+      what: 'latencies',
+      warning: l.warningMs,
+      critical: l.criticalMs,
+      measure: (v) => v,
+      say: (v) =>
+        `p${Math.round(l.quantile * 100)} latency ${v.toFixed(0)} ms (warning at ${l.warningMs}, critical at ${l.criticalMs})`,
+    }),
+    judge('error_rate', figures.errorRate, {
+      what: 'requests',
+      warning: e.warning,
+      critical: e.critical,
+      measure: (v) => v,
+      say: (v) => `error rate ${pct(v)} (warning at ${pct(e.warning)}, critical at ${pct(e.critical)})`,
+    }),
+    // The stability rule has one tier: a drift beyond maxDrop over 48 h is a warning however large (the
+    // accuracy check's own tiers already page on a steep drop).
+    relative('stability', figures.stability, p.stability.maxDrop, Infinity),
+  ];
 }
 
 /** Where a check stands: the tier of its open episode (ok when none), and the run that opened it. */

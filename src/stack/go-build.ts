@@ -25,15 +25,18 @@ export async function isExecutable(file: string): Promise<boolean> {
   }
 }
 
-/** The `go` on PATH, or Go's usual install directory. */
-export async function findGo(searchPath?: string): Promise<string | undefined> {
-  for (const dir of (searchPath ?? `${process.env.PATH ?? ''}:/usr/local/go/bin`)
-    .split(path.delimiter)
-    .filter(Boolean)) {
-    const candidate = path.join(dir, 'go');
+/** The first executable `name` in the directories of `searchPath` (a PATH-style list). */
+export async function whichOnPath(name: string, searchPath: string): Promise<string | undefined> {
+  for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, name);
     if (await isExecutable(candidate)) return candidate;
   }
   return undefined;
+}
+
+/** The `go` on PATH, or in Go's usual install directory. */
+export function findGo(searchPath?: string): Promise<string | undefined> {
+  return whichOnPath('go', searchPath ?? `${process.env.PATH ?? ''}:/usr/local/go/bin`);
 }
 
 /**

@@ -3,7 +3,7 @@ import { chmod, copyFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { UserFacingError } from '../errors.js';
-import { buildGoCommand, isExecutable } from './go-build.js';
+import { buildGoCommand, findGo, isExecutable, whichOnPath } from './go-build.js';
 import type { Progress } from './progress.js';
 
 /** v1.5.1 is the newest tag whose go.mod has no replace directive; later tags refuse `go install`. */
@@ -35,14 +35,6 @@ export interface LocateOptions {
   searchPath?: string;
   /** Test hook: the download step (defaults to the one @temporalio/testing performs). */
   download?: (targetDir: string, opts: LocateOptions, skipped: string[]) => Promise<string | undefined>;
-}
-
-async function whichOnPath(name: string, searchPath: string): Promise<string | undefined> {
-  for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, name);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 export function userCacheDir(cacheDir: string): string {
@@ -85,7 +77,7 @@ export async function locateTemporalCli(opts: LocateOptions): Promise<LocatedCli
   const downloaded = await download(userCacheDir(opts.cacheDir), opts, skipped);
   if (downloaded) return { path: downloaded, source: 'downloaded by @temporalio/testing', skipped };
 
-  const go = await whichOnPath('go', opts.searchPath ?? `${process.env.PATH ?? ''}:/usr/local/go/bin`);
+  const go = await findGo(opts.searchPath);
   if (go) {
     const built = await buildWithGo(go, userCacheDir(opts.cacheDir), opts, skipped);
     if (built) return { ...built, skipped };

@@ -1,24 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PolicyInput } from '../../src/policy/policy.js';
 import { getVersion, registerVersion, setChampion } from '../../src/registry/registry.js';
 import { getRouting } from '../../src/routing/store.js';
 import type { RolloutStatus } from '../../src/rollout/types.js';
 import { startTraffic, type VersionProfile } from '../../src/simulate/traffic.js';
+import { QUICK_PROMOTING_POLICY } from '../support/quick-policy.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
-/** Shadow, one canary and a short watch, in seconds: long enough to abort in, short enough to promote. */
-const POLICY: PolicyInput = {
-  approval: { required: false },
-  stages: [
-    { mode: 'shadow', duration: '3s' },
-    { mode: 'canary', weight: 50, duration: '3s' },
-  ],
-  analysis: { interval: '500ms', minSamples: 40, maxExtension: '6s', alpha: 0.05, tuningN: 500 },
-  primaryMetric: { name: 'abs_error', direction: 'lower', minImprovement: 0.02 },
-  guardrails: [{ metric: 'error', max: 0.05, rollbackAbove: 0.15 }],
-  onInconclusive: 'rollback',
-  watch: { duration: '1s' },
-};
+const POLICY = QUICK_PROMOTING_POLICY;
 
 /**
  * Issue #21: an abort is not a rejection. `arena rollout abort` returns the traffic and leaves the version

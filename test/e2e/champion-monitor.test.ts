@@ -1,18 +1,15 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ChampionMonitorOutcome } from '../../workflows/champion-monitor.js';
 import { modelHealth } from '../../src/health/model-health.js';
 import { createRecorder } from '../../src/ingest/recorder.js';
-import { createLogger } from '../../src/log.js';
 import { parseNotifyConfig } from '../../src/notify/config.js';
 import { registerVersion, setChampion } from '../../src/registry/registry.js';
-import { createWorker } from '../../src/worker/create-worker.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { runCli } from '../support/cli.js';
 import { eventually } from '../support/weather-model.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const MODEL = 'watched';
 const MINUTE = 60_000;
@@ -27,8 +24,7 @@ describe('champion monitor: warning, then critical, then resolved', () => {
   let temporal: TestTemporal;
   let worker: Worker;
   let running: Promise<void>;
-  let server: Server;
-  const received: Array<{ path: string; body: { type: string; severity: string; title: string } }> = [];
+  let hooks: WebhookReceiver;
   const now = Date.now();
   let seq = 0;
 
@@ -71,25 +67,11 @@ describe('champion monitor: warning, then critical, then resolved', () => {
     }) as Promise<ChampionMonitorOutcome>;
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      let data = '';
-      req.on('data', (c: Buffer) => (data += c.toString()));
-      req.on('end', () => {
-        received.push({ path: req.url ?? '', body: JSON.parse(data) as (typeof received)[number]['body'] });
-        res.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    hooks = await startWebhookReceiver();
+    const base = hooks.base;
     db = await createTestDatabase('champion_monitor');
     temporal = await connectTestTemporal();
-    worker = await createWorker({
-      connection: temporal.nativeConnection,
-      namespace: temporal.namespace,
-      taskQueue: temporal.taskQueue,
-      knex: db.knex,
-      log: createLogger('error'),
-      rollupBucketMs: 1000,
+    worker = await temporal.worker(db.knex, {
       notify: parseNotifyConfig(
         {
           sinks: [
@@ -99,7 +81,6 @@ describe('champion monitor: warning, then critical, then resolved', () => {
         },
         'test',
       ),
-      workerOptions: { workflowBundle: { code: inject('workflowBundleCode') } },
     });
     running = worker.run();
 
@@ -129,7 +110,7 @@ describe('champion monitor: warning, then critical, then resolved', () => {
     await running;
     await temporal?.close();
     await db?.drop();
-    server?.close();
+    hooks?.close();
   });
 
   it('opens, escalates, de-duplicates and resolves, against the baseline from before the promotion', async () => {
@@ -204,7 +185,9 @@ describe('champion monitor: warning, then critical, then resolved', () => {
 
     // Once per sink: the team saw all five; the pager the critical page and its resolution.
     const seen = await eventually('deliveries', async () =>
-      received.length >= 7 ? received.map((r) => `${r.path} ${r.body.type} ${r.body.severity}`) : undefined,
+      hooks.received.length >= 7
+        ? hooks.received.map((r) => `${r.path} ${String(r.body.type)} ${String(r.body.severity)}`)
+        : undefined,
     );
     expect(seen.sort()).toEqual(
       [
@@ -218,7 +201,7 @@ describe('champion monitor: warning, then critical, then resolved', () => {
       ].sort(),
     );
     await new Promise((r) => setTimeout(r, 500));
-    expect(received).toHaveLength(7);
+    expect(hooks.received).toHaveLength(7);
 
     // Model health shows where each check stands for the champion.
     const health = await modelHealth(db.knex, MODEL);
@@ -248,6 +231,6 @@ describe('champion monitor: warning, then critical, then resolved', () => {
       /^watched \(champion 1\.1\.0\)\n {2}ok +accuracy +correct 0\.913\d vs baseline 0\.9000: not worse/,
     );
     expect(cli.stdout).not.toContain('→');
-    expect(received).toHaveLength(7);
+    expect(hooks.received).toHaveLength(7);
   }, 120_000);
 });

@@ -1,7 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { ArenaClient } from '../../src/client/arena-client.js';
 import { createLogger } from '../../src/log.js';
@@ -9,26 +7,24 @@ import { parseNotifyConfig } from '../../src/notify/config.js';
 import type { PolicyInput } from '../../src/policy/policy.js';
 import { registerVersion, setChampion } from '../../src/registry/registry.js';
 import { startTraffic } from '../../src/simulate/traffic.js';
-import { createWorker } from '../../src/worker/create-worker.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
+import { QUICK_PROMOTING_POLICY } from '../support/quick-policy.js';
 import { eventually } from '../support/weather-model.js';
-
-interface Received {
-  path: string;
-  key: string | undefined;
-  body: Record<string, unknown>;
-  answered: number;
-}
+import {
+  startWebhookReceiver,
+  type ReceivedHook,
+  type WebhookReceiver,
+} from '../support/webhook-receiver.js';
 
 describe('alert notifications to webhooks (real worker, a local receiver)', () => {
   let db: TestDatabase;
   let temporal: TestTemporal;
   let worker: Worker;
   let running: Promise<void>;
-  let server: Server;
+  let hooks: WebhookReceiver;
   let base: string;
-  const received: Received[] = [];
+  let received: ReceivedHook[];
   let jsonFailuresLeft = 2;
 
   const config = () =>
@@ -60,36 +56,14 @@ describe('alert notifications to webhooks (real worker, a local receiver)', () =
     );
 
   beforeAll(async () => {
-    server = createServer((req: IncomingMessage, res) => {
-      let data = '';
-      req.on('data', (c: Buffer) => (data += c.toString()));
-      req.on('end', () => {
-        const path = req.url ?? '';
-        // The JSON sink fails twice before it accepts: the activity must retry with backoff.
-        const answered = path === '/bad' ? 400 : path === '/json' && jsonFailuresLeft-- > 0 ? 500 : 200;
-        received.push({
-          path,
-          key: req.headers['idempotency-key'] as string | undefined,
-          body: JSON.parse(data) as Record<string, unknown>,
-          answered,
-        });
-        res.writeHead(answered).end(answered === 400 ? 'bad request' : 'ok');
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The JSON sink fails twice before it accepts: the activity must retry with backoff.
+    hooks = await startWebhookReceiver((path) =>
+      path === '/bad' ? 400 : path === '/json' && jsonFailuresLeft-- > 0 ? 500 : 200,
+    );
+    ({ base, received } = hooks);
     db = await createTestDatabase('notify');
     temporal = await connectTestTemporal();
-    worker = await createWorker({
-      connection: temporal.nativeConnection,
-      namespace: temporal.namespace,
-      taskQueue: temporal.taskQueue,
-      knex: db.knex,
-      log: createLogger('error'),
-      rollupBucketMs: 1000,
-      notify: config(),
-      workerOptions: { workflowBundle: { code: inject('workflowBundleCode') } },
-    });
+    worker = await temporal.worker(db.knex, { notify: config() });
     running = worker.run();
   });
   afterAll(async () => {
@@ -97,7 +71,7 @@ describe('alert notifications to webhooks (real worker, a local receiver)', () =
     await running;
     await temporal?.close();
     await db?.drop();
-    server?.close();
+    hooks?.close();
   });
 
   it('delivers a critical alert once per matching sink, retrying failures, and never twice', async () => {
@@ -180,18 +154,7 @@ describe('alert notifications to webhooks (real worker, a local receiver)', () =
       profiles: { '1.0.0': { noise: 10 }, '1.1.0': { noise: 6 } },
       ratePerSecond: 300,
     });
-    const policy: PolicyInput = {
-      approval: { required: true, timeout: '10m' },
-      stages: [
-        { mode: 'shadow', duration: '3s' },
-        { mode: 'canary', weight: 50, duration: '3s' },
-      ],
-      analysis: { interval: '500ms', minSamples: 40, maxExtension: '6s', alpha: 0.05, tuningN: 500 },
-      primaryMetric: { name: 'abs_error', direction: 'lower', minImprovement: 0.02 },
-      guardrails: [{ metric: 'error', max: 0.05, rollbackAbove: 0.15 }],
-      onInconclusive: 'rollback',
-      watch: { duration: '1s' },
-    };
+    const policy: PolicyInput = { ...QUICK_PROMOTING_POLICY, approval: { required: true, timeout: '10m' } };
     const arena = new ArenaClient({
       temporal: temporal.client,
       knex: db.knex,

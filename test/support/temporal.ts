@@ -4,6 +4,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Knex } from '../../src/db/knex.js';
 import { createLogger } from '../../src/log.js';
+import type { NotifyConfig } from '../../src/notify/config.js';
 import { createWorker } from '../../src/worker/create-worker.js';
 import { installWorkerRuntime } from '../../src/worker/runtime.js';
 
@@ -14,7 +15,8 @@ export interface TestTemporal {
   namespace: string;
   /** A task queue of this file's own, so files never pick up each other's tasks. */
   taskQueue: string;
-  worker(knex: Knex, clock?: () => Date): Promise<Worker>;
+  /** A worker on the file's task queue; `notify`: webhook sinks for its alerts and events. */
+  worker(knex: Knex, extra?: { clock?: () => Date; notify?: NotifyConfig }): Promise<Worker>;
   close(): Promise<void>;
 }
 
@@ -30,7 +32,7 @@ export async function connectTestTemporal(): Promise<TestTemporal> {
     nativeConnection,
     namespace: stack.namespace,
     taskQueue,
-    worker: (knex, clock) =>
+    worker: (knex, { clock, notify } = {}) =>
       createWorker({
         connection: nativeConnection,
         namespace: stack.namespace,
@@ -38,6 +40,7 @@ export async function connectTestTemporal(): Promise<TestTemporal> {
         knex,
         log: createLogger('warn'),
         ...(clock ? { clock } : {}),
+        ...(notify ? { notify } : {}),
         // Tests record with 1-second rollup buckets so stages of seconds have whole buckets to analyze.
         rollupBucketMs: 1000,
         // Rollouts started by workflows (retraining, experiments) get ids of this run's own: the server is

@@ -13,6 +13,18 @@ import { actor } from '../database.js';
 import { emit } from '../output.js';
 import { withTemporal } from '../temporal.js';
 
+/** Runs one of a model's scheduled checks now, as its schedule would, and waits for its outcome. */
+function runNow<T>(workflowType: string, idPrefix: string, model: string): Promise<T> {
+  return withTemporal(async ({ client, taskQueue }) => {
+    const handle = await client.workflow.start(workflowType, {
+      taskQueue,
+      workflowId: `${idPrefix}-${model}-${randomBytes(3).toString('hex')}`,
+      args: [{ tenantId: 'default', model }],
+    });
+    return (await handle.result()) as T;
+  });
+}
+
 export function registerMonitoring(program: Command): void {
   const drift = program.command('drift').description('data drift of a model’s inputs and predictions');
   drift
@@ -20,14 +32,7 @@ export function registerMonitoring(program: Command): void {
     .description('compare recent traffic with the champion’s training profile now (PSI and KS per feature)')
     .option('--json', 'machine-readable output')
     .action(async (model: string, opts: { json?: boolean }) => {
-      const out = await withTemporal(async ({ client, taskQueue }) => {
-        const handle = await client.workflow.start('driftCheckWorkflow', {
-          taskQueue,
-          workflowId: `arena-drift-check-${model}-${randomBytes(3).toString('hex')}`,
-          args: [{ tenantId: 'default', model }],
-        });
-        return (await handle.result()) as DriftCheckOutcome;
-      });
+      const out = await runNow<DriftCheckOutcome>('driftCheckWorkflow', 'arena-drift-check', model);
       emit(opts.json, out, () =>
         [
           `${model} (champion ${out.champion ?? '—'}): ${out.drifted ? 'DRIFT' : 'no drift'} — ${out.summary}`,
@@ -50,14 +55,11 @@ export function registerMonitoring(program: Command): void {
     )
     .option('--json', 'machine-readable output')
     .action(async (model: string, opts: { json?: boolean }) => {
-      const out = await withTemporal(async ({ client, taskQueue }) => {
-        const handle = await client.workflow.start('championMonitorWorkflow', {
-          taskQueue,
-          workflowId: `arena-monitor-check-${model}-${randomBytes(3).toString('hex')}`,
-          args: [{ tenantId: 'default', model }],
-        });
-        return (await handle.result()) as ChampionMonitorOutcome;
-      });
+      const out = await runNow<ChampionMonitorOutcome>(
+        'championMonitorWorkflow',
+        'arena-monitor-check',
+        model,
+      );
       emit(opts.json, out, () =>
         [
           `${model} (champion ${out.champion ?? '—'})`,

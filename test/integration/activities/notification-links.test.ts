@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,29 +6,19 @@ import { insertAlert } from '../../../src/alerts/alert-store.js';
 import { createLogger } from '../../../src/log.js';
 import { parseNotifyConfig } from '../../../src/notify/config.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.js';
 
 /** The Web UI link in a notification points into the namespace the alert's workflow runs in. */
 describe('notification links', () => {
   let db: TestDatabase;
-  let server: Server;
-  let base: string;
-  const bodies: Array<{ links?: { temporalUi?: string } }> = [];
+  let hooks: WebhookReceiver;
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      let data = '';
-      req.on('data', (c: Buffer) => (data += c.toString()));
-      req.on('end', () => {
-        bodies.push(JSON.parse(data) as { links?: { temporalUi?: string } });
-        res.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    hooks = await startWebhookReceiver();
     db = await createTestDatabase('notification_links');
   });
   afterAll(async () => {
-    server?.close();
+    hooks?.close();
     await db?.drop();
   });
 
@@ -51,7 +39,7 @@ describe('notification links', () => {
       log: createLogger('silent'),
       rollupBucketMs: 1000,
       notify: parseNotifyConfig(
-        { temporalUi: 'http://ui.example:8233', sinks: [{ name: 'ops', url: `${base}/hook` }] },
+        { temporalUi: 'http://ui.example:8233', sinks: [{ name: 'ops', url: `${hooks.base}/hook` }] },
         'test',
       ),
     });
@@ -61,7 +49,7 @@ describe('notification links', () => {
       dedupeKey: 'links:1',
     });
     expect(out.map((o) => o.status)).toEqual(['delivered']);
-    expect(bodies[0]!.links?.temporalUi).toBe(
+    expect((hooks.received[0]!.body as { links?: { temporalUi?: string } }).links?.temporalUi).toBe(
       'http://ui.example:8233/namespaces/ml-prod/workflows/rollout-default-m',
     );
   });
