@@ -6,6 +6,7 @@ import { experimentActivities } from './experiments.js';
 import { monitoringActivities } from './monitoring.js';
 import { notificationActivities } from './notifications.js';
 import { reportActivities } from './reports.js';
+import { retentionActivities } from './retention.js';
 import { retrainActivities } from './retrain.js';
 import { rolloutRecordActivities } from './rollout-records.js';
 import { routingActivities } from './routing.js';
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...experimentActivities(deps),
     ...backtestActivities(deps),
     ...reportActivities(deps),
+    ...retentionActivities(deps),
   };
 }
 

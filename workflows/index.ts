@@ -8,3 +8,4 @@ export { experimentWorkflow } from './experiment.js';
 export { backtestWorkflow } from './backtest.js';
 export { weeklyReportWorkflow } from './weekly-report.js';
 export { championMonitorWorkflow } from './champion-monitor.js';
+export { retentionWorkflow } from './retention.js';

@@ -22,6 +22,7 @@ const PREDICTION_COLUMNS = [
   'features',
   'segment',
   'at',
+  'day',
 ] as const;
 
 /** CSV field for COPY: NULL is an unquoted empty field, everything else is quoted with doubled quotes. */
@@ -32,7 +33,12 @@ function csv(value: string | number | boolean | null): string {
   return `"${value.replace(/"/g, '""')}"`;
 }
 
-export function predictionCsv(tenantId: string, rows: Prediction[]): string {
+/** `dayOf` gives each prediction's partition day (its request's, src/ingest/request-anchors.ts). */
+export function predictionCsv(
+  tenantId: string,
+  rows: Prediction[],
+  dayOf: (p: Prediction) => string,
+): string {
   const tenant = csv(tenantId);
   let out = '';
   for (const p of rows) {
@@ -40,7 +46,7 @@ export function predictionCsv(tenantId: string, rows: Prediction[]): string {
     const value = p.value === null ? '' : String(p.value);
     const prediction =
       typeof p.prediction === 'number' ? `"${p.prediction}"` : csv(JSON.stringify(p.prediction));
-    out += `${tenant},${csv(p.requestId)},${csv(p.unitId)},${csv(p.model)},${csv(p.version)},${p.role},${csv(p.rolloutId)},${value},${prediction},${p.latencyMs === null ? '' : p.latencyMs},${p.error ? 't' : 'f'},${csv(p.errorCode)},${p.metrics ? csv(JSON.stringify(p.metrics)) : ''},${csv(p.featuresHash)},${p.features ? csv(JSON.stringify(p.features)) : ''},${csv(p.segment)},${p.at.toISOString()}\n`;
+    out += `${tenant},${csv(p.requestId)},${csv(p.unitId)},${csv(p.model)},${csv(p.version)},${p.role},${csv(p.rolloutId)},${value},${prediction},${p.latencyMs === null ? '' : p.latencyMs},${p.error ? 't' : 'f'},${csv(p.errorCode)},${p.metrics ? csv(JSON.stringify(p.metrics)) : ''},${csv(p.featuresHash)},${p.features ? csv(JSON.stringify(p.features)) : ''},${csv(p.segment)},${p.at.toISOString()},${dayOf(p)}\n`;
   }
   return out;
 }
@@ -67,6 +73,7 @@ export async function insertViaArrays(
   client: pg.PoolClient,
   tenantId: string,
   batch: Prediction[],
+  dayOf: (p: Prediction) => string,
 ): Promise<Prediction[]> {
   const col = <T>(f: (p: Prediction) => T): T[] => batch.map(f);
   const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
@@ -78,15 +85,15 @@ export async function insertViaArrays(
   }>(
     `insert into predictions (${PREDICTION_COLUMNS.join(', ')})
      select $1, r.request_id, r.unit_id, r.model, r.version, r.role, r.rollout_id, r.value, r.prediction,
-            r.latency_ms, r.error, r.error_code, r.metrics, r.features_hash, r.features, r.segment, r.at
+            r.latency_ms, r.error, r.error_code, r.metrics, r.features_hash, r.features, r.segment, r.at, r.day
        from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[],
                    $9::jsonb[], $10::float8[], $11::bool[], $12::text[], $13::jsonb[], $14::text[], $15::jsonb[],
-                   $16::text[], $17::timestamptz[])
+                   $16::text[], $17::timestamptz[], $18::date[])
             with ordinality as r(request_id, unit_id, model, version, role, rollout_id, value, prediction,
                                  latency_ms, error, error_code, metrics, features_hash, features, segment, at,
-                                 ord)
+                                 day, ord)
       order by r.ord
-     on conflict (tenant_id, model, request_id, version, role) do nothing
+     on conflict (tenant_id, model, request_id, version, role, day) do nothing
      returning model, request_id, version, role`,
     [
       tenantId,
@@ -107,6 +114,7 @@ export async function insertViaArrays(
       col((p) => json(p.features)),
       col((p) => p.segment),
       col((p) => p.at.toISOString()),
+      col(dayOf),
     ],
   );
   const fresh = new Set(

@@ -46,19 +46,26 @@ export async function addOutcomes(
   client: pg.PoolClient,
   tenantId: string,
   acc: RollupAccumulator,
-  requests: Array<{ model: string; requestId: string; actual: unknown }>,
+  requests: Array<{ model: string; requestId: string; actual: unknown; day: string }>,
   isNew: (p: Prediction) => boolean,
   outcomeFor: (p: Prediction) => boolean,
 ): Promise<void> {
   if (requests.length === 0) return;
+  // The request's day names the one partition its predictions are in (src/ingest/request-anchors.ts).
   const { rows } = await client.query<StoredPrediction>(
     `select p.model, p.request_id, p.version, p.role, p.rollout_id, p.value, p.prediction, p.error, p.segment,
             p.at
        from predictions p
-       join unnest($2::text[], $3::text[]) as r(model, request_id)
-         on p.model = r.model and p.request_id = r.request_id
-      where p.tenant_id = $1`,
-    [tenantId, requests.map((r) => r.model), requests.map((r) => r.requestId)],
+       join unnest($2::text[], $3::text[], $4::date[]) as r(model, request_id, day)
+         on p.model = r.model and p.request_id = r.request_id and p.day = r.day
+      where p.tenant_id = $1 and p.day = any($5::date[])`,
+    [
+      tenantId,
+      requests.map((r) => r.model),
+      requests.map((r) => r.requestId),
+      requests.map((r) => r.day),
+      [...new Set(requests.map((r) => r.day))],
+    ],
   );
   const byRequest = new Map<string, Prediction[]>();
   for (const row of rows) {

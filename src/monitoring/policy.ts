@@ -91,6 +91,19 @@ export const monitoringPolicySchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Raw predictions and feedback, kept by day (src/retention/plan.ts); rollups, analyses and decisions are
+     * kept forever.
+     */
+    retention: z
+      .object({
+        /** How long after a prediction its actual may still arrive and count. */
+        feedbackWindow: duration('7d'),
+        /** Days raw rows are kept past the feedback window. */
+        rawDays: z.number().int().min(1).max(3650).default(30),
+      })
+      .strict()
+      .prefault({}),
     /** Each an interval (`1h`) or `{ cron, timezone }` (src/schedules/cadence.ts). */
     schedules: z
       .object({

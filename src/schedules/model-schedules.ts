@@ -90,17 +90,62 @@ export async function createModelSchedules(
         state: { note: `created by arena for ${args.model}` },
       });
   }
+  await ensureRetentionSchedule(temporal);
   // Described one by one: listing goes through visibility, which lags a moment behind a create.
   return Promise.all(
-    SCHEDULE_KINDS.map(async (kind) => {
-      const id = scheduleId(kind, tenantId, args.model);
-      return view(id, await temporal.client.schedule.getHandle(id).describe());
-    }),
+    [...SCHEDULE_KINDS.map((kind) => scheduleId(kind, tenantId, args.model)), RETENTION_SCHEDULE_ID].map(
+      async (id) => view(id, await temporal.client.schedule.getHandle(id).describe()),
+    ),
   );
 }
 
+/** One for the deployment: raw days are shared by every model (src/retention/plan.ts). */
+export const RETENTION_SCHEDULE_ID = 'arena-retention';
+/** Daily at 03:30 UTC, after the seeds' nightly jobs. */
+const RETENTION_CADENCE: Cadence = { cron: '30 3 * * *', timezone: 'UTC' };
+
+/** Creates the retention schedule if it is missing; an existing one (perhaps re-timed by hand) is kept. */
+export async function ensureRetentionSchedule(temporal: {
+  client: Client;
+  taskQueue: string;
+}): Promise<void> {
+  const handle = temporal.client.schedule.getHandle(RETENTION_SCHEDULE_ID);
+  const exists = await handle.describe().then(
+    () => true,
+    () => false,
+  );
+  if (exists) return;
+  await temporal.client.schedule
+    .create({
+      scheduleId: RETENTION_SCHEDULE_ID,
+      spec: toScheduleSpec(RETENTION_CADENCE),
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'retentionWorkflow',
+        taskQueue: temporal.taskQueue,
+        args: [{}],
+        workflowId: `${RETENTION_SCHEDULE_ID}-run`,
+      },
+      policies: { overlap: 'SKIP' },
+      state: { note: 'created by arena: drops raw days past every model’s retention' },
+    })
+    .catch(async (err: unknown) => {
+      // Two `schedules create` at once: the other one made it.
+      if (
+        !(await handle.describe().then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw err;
+    });
+}
+
 function view(id: string, d: ScheduleDescription): ScheduleView {
-  const m = /^arena-(drift|monitor|backtest90|backtest|retrain|report)-([^-]+)-(.+)$/.exec(id);
+  const m =
+    id === RETENTION_SCHEDULE_ID
+      ? ['', 'retention']
+      : /^arena-(drift|monitor|backtest90|backtest|retrain|report)-([^-]+)-(.+)$/.exec(id);
   const ms = Number(d.spec.intervals?.[0]?.every ?? 0);
   // The server keeps a cron expression as calendars: shown as such, with the time zone and next runs.
   const calendar = d.spec.calendars?.length ? `calendar ${d.spec.timezone ?? 'UTC'}` : 'custom';

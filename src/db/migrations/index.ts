@@ -11,6 +11,7 @@ import * as rollupShape from './20261202000009_rollup_shape.js';
 import * as segments from './20261203000010_segments.js';
 import * as lifecycleTimes from './20261204000011_lifecycle_times.js';
 import * as championMonitor from './20261204000012_champion_monitor.js';
+import * as timePartitions from './20261204000013_time_partitions.js';
 
 /**
  * Migrations are listed here rather than discovered on disk so they work the same under tsx, vitest and
@@ -30,6 +31,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261203000010_segments': segments,
   '20261204000011_lifecycle_times': lifecycleTimes,
   '20261204000012_champion_monitor': championMonitor,
+  '20261204000013_time_partitions': timePartitions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

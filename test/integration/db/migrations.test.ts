@@ -20,6 +20,8 @@ const LATER_TABLES = [
   'model_segments',
   'champion_baselines',
   'champion_monitor_events',
+  'requests',
+  'raw_data_days',
 ];
 
 describe('migrations on real Postgres', () => {

@@ -20,6 +20,7 @@ const QUARANTINE_AND_LATER = [
   '20261203000010_segments',
   '20261204000011_lifecycle_times',
   '20261204000012_champion_monitor',
+  '20261204000013_time_partitions',
 ];
 const NOW = new Date();
 const bucket = (minutesAgo: number): Date =>
