@@ -8,6 +8,7 @@ import { flightsReplay, type FlightsReplay } from '../src/demo/flights-replay.js
 import { createRecorder } from '../src/ingest/recorder.js';
 import { registerVersion } from '../src/registry/registry.js';
 import { createBenchDatabase } from './bench-database.js';
+import { createPredictionsCopy } from './predictions-copy.js';
 import { benchResult, type BenchResult } from './result.js';
 
 const MODEL = 'flights';
@@ -46,7 +47,9 @@ const quote = (v: string): string => `"${v.replace(/"/g, '""')}"`;
  * recorder on this data. Built chunk by chunk as the rawCopy of bench/ingest.ts is, CSV building included.
  */
 async function rawCopy(pool: pg.Pool, replay: FlightsReplay): Promise<number> {
-  await pool.query('create table predictions_copy (like predictions including all)');
+  // Times only grow with i: the first and last flights bound the days.
+  const days = [0, replay.flights - 1].map((j) => records(replay, j).predictions[0]!.at.slice(0, 10));
+  await createPredictionsCopy((sql) => pool.query(sql), 'predictions_copy', days);
   const client = await pool.connect();
   const t0 = performance.now();
   try {
@@ -54,12 +57,12 @@ async function rawCopy(pool: pg.Pool, replay: FlightsReplay): Promise<number> {
       let data = '';
       for (let j = i; j < Math.min(i + CHUNK, replay.flights); j++)
         for (const p of records(replay, j).predictions)
-          data += `default,${quote(p.requestId)},,${p.model},${p.version},${p.role},"",${p.probability},${p.prediction ? 'true' : 'false'},${p.latencyMs},f,,,,${quote(JSON.stringify(p.features))},${quote(p.segment)},${p.at}\n`;
+          data += `default,${quote(p.requestId)},,${p.model},${p.version},${p.role},"",${p.probability},${p.prediction ? 'true' : 'false'},${p.latencyMs},f,,,,${quote(JSON.stringify(p.features))},${quote(p.segment)},${p.at},${p.at.slice(0, 10)}\n`;
       await pipeline(
         Readable.from([data]),
         client.query(
           copyFrom(
-            'COPY predictions_copy (tenant_id, request_id, unit_id, model, version, role, rollout_id, value, prediction, latency_ms, error, error_code, metrics, features_hash, features, segment, at) FROM STDIN WITH (FORMAT csv)',
+            'COPY predictions_copy (tenant_id, request_id, unit_id, model, version, role, rollout_id, value, prediction, latency_ms, error, error_code, metrics, features_hash, features, segment, at, day) FROM STDIN WITH (FORMAT csv)',
           ),
         ),
       );

@@ -12,6 +12,7 @@ import { readVersionMetrics } from '../src/analysis/rollup-reader.js';
 import { createRecorder } from '../src/ingest/recorder.js';
 import { registerVersion } from '../src/registry/registry.js';
 import { createBenchDatabase, type BenchDatabase } from './bench-database.js';
+import { createPredictionsCopy } from './predictions-copy.js';
 import { benchResult, type BenchResult } from './result.js';
 import { BENCH_MODEL, BENCH_VERSIONS, feedbackRecord, predictionRecord } from './synthetic-traffic.js';
 
@@ -33,7 +34,8 @@ function child(script: string, args: string[]): Promise<Record<string, number>> 
 
 function csvRow(i: number): string {
   const r = predictionRecord(i);
-  return `default,"${r.requestId}",,${r.model},${r.version},served,"",${r.prediction},"${r.prediction}",${r.latencyMs},${r.error ? 't' : 'f'},,,,${r.at}\n`;
+  // Each request's own day: the partition the recorder anchors it in (src/ingest/request-anchors.ts).
+  return `default,"${r.requestId}",,${r.model},${r.version},served,"",${r.prediction},"${r.prediction}",${r.latencyMs},${r.error ? 't' : 'f'},,,,${r.at},${r.at.slice(0, 10)}\n`;
 }
 
 /**
@@ -63,7 +65,7 @@ async function copyChunks(
       for (let j = i; j < Math.min(i + 5_000, end); j++) data += csvRow(j);
       const stream = client.query(
         copyFrom(
-          `COPY ${table} (tenant_id, request_id, unit_id, model, version, role, rollout_id, value, prediction, latency_ms, error, error_code, metrics, features_hash, at) FROM STDIN WITH (FORMAT csv)`,
+          `COPY ${table} (tenant_id, request_id, unit_id, model, version, role, rollout_id, value, prediction, latency_ms, error, error_code, metrics, features_hash, at, day) FROM STDIN WITH (FORMAT csv)`,
         ),
       );
       await pipeline(Readable.from([data]), stream);
@@ -79,7 +81,7 @@ async function perRowInsert(pool: pg.Pool, table: string, start: number, n: numb
   for (let i = start; i < start + n; i++) {
     const r = predictionRecord(i);
     await pool.query(
-      `insert into ${table} (tenant_id, request_id, model, version, role, value, prediction, latency_ms, error, at) values ('default', $1, $2, $3, 'served', $4, $5, $6, $7, $8)`,
+      `insert into ${table} (tenant_id, request_id, model, version, role, value, prediction, latency_ms, error, at, day) values ('default', $1, $2, $3, 'served', $4, $5, $6, $7, $8, $9)`,
       [
         r.requestId,
         r.model,
@@ -89,6 +91,7 @@ async function perRowInsert(pool: pg.Pool, table: string, start: number, n: numb
         r.latencyMs,
         r.error,
         r.at,
+        r.at.slice(0, 10),
       ],
     );
   }
@@ -220,8 +223,9 @@ export async function runIngestBench(): Promise<BenchResult[]> {
   try {
     for (const version of BENCH_VERSIONS)
       await registerVersion(db.knex, { model: BENCH_MODEL, version, actor: 'bench' });
-    await db.knex.raw('create table predictions_copy (like predictions including all)');
-    await db.knex.raw('create table predictions_insert (like predictions including all)');
+    const days = [predictionRecord(0).at.slice(0, 10), predictionRecord(RECORDER_N - 1).at.slice(0, 10)];
+    await createPredictionsCopy((sql) => db.knex.raw(sql), 'predictions_copy', days);
+    await createPredictionsCopy((sql) => db.knex.raw(sql), 'predictions_insert', days);
 
     // 1. The recorder, in this process, on RECORDER_N records (with their rollups).
     await settle(db);

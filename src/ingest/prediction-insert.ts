@@ -1,7 +1,5 @@
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { copyRows, csv } from './copy-csv.js';
 import type { Prediction } from './records.js';
 
 const PREDICTION_COLUMNS = [
@@ -25,14 +23,6 @@ const PREDICTION_COLUMNS = [
   'day',
 ] as const;
 
-/** CSV field for COPY: NULL is an unquoted empty field, everything else is quoted with doubled quotes. */
-function csv(value: string | number | boolean | null): string {
-  if (value === null) return '';
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'boolean') return value ? 't' : 'f';
-  return `"${value.replace(/"/g, '""')}"`;
-}
-
 /** `dayOf` gives each prediction's partition day (its request's, src/ingest/request-anchors.ts). */
 export function predictionCsv(
   tenantId: string,
@@ -52,10 +42,7 @@ export function predictionCsv(
 }
 
 export async function copyInto(client: pg.PoolClient, table: string, data: string): Promise<void> {
-  const stream = client.query(
-    copyFrom(`COPY ${table} (${PREDICTION_COLUMNS.join(', ')}) FROM STDIN WITH (FORMAT csv)`),
-  );
-  await pipeline(Readable.from([data]), stream);
+  await copyRows(client, table, PREDICTION_COLUMNS, data);
 }
 
 /** A prediction's unique key (tenant aside) as one string, to match rows returned by the database. */

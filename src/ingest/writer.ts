@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { lockOutcomes } from './advisory-locks.js';
-import { dayPartitionsFor, isMissingPartition } from './day-partitions.js';
+import { dayPartitionsFor, isMissingPartition, type Learnt } from './day-partitions.js';
 import { copyInto, insertViaArrays, predictionCsv, predictionKey as key } from './prediction-insert.js';
-import { anchorRequests, requestKey, utcDay, type Anchor } from './request-anchors.js';
+import { anchorRequests, copyAnchors, requestKey, utcDay, type Anchor } from './request-anchors.js';
 import { RollupAccumulator } from './rollup-delta.js';
 import { addOutcomes, upsertRollups } from './rollup-writes.js';
 import { segmentRegistryFor, writeSegmentRollups } from './segment-rollups.js';
@@ -82,13 +82,17 @@ async function writePredictionsOnce(
   try {
     let inserted: Prediction[] | undefined;
     await beginAs(client, tenantId, enforceTenant);
-    let anchors = await anchorRequests(client, tenantId, batch);
+    let anchors = new Map<string, Anchor>();
     const dayOf = (p: Prediction): string => anchors.get(requestKey(p.model, p.requestId))!.day;
-    let made = await partitions.ensure(client, tenantId, usedDays(batch, dayOf));
+    let made: Learnt | undefined;
     // PostgreSQL refuses COPY into a table under row-level security, so the tenant path always inserts.
     let acc: RollupAccumulator | undefined;
     if (!enforceTenant) {
       try {
+        // Fast path: new requests and new rows, each table by COPY. A request or row already stored (a
+        // retried batch, a shadow prediction after its served one) fails it, and the batch is redone below.
+        anchors = await copyAnchors(client, tenantId, batch);
+        made = await partitions.ensure(client, tenantId, usedDays(batch, dayOf));
         // Postgres works on the COPY while this thread builds the batch's rollup deltas.
         const copying = copyInto(client, 'predictions', predictionCsv(tenantId, batch, dayOf));
         acc = new RollupAccumulator(bucketMs);
@@ -100,11 +104,13 @@ async function writePredictionsOnce(
         if ((err as { code?: string }).code !== '23505') throw err;
         await rollback(client);
         await beginAs(client, tenantId, enforceTenant);
-        anchors = await anchorRequests(client, tenantId, batch);
-        made = await partitions.ensure(client, tenantId, usedDays(batch, dayOf));
       }
     }
-    inserted ??= await insertViaArrays(client, tenantId, batch, dayOf);
+    if (!inserted) {
+      anchors = await anchorRequests(client, tenantId, batch);
+      made = await partitions.ensure(client, tenantId, usedDays(batch, dayOf));
+      inserted = await insertViaArrays(client, tenantId, batch, dayOf);
+    }
     if (!acc) {
       acc = new RollupAccumulator(bucketMs);
       for (const p of inserted) acc.addPrediction(p);
@@ -133,7 +139,7 @@ async function writePredictionsOnce(
     await upsertRollups(client, tenantId, deltas);
     await commit(client);
     registry.remember(segments.learnt);
-    partitions.remember(made);
+    if (made) partitions.remember(made);
     const stored = new Set(inserted);
     return {
       fresh: batch.map((p) => stored.has(p)),

@@ -98,7 +98,7 @@ export const monitoringPolicySchema = z
     retention: z
       .object({
         /** How long after a prediction its actual may still arrive and count. */
-        feedbackWindow: duration('7d'),
+        feedbackWindow: duration('7d').refine((ms) => ms <= 3650 * 86_400_000, 'must be at most 3650d'),
         /** Days raw rows are kept past the feedback window. */
         rawDays: z.number().int().min(1).max(3650).default(30),
       })

@@ -10,7 +10,7 @@ import { parseDuration } from '../policy/duration.js';
 export type Cadence = { every: number } | { cron: string; timezone: string };
 
 /** Five fields (minute hour day-of-month month day-of-week): what Temporal's cron and people both read. */
-function cronProblem(expression: string, timezone: string): string | undefined {
+export function cronProblem(expression: string, timezone: string): string | undefined {
   const fields = expression.trim().split(/\s+/);
   if (fields.length !== 5)
     return `must have 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`;

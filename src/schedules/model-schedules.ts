@@ -90,55 +90,51 @@ export async function createModelSchedules(
         state: { note: `created by arena for ${args.model}` },
       });
   }
-  await ensureRetentionSchedule(temporal);
   // Described one by one: listing goes through visibility, which lags a moment behind a create.
   return Promise.all(
-    [...SCHEDULE_KINDS.map((kind) => scheduleId(kind, tenantId, args.model)), RETENTION_SCHEDULE_ID].map(
-      async (id) => view(id, await temporal.client.schedule.getHandle(id).describe()),
-    ),
+    SCHEDULE_KINDS.map(async (kind) => {
+      const id = scheduleId(kind, tenantId, args.model);
+      return view(id, await temporal.client.schedule.getHandle(id).describe());
+    }),
   );
 }
 
 /** One for the deployment: raw days are shared by every model (src/retention/plan.ts). */
 export const RETENTION_SCHEDULE_ID = 'arena-retention';
 /** Daily at 03:30 UTC, after the seeds' nightly jobs. */
-const RETENTION_CADENCE: Cadence = { cron: '30 3 * * *', timezone: 'UTC' };
+export const RETENTION_CADENCE = { cron: '30 3 * * *', timezone: 'UTC' } satisfies Cadence;
 
-/** Creates the retention schedule if it is missing; an existing one (perhaps re-timed by hand) is kept. */
-export async function ensureRetentionSchedule(temporal: {
-  client: Client;
-  taskQueue: string;
-}): Promise<void> {
+/**
+ * Creates (or re-times) the deployment's retention schedule. Its own command rather than part of a model's
+ * schedules: it acts on every model's raw days at once, so whoever runs the deployment switches it on.
+ */
+export async function createRetentionSchedule(
+  temporal: { client: Client; taskQueue: string },
+  cadence: Cadence = RETENTION_CADENCE,
+): Promise<ScheduleView> {
   const handle = temporal.client.schedule.getHandle(RETENTION_SCHEDULE_ID);
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'retentionWorkflow',
+    taskQueue: temporal.taskQueue,
+    args: [{}],
+    workflowId: `${RETENTION_SCHEDULE_ID}-run`,
+  };
+  const spec = toScheduleSpec(cadence);
   const exists = await handle.describe().then(
     () => true,
     () => false,
   );
-  if (exists) return;
-  await temporal.client.schedule
-    .create({
+  if (exists) await handle.update((prev) => ({ ...prev, spec, action }));
+  else
+    await temporal.client.schedule.create({
       scheduleId: RETENTION_SCHEDULE_ID,
-      spec: toScheduleSpec(RETENTION_CADENCE),
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'retentionWorkflow',
-        taskQueue: temporal.taskQueue,
-        args: [{}],
-        workflowId: `${RETENTION_SCHEDULE_ID}-run`,
-      },
+      spec,
+      action,
       policies: { overlap: 'SKIP' },
-      state: { note: 'created by arena: drops raw days past every model’s retention' },
-    })
-    .catch(async (err: unknown) => {
-      // Two `schedules create` at once: the other one made it.
-      if (
-        !(await handle.describe().then(
-          () => true,
-          () => false,
-        ))
-      )
-        throw err;
+      state: { note: 'created by arena: drops the raw days every model has let go' },
     });
+  return view(RETENTION_SCHEDULE_ID, await handle.describe());
 }
 
 function view(id: string, d: ScheduleDescription): ScheduleView {

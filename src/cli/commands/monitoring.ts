@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import {
   createModelSchedules,
+  createRetentionSchedule,
   listModelSchedules,
+  RETENTION_CADENCE,
   setSchedulePaused,
 } from '../../schedules/model-schedules.js';
 import { InvalidInputError, UserFacingError } from '../../errors.js';
-import { timezoneProblem } from '../../schedules/cadence.js';
+import { cronProblem, timezoneProblem } from '../../schedules/cadence.js';
 import type { DriftCheckOutcome } from '../../../workflows/drift-check.js';
 import type { ChampionMonitorOutcome } from '../../../workflows/champion-monitor.js';
 import { actor } from '../database.js';
@@ -98,6 +100,24 @@ export function registerMonitoring(program: Command): void {
       emit(opts.json, list, () =>
         list.map((s) => `${s.id}  ${s.every}  next ${s.nextRuns[0] ?? '—'}`).join('\n'),
       );
+    });
+  schedules
+    .command('retention')
+    .description(
+      "create (or re-time) the deployment's retention schedule, arena-retention: drops the raw days every model has let go (arena db retention); daily at 03:30 UTC unless --cron says otherwise",
+    )
+    .option('--cron <expression>', 'five-field cron expression', RETENTION_CADENCE.cron)
+    .option('--timezone <tz>', 'time zone of the cron expression (IANA)', 'UTC')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { cron: string; timezone: string; json?: boolean }) => {
+      const tz = timezoneProblem(opts.timezone);
+      if (tz) throw new InvalidInputError('--timezone', opts.timezone, tz);
+      const cron = cronProblem(opts.cron, opts.timezone);
+      if (cron) throw new InvalidInputError('--cron', opts.cron, cron);
+      const s = await withTemporal(({ client, taskQueue }) =>
+        createRetentionSchedule({ client, taskQueue }, { cron: opts.cron.trim(), timezone: opts.timezone }),
+      );
+      emit(opts.json, s, () => `${s.id}  ${opts.cron} ${opts.timezone}  next ${s.nextRuns[0] ?? '—'}`);
     });
   schedules
     .command('list')

@@ -138,7 +138,9 @@ describe('HTTP gateway (real HTTP on loopback, real Postgres)', () => {
       await db.knex('metric_rollups').where({ tenant_id: 'acme', metric: 'abs_error' }).first(),
     ).toMatchObject({ count: 1, sum: 3 });
 
-    // And Postgres itself refuses cross-tenant access on the role the gateway writes as.
+    // And Postgres itself refuses cross-tenant access on the role the gateway writes as (into a day whose
+    // partition exists, so that the row reaches the policy).
+    const { day } = (await db.knex('feedback').first(db.knex.raw('day::text as day'))) as { day: string };
     await db.knex.transaction(async (trx) => {
       await trx.raw(`set local role ${TENANT_ROLE}`);
       await trx.raw(`select set_config('arena.tenant_id', 'globex', true)`);
@@ -149,6 +151,7 @@ describe('HTTP gateway (real HTTP on loopback, real Postgres)', () => {
           model: 'demand',
           request_id: 'evil',
           actual: JSON.stringify(1),
+          day,
         }),
       ).rejects.toThrow(/row-level security/);
     });

@@ -20,8 +20,11 @@ describe('served feature sample (real Postgres)', () => {
       value: minute,
       features: JSON.stringify({ x: minute }),
       at: new Date(t0 + minute * 60_000),
+      // Rows written as the recorder would: in their request's day partition (docs/ingestion.md).
+      day: '2026-01-01',
       ...extra,
     });
+    await db.knex.raw(`select arena_ensure_day_partitions(array['2026-01-01']::date[])`);
     await db
       .knex('predictions')
       .insert([

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../src/errors.js';
 import { parseMonitoringPolicy } from '../../../src/monitoring/policy.js';
+import { keepDaysOf } from '../../../src/retention/plan.js';
 import { parseNotifyConfig, sinkTakes } from '../../../src/notify/config.js';
 import { ALERT_SEVERITIES, ALERT_TYPES } from '../../../src/alerts/alert-store.js';
 
@@ -52,6 +53,36 @@ describe('the monitoring policy and notification parsers take hostile input', ()
           expect(p.minSamples).toBeGreaterThan(0);
         },
       ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a retention policy parses to a whole number of days kept, at least a day, or is refused naming the field', () => {
+    const retention = fc.record(
+      {
+        feedbackWindow: fc.oneof(
+          anyValue,
+          fc.constantFrom('0s', '36h', '3650d', '3651d', '99999999d', '1.5d'),
+        ),
+        rawDays: fc.oneof(anyValue, fc.integer({ min: -5, max: 4000 })),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(retention, anyValue), (r) => {
+        let keep;
+        try {
+          keep = keepDaysOf(parseMonitoringPolicy({ retention: r }).retention);
+        } catch (err) {
+          expect(err).toBeInstanceOf(InvalidInputError);
+          expect((err as InvalidInputError).field).toMatch(/^monitoring(\.retention|$)/);
+          return;
+        }
+        expect(Number.isInteger(keep)).toBe(true);
+        expect(keep).toBeGreaterThanOrEqual(1);
+        // Ten years of each at most: the plan's dates stay within what a Date can hold.
+        expect(keep).toBeLessThanOrEqual(7300);
+      }),
       { numRuns: 500 },
     );
   });
