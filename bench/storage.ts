@@ -34,14 +34,15 @@ export async function runStorageBench(): Promise<BenchResult[]> {
     }
     await recorder.close();
     await db.knex.raw('vacuum (analyze) predictions, feedback, requests, metric_rollups');
-    // A partitioned table has no storage of its own: its size is its partitions' (pg_partition_tree lists
-    // a plain table as its own only member, so this serves both).
+    // A partitioned table has no storage of its own: its size is its partitions'.
     const size = async (table: string) =>
       Number(
         (
           (await db.knex.raw(
-            'select coalesce(sum(pg_total_relation_size(relid)), 0) as b from pg_partition_tree(?::regclass)',
-            [table],
+            `select pg_total_relation_size(?::regclass)
+                    + coalesce((select sum(pg_total_relation_size(relid)) from pg_partition_tree(?::regclass)
+                                 where relid <> ?::regclass), 0) as b`,
+            [table, table, table],
           )) as { rows: Array<{ b: string }> }
         ).rows[0]!.b,
       );
