@@ -4,7 +4,7 @@ import type { RetentionOutcome } from '../../activities/retention.js';
 import { createRecorder } from '../../src/ingest/recorder.js';
 import { registerVersion } from '../../src/registry/registry.js';
 import { createRetentionSchedule, RETENTION_SCHEDULE_ID } from '../../src/schedules/model-schedules.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, dayPartitionNames, type TestDatabase } from '../support/database.js';
 import { connectTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { runCli } from '../support/cli.js';
 import { eventually } from '../support/weather-model.js';
@@ -53,13 +53,7 @@ describe('retention: the arena-retention schedule drops expired days', () => {
     await db?.drop();
   });
 
-  const partitions = async (): Promise<string[]> =>
-    (
-      await db.knex.raw<{ rows: Array<{ name: string }> }>(
-        `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
-          where i.inhparent = 'predictions'::regclass order by 1`,
-      )
-    ).rows.map((r) => r.name);
+  const partitions = (): Promise<string[]> => dayPartitionNames(db.knex, 'predictions');
 
   it('dry run through the CLI, then the schedule, triggered, drops the 60-day-old day only', async () => {
     const env = {

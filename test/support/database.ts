@@ -40,3 +40,16 @@ export async function createTestDatabase(prefix: string, { migrate = true } = {}
     },
   };
 }
+
+/** The day partitions of a partitioned raw table (`predictions`, `feedback`), by name, in order. */
+export async function dayPartitionNames(
+  knex: TestDatabase['knex'],
+  table: 'predictions' | 'feedback',
+): Promise<string[]> {
+  const { rows } = await knex.raw<{ rows: Array<{ name: string }> }>(
+    `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = ?::regclass order by 1`,
+    [table],
+  );
+  return rows.map((r) => r.name);
+}

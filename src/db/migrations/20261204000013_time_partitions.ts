@@ -111,17 +111,21 @@ export async function up(knex: Knex): Promise<void> {
 
   // Tenant tables, under row-level security like every other (migration 20261122000001). Partitions are
   // reached through their parent, whose policies apply; the tenant role has no grant on a partition itself.
-  for (const table of ['predictions', 'feedback', 'requests', 'raw_data_days']) {
-    await knex.raw(`alter table ${table} enable row level security`);
-    await knex.raw(`alter table ${table} force row level security`);
-    await knex.raw(`create policy owner_all on ${table} to current_user using (true) with check (true)`);
-    await knex.raw(
-      `create policy tenant_isolation on ${table} to ${TENANT_ROLE}
-         using (tenant_id = current_setting('arena.tenant_id', true))
-         with check (tenant_id = current_setting('arena.tenant_id', true))`,
-    );
-    await knex.raw(`grant select, insert, update, delete on ${table} to ${TENANT_ROLE}`);
-  }
+  for (const table of ['predictions', 'feedback', 'requests', 'raw_data_days'])
+    await underRowLevelSecurity(knex, table);
+}
+
+/** As every tenant table (migration 20261122000001): the owner sees all, the tenant role its own rows. */
+async function underRowLevelSecurity(knex: Knex, table: string): Promise<void> {
+  await knex.raw(`alter table ${table} enable row level security`);
+  await knex.raw(`alter table ${table} force row level security`);
+  await knex.raw(`create policy owner_all on ${table} to current_user using (true) with check (true)`);
+  await knex.raw(
+    `create policy tenant_isolation on ${table} to ${TENANT_ROLE}
+       using (tenant_id = current_setting('arena.tenant_id', true))
+       with check (tenant_id = current_setting('arena.tenant_id', true))`,
+  );
+  await knex.raw(`grant select, insert, update, delete on ${table} to ${TENANT_ROLE}`);
 }
 
 export async function down(knex: Knex): Promise<void> {
@@ -140,15 +144,5 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop function arena_ensure_day_partitions(date[])');
   await knex.raw('drop table raw_data_days');
   await knex.raw('drop table requests');
-  for (const table of ['predictions', 'feedback']) {
-    await knex.raw(`alter table ${table} enable row level security`);
-    await knex.raw(`alter table ${table} force row level security`);
-    await knex.raw(`create policy owner_all on ${table} to current_user using (true) with check (true)`);
-    await knex.raw(
-      `create policy tenant_isolation on ${table} to ${TENANT_ROLE}
-         using (tenant_id = current_setting('arena.tenant_id', true))
-         with check (tenant_id = current_setting('arena.tenant_id', true))`,
-    );
-    await knex.raw(`grant select, insert, update, delete on ${table} to ${TENANT_ROLE}`);
-  }
+  for (const table of ['predictions', 'feedback']) await underRowLevelSecurity(knex, table);
 }

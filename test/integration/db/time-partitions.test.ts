@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateLatest } from '../../../src/db/migrate.js';
 import { migrationSource } from '../../../src/db/migrations/index.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { createTestDatabase, dayPartitionNames, type TestDatabase } from '../../support/database.js';
 
 /**
  * Migration 20261204000013 moves existing rows into day partitions: each request anchored at the UTC day of
@@ -90,12 +90,7 @@ describe('the time-partitions migration on real Postgres', () => {
     ]);
     expect(predictions[2]).toMatchObject({ role: 'shadow', at: new Date('2026-11-02T00:00:01.000Z') });
     expect((await days('feedback')).map((f) => f.day)).toEqual(['2026-11-01', '2026-11-02', '2026-11-06']);
-    const partitions = (
-      await db.knex.raw<{ rows: Array<{ name: string }> }>(
-        `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
-          where i.inhparent = 'feedback'::regclass order by 1`,
-      )
-    ).rows.map((r) => r.name);
+    const partitions = await dayPartitionNames(db.knex, 'feedback');
     expect(partitions).toEqual([
       'feedback_20261101',
       'feedback_20261102',

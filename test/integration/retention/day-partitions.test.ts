@@ -5,7 +5,7 @@ import { createRecorder } from '../../../src/ingest/recorder.js';
 import { createLogger } from '../../../src/log.js';
 import { registerVersion } from '../../../src/registry/registry.js';
 import { DEFAULT_POLICY } from '../../../src/policy/policy.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { createTestDatabase, dayPartitionNames, type TestDatabase } from '../../support/database.js';
 
 const DURABLE = { durable: true };
 const count = async (q: {
@@ -35,13 +35,7 @@ describe('day partitions and retention on real Postgres', () => {
     await db?.drop();
   });
 
-  const partitions = async (): Promise<string[]> =>
-    (
-      await db.knex.raw<{ rows: Array<{ name: string }> }>(
-        `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
-          where i.inhparent = 'predictions'::regclass order by 1`,
-      )
-    ).rows.map((r) => r.name);
+  const partitions = (): Promise<string[]> => dayPartitionNames(db.knex, 'predictions');
 
   const outcomes = async (model: string): Promise<number> => {
     const row = (await db
