@@ -16,9 +16,13 @@ export function installWorkerRuntime(
   try {
     Runtime.install({
       logger: new DefaultLogger(level),
-      ...(sdkMetricsAddress
-        ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } } }
-        : {}),
+      telemetryOptions: {
+        // The SDK core's own warnings otherwise go straight to stdout, where they broke `--json` output (seen:
+        // "Activity not found on completion" in `arena demo --example flights --json`); forwarded, they go
+        // through the logger above, to stderr.
+        logging: { filter: { core: level, other: 'ERROR' }, forward: {} },
+        ...(sdkMetricsAddress ? { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } } : {}),
+      },
     });
   } catch {
     // A runtime already exists (another component installed one first): keep it.
