@@ -1,4 +1,4 @@
-import type { Client, ScheduleDescription } from '@temporalio/client';
+import type { Client, ScheduleDescription, ScheduleOptionsAction, ScheduleSpec } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { parseMonitoringPolicy } from '../monitoring/policy.js';
 import { UnknownModelError } from '../errors.js';
@@ -74,21 +74,13 @@ export async function createModelSchedules(
       args: [{ tenantId, model: args.model, ...extra[kind] }],
       workflowId: `${id}-run`,
     };
-    const handle = temporal.client.schedule.getHandle(id);
-    const exists = await handle.describe().then(
-      () => true,
-      () => false,
+    await upsertSchedule(
+      temporal.client,
+      id,
+      toScheduleSpec(when[kind]),
+      action,
+      `created by arena for ${args.model}`,
     );
-    const spec = toScheduleSpec(when[kind]);
-    if (exists) await handle.update((prev) => ({ ...prev, spec, action }));
-    else
-      await temporal.client.schedule.create({
-        scheduleId: id,
-        spec,
-        action,
-        policies: { overlap: 'SKIP' },
-        state: { note: `created by arena for ${args.model}` },
-      });
   }
   // Described one by one: listing goes through visibility, which lags a moment behind a create.
   return Promise.all(
@@ -120,21 +112,38 @@ export async function createRetentionSchedule(
     args: [{}],
     workflowId: `${RETENTION_SCHEDULE_ID}-run`,
   };
-  const spec = toScheduleSpec(cadence);
+  await upsertSchedule(
+    temporal.client,
+    RETENTION_SCHEDULE_ID,
+    toScheduleSpec(cadence),
+    action,
+    'created by arena: drops the raw days every model has let go',
+  );
+  return view(RETENTION_SCHEDULE_ID, await handle.describe());
+}
+
+/** Creates a schedule, or gives an existing one this spec and action (keeping its state and note). */
+async function upsertSchedule(
+  client: Client,
+  id: string,
+  spec: ScheduleSpec,
+  action: ScheduleOptionsAction,
+  note: string,
+): Promise<void> {
+  const handle = client.schedule.getHandle(id);
   const exists = await handle.describe().then(
     () => true,
     () => false,
   );
   if (exists) await handle.update((prev) => ({ ...prev, spec, action }));
   else
-    await temporal.client.schedule.create({
-      scheduleId: RETENTION_SCHEDULE_ID,
+    await client.schedule.create({
+      scheduleId: id,
       spec,
       action,
       policies: { overlap: 'SKIP' },
-      state: { note: 'created by arena: drops the raw days every model has let go' },
+      state: { note },
     });
-  return view(RETENTION_SCHEDULE_ID, await handle.describe());
 }
 
 function view(id: string, d: ScheduleDescription): ScheduleView {
