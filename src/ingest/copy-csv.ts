@@ -8,7 +8,8 @@ export function csv(value: string | number | boolean | null): string {
   if (value === null) return '';
   if (typeof value === 'number') return String(value);
   if (typeof value === 'boolean') return value ? 't' : 'f';
-  return `"${value.replace(/"/g, '""')}"`;
+  // Most values hold no quote: the scan is cheaper than a replace, and this runs per field of every record.
+  return value.includes('"') ? `"${value.replace(/"/g, '""')}"` : `"${value}"`;
 }
 
 /** COPY of CSV rows (built with csv()) into `table`'s `columns`: the cheapest way PostgreSQL takes rows. */

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { copyRows, csv } from './copy-csv.js';
 import type { Prediction } from './records.js';
+import type { Anchor } from './request-anchors.js';
 
 const PREDICTION_COLUMNS = [
   'tenant_id',
@@ -23,20 +24,23 @@ const PREDICTION_COLUMNS = [
   'day',
 ] as const;
 
-/** `dayOf` gives each prediction's partition day (its request's, src/ingest/request-anchors.ts). */
+/** `anchors[i]` is row i's request, whose day is the row's partition (src/ingest/request-anchors.ts). */
 export function predictionCsv(
   tenantId: string,
   rows: Prediction[],
-  dayOf: (p: Prediction) => string,
+  anchors: readonly Anchor[],
+  order: ArrayLike<number>,
 ): string {
   const tenant = csv(tenantId);
   let out = '';
-  for (const p of rows) {
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    const p = rows[i]!;
     // Numbers need no quoting; ids and versions are quoted by csv() since they are caller-supplied text.
     const value = p.value === null ? '' : String(p.value);
     const prediction =
       typeof p.prediction === 'number' ? `"${p.prediction}"` : csv(JSON.stringify(p.prediction));
-    out += `${tenant},${csv(p.requestId)},${csv(p.unitId)},${csv(p.model)},${csv(p.version)},${p.role},${csv(p.rolloutId)},${value},${prediction},${p.latencyMs === null ? '' : p.latencyMs},${p.error ? 't' : 'f'},${csv(p.errorCode)},${p.metrics ? csv(JSON.stringify(p.metrics)) : ''},${csv(p.featuresHash)},${p.features ? csv(JSON.stringify(p.features)) : ''},${csv(p.segment)},${p.at.toISOString()},${dayOf(p)}\n`;
+    out += `${tenant},${csv(p.requestId)},${csv(p.unitId)},${csv(p.model)},${csv(p.version)},${p.role},${csv(p.rolloutId)},${value},${prediction},${p.latencyMs === null ? '' : p.latencyMs},${p.error ? 't' : 'f'},${csv(p.errorCode)},${p.metrics ? csv(JSON.stringify(p.metrics)) : ''},${csv(p.featuresHash)},${p.features ? csv(JSON.stringify(p.features)) : ''},${csv(p.segment)},${p.at.toISOString()},${anchors[i]!.day}\n`;
   }
   return out;
 }
@@ -60,7 +64,7 @@ export async function insertViaArrays(
   client: pg.PoolClient,
   tenantId: string,
   batch: Prediction[],
-  dayOf: (p: Prediction) => string,
+  anchors: readonly Anchor[],
 ): Promise<Prediction[]> {
   const col = <T>(f: (p: Prediction) => T): T[] => batch.map(f);
   const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
@@ -101,7 +105,7 @@ export async function insertViaArrays(
       col((p) => json(p.features)),
       col((p) => p.segment),
       col((p) => p.at.toISOString()),
-      col(dayOf),
+      batch.map((_, i) => anchors[i]!.day),
     ],
   );
   const fresh = new Set(

@@ -116,6 +116,9 @@ export class RecordRejectedError extends Error {
  * stored; any other is reported at once. A retried batch never double-counts (idempotent keys), and
  * nothing is retried forever. When writes start is write-scheduler.ts's business.
  */
+/** Records validated between two turns of the event loop. */
+const YIELD_EVERY = 1_000;
+
 export function createRecorder(options: RecorderOptions): Recorder {
   if (!options.pool && !options.databaseUrl) throw new Error('createRecorder needs databaseUrl or pool');
   const concurrency = Math.max(1, options.concurrency ?? 2);
@@ -160,7 +163,12 @@ export function createRecorder(options: RecorderOptions): Recorder {
   const accept = async <K extends RecordKind>(
     kind: K,
     inputs: unknown[],
-    validate: (input: unknown, index: number, now: Date) => Promise<RecordsOfKind[K] | Rejection>,
+    /** A promise only when it must wait (the model registry's cache missed): most records cost no await. */
+    validate: (
+      input: unknown,
+      index: number,
+      now: Date,
+    ) => RecordsOfKind[K] | Rejection | Promise<RecordsOfKind[K] | Rejection>,
     options: AcceptOptions,
   ): Promise<BatchOutcome> => {
     if (closed) throw new Error('recorder is closed');
@@ -170,14 +178,18 @@ export function createRecorder(options: RecorderOptions): Recorder {
     // Validate the whole batch before queuing any of it: if the registry cannot be read (the database is
     // down), the call fails with nothing of it queued, rather than half of it.
     for (let i = 0; i < inputs.length; i++) {
-      const r = await validate(inputs[i], i, now);
+      // Validating a large batch takes milliseconds of this thread: let the running writes' replies in
+      // meanwhile, so that PostgreSQL is not left waiting for its next statement.
+      if (i > 0 && i % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const checked = validate(inputs[i], i, now);
+      const r = checked instanceof Promise ? await checked : checked;
       if (isRejection(r)) rejected.push(r);
       else valid.push({ record: r, index: i });
     }
     stats.rejected += rejected.length;
     const ticket = options.durable ? newTicket() : undefined;
     for (const { record, index } of valid) {
-      await scheduler.room();
+      if (scheduler.full()) await scheduler.room();
       if (scheduler.abandoned())
         throw new WriteFailedError('not stored: the recorder is closing', 'closed', 1);
       // While writes are failing, a record's retry window starts when it is queued: it would otherwise wait
@@ -210,9 +222,10 @@ export function createRecorder(options: RecorderOptions): Recorder {
     accept(
       'predictions',
       inputs,
-      async (input, i, now) => {
+      (input, i, now) => {
         const parsed = parsePrediction(input, i, now, parseOptions);
-        return isRejection(parsed) ? parsed : ((await models.checkPrediction(parsed, i)) ?? parsed);
+        if (isRejection(parsed) || models.knowsPrediction(parsed)) return parsed;
+        return models.checkPrediction(parsed, i).then((rejected) => rejected ?? parsed);
       },
       options,
     );
@@ -221,9 +234,10 @@ export function createRecorder(options: RecorderOptions): Recorder {
     accept(
       'feedback',
       inputs,
-      async (input, i, now) => {
+      (input, i, now) => {
         const parsed = parseFeedback(input, i, now, parseOptions);
-        return isRejection(parsed) ? parsed : ((await models.checkFeedback(parsed, i)) ?? parsed);
+        if (isRejection(parsed) || models.knowsFeedback(parsed)) return parsed;
+        return models.checkFeedback(parsed, i).then((rejected) => rejected ?? parsed);
       },
       options,
     );

@@ -40,9 +40,17 @@ export class RegisteredModels {
     this.knownLoadedAt = Date.now();
   }
 
+  /** Whether the record passes without a look at the registry (the cache's answer; most records). */
+  knowsPrediction(p: Prediction): boolean {
+    return !this.enabled || this.known.get(p.model)?.has(p.version) === true;
+  }
+
+  knowsFeedback(f: Feedback): boolean {
+    return !this.enabled || this.known.has(f.model);
+  }
+
   async checkPrediction(p: Prediction, index: number): Promise<Rejection | undefined> {
-    if (!this.enabled) return undefined;
-    if (this.known.get(p.model)?.has(p.version)) return undefined;
+    if (this.knowsPrediction(p)) return undefined;
     // A model registered a moment ago: reload, but at most once a second however many unknowns arrive.
     if (Date.now() - this.knownLoadedAt > 1_000) await this.load();
     if (!this.known.has(p.model))
@@ -55,7 +63,7 @@ export class RegisteredModels {
 
   /** Feedback names only its model: any version of it may have made the prediction. */
   async checkFeedback(f: Feedback, index: number): Promise<Rejection | undefined> {
-    if (!this.enabled || this.known.has(f.model)) return undefined;
+    if (this.knowsFeedback(f)) return undefined;
     if (Date.now() - this.knownLoadedAt > 1_000) await this.load();
     if (this.known.has(f.model)) return undefined;
     return { index, field: 'model', reason: `unknown model ${JSON.stringify(f.model)}` };

@@ -39,6 +39,8 @@ export interface WriteSchedulerOptions {
 export interface WriteScheduler {
   /** Records queued or being written. */
   buffered(): number;
+  /** Whether the buffer is full: a caller must wait for room() before queuing more. */
+  full(): boolean;
   /** Resolves once the buffer has room (back-pressure); writes out partial batches meanwhile. */
   room(): Promise<void>;
   /** Queues a record; a full batch goes out at once. */
@@ -207,6 +209,7 @@ export function createWriteScheduler(options: WriteSchedulerOptions): WriteSched
 
   return {
     buffered,
+    full: () => buffered() >= maxBuffered,
     async room() {
       while (buffered() >= maxBuffered) {
         pump(true);

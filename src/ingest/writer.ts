@@ -1,8 +1,15 @@
 import type pg from 'pg';
 import { lockOutcomes } from './advisory-locks.js';
-import { dayPartitionsFor, isMissingPartition, type Learnt } from './day-partitions.js';
+import { dayPartitionsFor, isMissingPartition } from './day-partitions.js';
 import { copyInto, insertViaArrays, predictionCsv, predictionKey as key } from './prediction-insert.js';
-import { anchorRequests, copyAnchors, requestKey, utcDay, type Anchor } from './request-anchors.js';
+import {
+  anchorRequests,
+  copyAnchors,
+  planAnchors,
+  recordOrder,
+  requestKey,
+  type Anchor,
+} from './request-anchors.js';
 import { RollupAccumulator } from './rollup-delta.js';
 import { addOutcomes, upsertRollups } from './rollup-writes.js';
 import { segmentRegistryFor, writeSegmentRollups } from './segment-rollups.js';
@@ -73,58 +80,57 @@ async function writePredictionsOnce(
 ): Promise<WriteResult> {
   const { bucketMs, enforceTenant } = options;
   const partitions = dayPartitionsFor(pool);
+  let plan = planAnchors(batch);
   // A new request is anchored at its records' day; an existing one's day was made when it was anchored.
   await partitions.prepare(
     pool,
-    batch.map((p) => utcDay(p.at)),
+    plan.requests.map((a) => a.day),
   );
   const { client, release } = await checkOut(pool);
   try {
-    let inserted: Prediction[] | undefined;
     await beginAs(client, tenantId, enforceTenant);
-    let anchors = new Map<string, Anchor>();
-    const dayOf = (p: Prediction): string => anchors.get(requestKey(p.model, p.requestId))!.day;
-    let made: Learnt | undefined;
     // PostgreSQL refuses COPY into a table under row-level security, so the tenant path always inserts.
-    let acc: RollupAccumulator | undefined;
     if (!enforceTenant) {
       try {
         // Fast path: new requests and new rows, each table by COPY. A request or row already stored (a
         // retried batch, a shadow prediction after its served one) fails it, and the batch is redone below.
-        anchors = await copyAnchors(client, tenantId, batch);
-        made = await partitions.ensure(client, tenantId, usedDays(batch, dayOf));
+        await copyAnchors(client, tenantId, plan);
+        const made = await partitions.ensure(client, tenantId, usedDays(plan.requests));
         // Postgres works on the COPY while this thread builds the batch's rollup deltas.
-        const copying = copyInto(client, 'predictions', predictionCsv(tenantId, batch, dayOf));
-        acc = new RollupAccumulator(bucketMs);
+        const copying = copyInto(
+          client,
+          'predictions',
+          predictionCsv(tenantId, batch, plan.of, recordOrder(plan)),
+        );
+        const acc = new RollupAccumulator(bucketMs);
         for (const p of batch) acc.addPrediction(p);
         await copying;
-        inserted = batch;
+        // Every request is new, so nothing of them is stored but this batch: no feedback to join, no served
+        // prediction to pair, and no outcome lock (see lockOutcomes: a transaction writing the other side of
+        // one of these requests waits for this one at its `requests` row, then reads what this one stored).
+        return await finish(pool, client, tenantId, acc, () => partitions.remember(made), {
+          fresh: batch.map(() => true),
+          inserted: batch.length,
+          duplicates: 0,
+        });
       } catch (err) {
-        acc = undefined;
         if ((err as { code?: string }).code !== '23505') throw err;
         await rollback(client);
         await beginAs(client, tenantId, enforceTenant);
+        plan = planAnchors(batch);
       }
     }
-    if (!inserted) {
-      anchors = await anchorRequests(client, tenantId, batch);
-      made = await partitions.ensure(client, tenantId, usedDays(batch, dayOf));
-      inserted = await insertViaArrays(client, tenantId, batch, dayOf);
-    }
-    if (!acc) {
-      acc = new RollupAccumulator(bucketMs);
-      for (const p of inserted) acc.addPrediction(p);
-    }
+    await anchorRequests(client, tenantId, plan);
+    const made = await partitions.ensure(client, tenantId, usedDays(plan.requests));
+    const inserted = await insertViaArrays(client, tenantId, batch, plan.of);
+    const acc = new RollupAccumulator(bucketMs);
+    for (const p of inserted) acc.addPrediction(p);
     const insertedKeys = new Set(inserted.map(key));
-    const requests = [
-      ...new Map(
-        inserted.map((p) => [`${p.model}\u0000${p.requestId}`, { model: p.model, requestId: p.requestId }]),
-      ).values(),
-    ];
-    await lockOutcomes(client, tenantId, requests);
+    const anchorOf = new Map(batch.map((p, i) => [p, plan.of[i]!]));
     // Only a request stored before this transaction can have feedback: feedback anchors its request too.
-    const older = requests.filter((r) => !anchors.get(requestKey(r.model, r.requestId))!.fresh);
-    const known = await feedbackOf(client, tenantId, older, anchors);
+    const older = [...new Set(inserted.map((p) => anchorOf.get(p)!).filter((a) => !a.fresh))];
+    await lockOutcomes(client, tenantId, older);
+    const known = await feedbackOf(client, tenantId, older);
     await addOutcomes(
       client,
       tenantId,
@@ -133,20 +139,12 @@ async function writePredictionsOnce(
       (p) => insertedKeys.has(key(p)),
       (p) => insertedKeys.has(key(p)),
     );
-    const registry = segmentRegistryFor(pool);
-    const segments = await writeSegmentRollups(client, tenantId, acc.segments, registry);
-    const deltas = acc.entries();
-    await upsertRollups(client, tenantId, deltas);
-    await commit(client);
-    registry.remember(segments.learnt);
-    if (made) partitions.remember(made);
     const stored = new Set(inserted);
-    return {
+    return await finish(pool, client, tenantId, acc, () => partitions.remember(made), {
       fresh: batch.map((p) => stored.has(p)),
       inserted: inserted.length,
       duplicates: batch.length - inserted.length,
-      rollupRows: deltas.length,
-    };
+    });
   } catch (err) {
     await rollback(client).catch(() => undefined);
     release(err);
@@ -156,14 +154,34 @@ async function writePredictionsOnce(
   }
 }
 
-function usedDays<T extends { model: string }>(
-  records: readonly T[],
-  dayOf: (r: T) => string,
-): Array<{ model: string; day: string }> {
+/** The end of a write: segment and metric rollups, commit, and what the caches learnt. */
+async function finish(
+  pool: pg.Pool,
+  client: pg.PoolClient,
+  tenantId: string,
+  acc: RollupAccumulator,
+  learnt: () => void,
+  result: Omit<WriteResult, 'rollupRows'>,
+): Promise<WriteResult> {
+  const registry = segmentRegistryFor(pool);
+  const segments = await writeSegmentRollups(client, tenantId, acc.segments, registry);
+  const deltas = acc.entries();
+  await upsertRollups(client, tenantId, deltas);
+  await commit(client);
+  registry.remember(segments.learnt);
+  learnt();
+  return { ...result, rollupRows: deltas.length };
+}
+
+/** The (model, day) pairs of the requests, for day partitions and `raw_data_days`. */
+function usedDays(anchors: readonly Anchor[]): Array<{ model: string; day: string }> {
   const used = new Map<string, { model: string; day: string }>();
-  for (const r of records) {
-    const day = dayOf(r);
-    used.set(`${r.model}\u0000${day}`, { model: r.model, day });
+  let last: Anchor | undefined;
+  for (const a of anchors) {
+    // Neighbours in the plan's order mostly share model and day: skip building their key again.
+    if (last && last.model === a.model && last.day === a.day) continue;
+    last = a;
+    used.set(`${a.model}\u0000${a.day}`, { model: a.model, day: a.day });
   }
   return [...used.values()];
 }
@@ -171,11 +189,10 @@ function usedDays<T extends { model: string }>(
 async function feedbackOf(
   client: pg.PoolClient,
   tenantId: string,
-  requests: Array<{ model: string; requestId: string }>,
-  anchors: Map<string, Anchor>,
+  requests: readonly Anchor[],
 ): Promise<Array<{ model: string; requestId: string; actual: unknown; day: string }>> {
   if (requests.length === 0) return [];
-  const days = requests.map((r) => anchors.get(requestKey(r.model, r.requestId))!.day);
+  const days = requests.map((r) => r.day);
   const { rows } = await client.query<{ model: string; request_id: string; actual: unknown; day: string }>(
     `select f.model, f.request_id, f.actual, f.day::text
        from feedback f
@@ -209,16 +226,16 @@ async function writeFeedbackOnce(
 ): Promise<WriteResult> {
   const { bucketMs, enforceTenant } = options;
   const partitions = dayPartitionsFor(pool);
+  const plan = planAnchors(batch);
   await partitions.prepare(
     pool,
-    batch.map((f) => utcDay(f.at)),
+    plan.requests.map((a) => a.day),
   );
   const { client, release } = await checkOut(pool);
   try {
     await beginAs(client, tenantId, enforceTenant);
-    const anchors = await anchorRequests(client, tenantId, batch);
-    const dayOf = (f: Feedback): string => anchors.get(requestKey(f.model, f.requestId))!.day;
-    const made = await partitions.ensure(client, tenantId, usedDays(batch, dayOf));
+    await anchorRequests(client, tenantId, plan);
+    const made = await partitions.ensure(client, tenantId, usedDays(plan.requests));
     const { rows } = await client.query<{ model: string; request_id: string; actual: unknown; day: string }>(
       `insert into feedback (tenant_id, model, request_id, value, actual, at, day)
        select $1, model, request_id, value, actual, at, day
@@ -233,41 +250,33 @@ async function writeFeedbackOnce(
         batch.map((f) => f.value),
         batch.map((f) => JSON.stringify(f.actual)),
         batch.map((f) => f.at.toISOString()),
-        batch.map(dayOf),
+        plan.of.map((a) => a.day),
       ],
     );
+    // A request this transaction anchored has no predictions yet: they would have anchored it.
+    const fresh = new Set(plan.requests.filter((a) => a.fresh).map((a) => requestKey(a.model, a.requestId)));
+    const older = rows.filter((r) => !fresh.has(requestKey(r.model, r.request_id)));
     await lockOutcomes(
       client,
       tenantId,
-      rows.map((r) => ({ model: r.model, requestId: r.request_id })),
+      older.map((r) => ({ model: r.model, requestId: r.request_id })),
     );
     const acc = new RollupAccumulator(bucketMs);
-    // A request this transaction anchored has no predictions yet: they would have anchored it.
     await addOutcomes(
       client,
       tenantId,
       acc,
-      rows
-        .filter((r) => !anchors.get(requestKey(r.model, r.request_id))!.fresh)
-        .map((r) => ({ model: r.model, requestId: r.request_id, actual: r.actual, day: r.day })),
+      older.map((r) => ({ model: r.model, requestId: r.request_id, actual: r.actual, day: r.day })),
       () => true,
       () => true,
     );
-    const registry = segmentRegistryFor(pool);
-    const segments = await writeSegmentRollups(client, tenantId, acc.segments, registry);
-    const deltas = acc.entries();
-    await upsertRollups(client, tenantId, deltas);
-    await commit(client);
-    registry.remember(segments.learnt);
-    partitions.remember(made);
     // The first occurrence of a request in the batch is the one stored, as with predictions.
-    const fresh = new Set(rows.map((r) => `${r.model}\u0000${r.request_id}`));
-    return {
-      fresh: batch.map((f) => fresh.delete(`${f.model}\u0000${f.requestId}`)),
+    const stored = new Set(rows.map((r) => requestKey(r.model, r.request_id)));
+    return await finish(pool, client, tenantId, acc, () => partitions.remember(made), {
+      fresh: batch.map((f) => stored.delete(requestKey(f.model, f.requestId))),
       inserted: rows.length,
       duplicates: batch.length - rows.length,
-      rollupRows: deltas.length,
-    };
+    });
   } catch (err) {
     await rollback(client).catch(() => undefined);
     release(err);
