@@ -1,11 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import getPort from 'get-port';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { median } from 'simple-statistics';
 import { readSegmentSums } from '../src/analysis/segment-reader.js';
 import { readVersionMetrics } from '../src/analysis/rollup-reader.js';
@@ -13,6 +10,7 @@ import { createRecorder } from '../src/ingest/recorder.js';
 import { registerVersion } from '../src/registry/registry.js';
 import { createBenchDatabase, type BenchDatabase } from './bench-database.js';
 import { createPredictionsCopy } from './predictions-copy.js';
+import { perRowInsert, rawCopy } from './raw-copy.js';
 import { benchResult, type BenchResult } from './result.js';
 import { BENCH_MODEL, BENCH_VERSIONS, feedbackRecord, predictionRecord } from './synthetic-traffic.js';
 
@@ -30,72 +28,6 @@ function child(script: string, args: string[]): Promise<Record<string, number>> 
     maxBuffer: 1 << 20,
     timeout: 30 * 60_000,
   }).then(({ stdout }) => JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>);
-}
-
-function csvRow(i: number): string {
-  const r = predictionRecord(i);
-  // Each request's own day: the partition the recorder anchors it in (src/ingest/request-anchors.ts).
-  return `default,"${r.requestId}",,${r.model},${r.version},served,"",${r.prediction},"${r.prediction}",${r.latencyMs},${r.error ? 't' : 'f'},,,,${r.at},${r.at.slice(0, 10)}\n`;
-}
-
-/**
- * The same rows through a bare COPY (no validation, no rollups): the ceiling the recorder is held to. With
- * `streams` > 1 the rows are split over that many connections copying at once (5,000-row chunks dealt out
- * in turn), to see whether more COPY streams would raise the ceiling on this machine.
- */
-async function rawCopy(pool: pg.Pool, table: string, start: number, n: number, streams = 1): Promise<number> {
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: streams }, (_, s) => copyChunks(pool, table, start + s * 5_000, start + n, streams)),
-  );
-  return n / ((performance.now() - t0) / 1000);
-}
-
-async function copyChunks(
-  pool: pg.Pool,
-  table: string,
-  first: number,
-  end: number,
-  stride: number,
-): Promise<void> {
-  const client = await pool.connect();
-  try {
-    for (let i = first; i < end; i += 5_000 * stride) {
-      let data = '';
-      for (let j = i; j < Math.min(i + 5_000, end); j++) data += csvRow(j);
-      const stream = client.query(
-        copyFrom(
-          `COPY ${table} (tenant_id, request_id, unit_id, model, version, role, rollout_id, value, prediction, latency_ms, error, error_code, metrics, features_hash, at, day) FROM STDIN WITH (FORMAT csv)`,
-        ),
-      );
-      await pipeline(Readable.from([data]), stream);
-    }
-  } finally {
-    client.release();
-  }
-}
-
-/** The seeds' per-request append: one INSERT per record, each awaited. */
-async function perRowInsert(pool: pg.Pool, table: string, start: number, n: number): Promise<number> {
-  const t0 = performance.now();
-  for (let i = start; i < start + n; i++) {
-    const r = predictionRecord(i);
-    await pool.query(
-      `insert into ${table} (tenant_id, request_id, model, version, role, value, prediction, latency_ms, error, at, day) values ('default', $1, $2, $3, 'served', $4, $5, $6, $7, $8, $9)`,
-      [
-        r.requestId,
-        r.model,
-        r.version,
-        r.prediction,
-        JSON.stringify(r.prediction),
-        r.latencyMs,
-        r.error,
-        r.at,
-        r.at.slice(0, 10),
-      ],
-    );
-  }
-  return n / ((performance.now() - t0) / 1000);
 }
 
 /** `arena gateway` in a child process on a free port; resolves once /healthz answers. */
@@ -227,7 +159,12 @@ export async function runIngestBench(): Promise<BenchResult[]> {
     await createPredictionsCopy((sql) => db.knex.raw(sql), 'predictions_copy', days);
     await createPredictionsCopy((sql) => db.knex.raw(sql), 'predictions_insert', days);
 
-    // 1. The recorder, in this process, on RECORDER_N records (with their rollups).
+    // 1. The recorder, in this process, on RECORDER_N records (with their rollups), between two runs of its
+    // baseline: this machine's speed drifts by up to a third within minutes, and the mean of a run before
+    // and one after keeps that drift out of the ratio.
+    await settle(db);
+    const copyBefore = await rawCopy(pool, 'predictions_copy', 0, RECORDER_N);
+    await db.knex.raw('truncate predictions_copy');
     await settle(db);
     const recorder = createRecorder({ pool, validateModels: true });
     const t0 = performance.now();
@@ -247,7 +184,11 @@ export async function runIngestBench(): Promise<BenchResult[]> {
     await recorder.close();
 
     await settle(db);
-    const copyRate = await rawCopy(pool, 'predictions_copy', 0, RECORDER_N);
+    const copyAfter = await rawCopy(pool, 'predictions_copy', 0, RECORDER_N);
+    const copyRate = (copyBefore + copyAfter) / 2;
+    await db.knex.raw('truncate predictions_copy');
+    await settle(db);
+    const copyBinaryRate = await rawCopy(pool, 'predictions_copy', 0, RECORDER_N, 1, 'binary');
     await db.knex.raw('truncate predictions_copy');
     await settle(db);
     const copyRate2 = await rawCopy(pool, 'predictions_copy', 0, RECORDER_N, 2);
@@ -266,9 +207,11 @@ export async function runIngestBench(): Promise<BenchResult[]> {
         'ingest_records_per_s_vs_raw_copy',
         Math.round(recorderRate),
         'records/s',
-        'raw COPY of the same rows into the same table, one stream',
+        'raw COPY of the same rows into the same table, one stream (mean of a run before and one after)',
         Math.round(copyRate),
-        `target ratio ≥ 0.6; the recorder also validates every record and maintains rollups; raw COPY over two ` +
+        `target ratio ≥ 0.6; the recorder also validates every record and maintains rollups; raw COPY before ` +
+          `the recorder ${Math.round(copyBefore)}, after ${Math.round(copyAfter)} rows/s; in the binary format the ` +
+          `recorder sends, ${Math.round(copyBinaryRate)} rows/s (ratio ${(recorderRate / copyBinaryRate).toFixed(3)}); raw COPY over two ` +
           `connections at once: ${Math.round(copyRate2)} records/s (the ceiling with more streams on this machine)`,
       ),
     );

@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { copyRows, csv } from './copy-csv.js';
+import { BinaryRows, copyBinary } from './copy-binary.js';
 import type { Prediction } from './records.js';
-import type { Anchor } from './request-anchors.js';
+import { epochDay, type Anchor } from './request-anchors.js';
 
 const PREDICTION_COLUMNS = [
   'tenant_id',
@@ -24,29 +24,47 @@ const PREDICTION_COLUMNS = [
   'day',
 ] as const;
 
-/** `anchors[i]` is row i's request, whose day is the row's partition (src/ingest/request-anchors.ts). */
-export function predictionCsv(
+/**
+ * The rows for COPY in binary form, in `order`; `anchors[i]` is row i's request, whose day is the row's
+ * partition (src/ingest/request-anchors.ts). Column by column as PREDICTION_COLUMNS.
+ */
+export function predictionRows(
   tenantId: string,
   rows: Prediction[],
   anchors: readonly Anchor[],
   order: ArrayLike<number>,
-): string {
-  const tenant = csv(tenantId);
-  let out = '';
+): Buffer {
+  const out = new BinaryRows();
   for (let k = 0; k < order.length; k++) {
     const i = order[k]!;
     const p = rows[i]!;
-    // Numbers need no quoting; ids and versions are quoted by csv() since they are caller-supplied text.
-    const value = p.value === null ? '' : String(p.value);
-    const prediction =
-      typeof p.prediction === 'number' ? `"${p.prediction}"` : csv(JSON.stringify(p.prediction));
-    out += `${tenant},${csv(p.requestId)},${csv(p.unitId)},${csv(p.model)},${csv(p.version)},${p.role},${csv(p.rolloutId)},${value},${prediction},${p.latencyMs === null ? '' : p.latencyMs},${p.error ? 't' : 'f'},${csv(p.errorCode)},${p.metrics ? csv(JSON.stringify(p.metrics)) : ''},${csv(p.featuresHash)},${p.features ? csv(JSON.stringify(p.features)) : ''},${csv(p.segment)},${p.at.toISOString()},${anchors[i]!.day}\n`;
+    out
+      .row(PREDICTION_COLUMNS.length)
+      .text(tenantId)
+      .text(p.requestId)
+      .text(p.unitId)
+      .text(p.model)
+      .text(p.version)
+      .text(p.role)
+      .text(p.rolloutId)
+      .float8(p.value)
+      // A null prediction is the JSON value null, not a missing one.
+      .jsonb(typeof p.prediction === 'number' ? String(p.prediction) : JSON.stringify(p.prediction))
+      .float8(p.latencyMs)
+      .bool(p.error)
+      .text(p.errorCode)
+      .jsonb(p.metrics ? JSON.stringify(p.metrics) : null)
+      .text(p.featuresHash)
+      .jsonb(p.features ? JSON.stringify(p.features) : null)
+      .text(p.segment)
+      .timestamptz(p.at)
+      .date(epochDay(anchors[i]!.day));
   }
-  return out;
+  return out.finish();
 }
 
-export async function copyInto(client: pg.PoolClient, table: string, data: string): Promise<void> {
-  await copyRows(client, table, PREDICTION_COLUMNS, data);
+export async function copyInto(client: pg.PoolClient, table: string, data: Buffer): Promise<void> {
+  await copyBinary(client, table, PREDICTION_COLUMNS, data);
 }
 
 /** A prediction's unique key (tenant aside) as one string, to match rows returned by the database. */

@@ -1,9 +1,10 @@
 import type pg from 'pg';
-import { copyRows, csv } from './copy-csv.js';
+import { BinaryRows, copyBinary } from './copy-binary.js';
 
 const DAY_MS = 86_400_000;
-/** Day names by day number: a batch spans a day or two, and toISOString per record showed in profiles. */
+/** Day names by day number and back: a batch spans a day or two, and toISOString per record showed in profiles. */
 const dayNames = new Map<number, string>();
+const dayNumbers = new Map<string, number>();
 
 /** The UTC day (`YYYY-MM-DD`) a time falls on: the partition a new request is anchored in. */
 export function utcDay(at: Date): string {
@@ -11,11 +12,20 @@ export function utcDay(at: Date): string {
   let name = dayNames.get(n);
   if (name === undefined) {
     // A hostile spread of times could fill the cache; it is only a cache.
-    if (dayNames.size >= 4_096) dayNames.clear();
+    if (dayNames.size >= 4_096) {
+      dayNames.clear();
+      dayNumbers.clear();
+    }
     name = new Date(n * DAY_MS).toISOString().slice(0, 10);
     dayNames.set(n, name);
+    dayNumbers.set(name, n);
   }
   return name;
+}
+
+/** Days since 1970-01-01 of a `YYYY-MM-DD` day. */
+export function epochDay(day: string): number {
+  return dayNumbers.get(day) ?? Math.floor(Date.parse(`${day}T00:00:00Z`) / DAY_MS);
 }
 
 /** One request of a batch: its key, and its day once anchored. */
@@ -91,10 +101,10 @@ export function recordOrder(plan: AnchorPlan): Uint32Array {
  * back and takes anchorRequests on a new plan. Call inside the write transaction.
  */
 export async function copyAnchors(client: pg.PoolClient, tenantId: string, plan: AnchorPlan): Promise<void> {
-  const tenant = csv(tenantId);
-  let data = '';
-  for (const a of plan.requests) data += `${tenant},${csv(a.model)},${csv(a.requestId)},${a.day}\n`;
-  await copyRows(client, 'requests', ['tenant_id', 'model', 'request_id', 'day'], data);
+  const rows = new BinaryRows();
+  for (const a of plan.requests)
+    rows.row(4).text(tenantId).text(a.model).text(a.requestId).date(epochDay(a.day));
+  await copyBinary(client, 'requests', ['tenant_id', 'model', 'request_id', 'day'], rows.finish());
   for (const a of plan.requests) a.fresh = true;
 }
 

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { lockOutcomes } from './advisory-locks.js';
 import { dayPartitionsFor, isMissingPartition } from './day-partitions.js';
-import { copyInto, insertViaArrays, predictionCsv, predictionKey as key } from './prediction-insert.js';
+import { copyInto, insertViaArrays, predictionKey as key, predictionRows } from './prediction-insert.js';
 import {
   anchorRequests,
   copyAnchors,
@@ -100,7 +100,7 @@ async function writePredictionsOnce(
         const copying = copyInto(
           client,
           'predictions',
-          predictionCsv(tenantId, batch, plan.of, recordOrder(plan)),
+          predictionRows(tenantId, batch, plan.of, recordOrder(plan)),
         );
         const acc = new RollupAccumulator(bucketMs);
         for (const p of batch) acc.addPrediction(p);

@@ -12,6 +12,7 @@ import * as segments from './20261203000010_segments.js';
 import * as lifecycleTimes from './20261204000011_lifecycle_times.js';
 import * as championMonitor from './20261204000012_champion_monitor.js';
 import * as timePartitions from './20261204000013_time_partitions.js';
+import * as requestsKeyOrder from './20261205000014_requests_key_order.js';
 
 /**
  * Migrations are listed here rather than discovered on disk so they work the same under tsx, vitest and
@@ -32,6 +33,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261204000011_lifecycle_times': lifecycleTimes,
   '20261204000012_champion_monitor': championMonitor,
   '20261204000013_time_partitions': timePartitions,
+  '20261205000014_requests_key_order': requestsKeyOrder,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -21,6 +21,7 @@ const QUARANTINE_AND_LATER = [
   '20261204000011_lifecycle_times',
   '20261204000012_champion_monitor',
   '20261204000013_time_partitions',
+  '20261205000014_requests_key_order',
 ];
 const NOW = new Date();
 const bucket = (minutesAgo: number): Date =>

@@ -7,11 +7,14 @@ import { createTestDatabase, dayPartitionNames, type TestDatabase } from '../../
  * Migration 20261204000013 moves existing rows into day partitions: each request anchored at the UTC day of
  * its earliest prediction or feedback, every row kept, and back again on the way down.
  */
+const TIME_PARTITIONS_AND_LATER = ['20261204000013_time_partitions', '20261205000014_requests_key_order'];
+
 describe('the time-partitions migration on real Postgres', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase('time_partitions');
-    await db.knex.migrate.down({ migrationSource, tableName: 'knex_migrations' });
+    for (const _ of TIME_PARTITIONS_AND_LATER)
+      await db.knex.migrate.down({ migrationSource, tableName: 'knex_migrations' });
   });
   afterAll(async () => {
     await db?.drop();
@@ -66,7 +69,7 @@ describe('the time-partitions migration on real Postgres', () => {
       },
     ]);
 
-    expect(await migrateLatest(db.knex)).toEqual(['20261204000013_time_partitions']);
+    expect(await migrateLatest(db.knex)).toEqual(TIME_PARTITIONS_AND_LATER);
     const days = async (table: string) =>
       (await db
         .knex(table)
@@ -78,6 +81,18 @@ describe('the time-partitions migration on real Postgres', () => {
       { tenant_id: 'default', request_id: 'b', day: '2026-11-02' },
       { tenant_id: 'default', request_id: 'orphan', day: '2026-11-06' },
     ]);
+    // 20261205000014: the same key, led by the column that settles comparisons.
+    const { rows: key } = await db.knex.raw<{ rows: Array<{ column: string }> }>(
+      `select a.attname as column
+         from pg_index i cross join unnest(i.indkey) with ordinality as k(attnum, ord)
+         join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+        where i.indexrelid = 'requests_pkey'::regclass and i.indisprimary
+        order by k.ord`,
+    );
+    expect(key.map((k) => k.column)).toEqual(['request_id', 'model', 'tenant_id']);
+    await expect(
+      db.knex('requests').insert({ tenant_id: 'default', model: 'm', request_id: 'a', day: '2026-11-09' }),
+    ).rejects.toThrow(/requests_pkey/);
     const predictions = await db
       .knex('predictions')
       .orderBy(['tenant_id', 'request_id', 'version'])
@@ -110,7 +125,8 @@ describe('the time-partitions migration on real Postgres', () => {
     ]);
 
     // Down: the plain tables again, every row with its columns as before.
-    await db.knex.migrate.down({ migrationSource, tableName: 'knex_migrations' });
+    for (const _ of TIME_PARTITIONS_AND_LATER)
+      await db.knex.migrate.down({ migrationSource, tableName: 'knex_migrations' });
     expect(await db.knex('predictions').count({ n: '*' }).first()).toMatchObject({ n: expect.anything() });
     const back = await db.knex('predictions').orderBy(['tenant_id', 'request_id', 'version']);
     expect(back).toHaveLength(4);
@@ -118,7 +134,7 @@ describe('the time-partitions migration on real Postgres', () => {
     expect(await db.knex('feedback').pluck('request_id')).toEqual(
       expect.arrayContaining(['a', 'b', 'orphan']),
     );
-    expect(await migrateLatest(db.knex)).toEqual(['20261204000013_time_partitions']);
+    expect(await migrateLatest(db.knex)).toEqual(TIME_PARTITIONS_AND_LATER);
     expect(await db.knex('predictions').count({ n: '*' }).first()).toMatchObject({ n: 4 });
   });
 });

@@ -53,6 +53,7 @@ const SHAPE_AND_LATER = [
   '20261204000011_lifecycle_times',
   '20261204000012_champion_monitor',
   '20261204000013_time_partitions',
+  '20261205000014_requests_key_order',
 ];
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);

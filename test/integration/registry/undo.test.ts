@@ -11,7 +11,11 @@ import { createTestDatabase, type TestDatabase } from '../../support/database.js
 
 /** `arena model undo`, and the times people ask for: `promoted_at` on versions, `deployed_at` on jobs. */
 /** Migrations after 20261204000011, rolled back before it and applied again after it. */
-const LATER = ['20261204000012_champion_monitor', '20261204000013_time_partitions'];
+const LATER = [
+  '20261204000012_champion_monitor',
+  '20261204000013_time_partitions',
+  '20261205000014_requests_key_order',
+];
 
 describe('undo a promotion, and when versions were promoted and retrains deployed', () => {
   let db: TestDatabase;
