@@ -70,13 +70,6 @@ function scoped(knex: Knex, q: WindowQuery): Knex.QueryBuilder {
   return query;
 }
 
-/**
- * Floating-point sums depend on the order of their terms, and without an order PostgreSQL adds rows in
- * whatever order its plan reads them: two reads of the same rollups (with and without their bins, say) could
- * then differ in the last digits. In the rollups' own order the same rows always give the same figures.
- */
-const IN_ORDER = 'order by bucket_start, rollout_id, role';
-
 interface SumsRow {
   version: string;
   metric: string;
@@ -118,15 +111,15 @@ export async function readVersionMetrics(knex: Knex, q: WindowQuery): Promise<Ve
       'version',
       'metric',
       knex.raw('sum(count)::float8 as n'),
-      knex.raw(`sum(sum ${IN_ORDER}) as sum`),
-      knex.raw(`sum(sum_sq ${IN_ORDER}) as sum_sq`),
+      knex.raw('sum(sum) as sum'),
+      knex.raw('sum(sum_sq) as sum_sq'),
       // sum() skips NULLs, which would pass a partly unknown window off as known.
-      knex.raw(`case when bool_and(sum_cubes is not null) then sum(sum_cubes ${IN_ORDER}) end as sum_cubes`),
+      knex.raw('case when bool_and(sum_cubes is not null) then sum(sum_cubes) end as sum_cubes'),
       knex.raw('sum(paired_count)::float8 as pn'),
-      knex.raw(`sum(paired_sum ${IN_ORDER}) as psum`),
-      knex.raw(`sum(paired_sum_sq ${IN_ORDER}) as psum_sq`),
+      knex.raw('sum(paired_sum) as psum'),
+      knex.raw('sum(paired_sum_sq) as psum_sq'),
       knex.raw(
-        `case when bool_and(paired_sum_cubes is not null) then sum(paired_sum_cubes ${IN_ORDER}) end as psum_cubes`,
+        'case when bool_and(paired_sum_cubes is not null) then sum(paired_sum_cubes) end as psum_cubes',
       ),
       knex.raw('sum(error_count)::float8 as errors'),
       knex.raw('min(min) as min'),
