@@ -12,6 +12,10 @@ const OUTCOME_LOCK_SLOTS = 64;
  * fuzz tests). The waiting transaction reads afterwards, in a fresh READ COMMITTED snapshot, what the other
  * committed.
  *
+ * Only requests stored before the transaction need it: for a request the transaction anchored itself, any
+ * writer of its other side first waits at the request's `requests` row for this transaction to end
+ * (request-anchors.ts), so the writers take no lock for them (writer.ts).
+ *
  * Transaction-scoped advisory locks, taken in one order so they cannot deadlock: one per (tenant, model,
  * slot), the slot being a hash of the request id modulo OUTCOME_LOCK_SLOTS. A lock per request would let
  * two batches of 5,000 exhaust PostgreSQL's shared lock table; one per model would make every single-record
