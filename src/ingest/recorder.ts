@@ -105,6 +105,9 @@ export class RecordRejectedError extends Error {
   }
 }
 
+/** Records validated between two turns of the event loop. */
+const YIELD_EVERY = 1_000;
+
 /**
  * createRecorder batches predictions and feedback and writes them with COPY (src/ingest/writer.ts), with
  * rollups updated in the same transaction. When the database is slow or down the buffer fills up to
@@ -116,9 +119,6 @@ export class RecordRejectedError extends Error {
  * stored; any other is reported at once. A retried batch never double-counts (idempotent keys), and
  * nothing is retried forever. When writes start is write-scheduler.ts's business.
  */
-/** Records validated between two turns of the event loop. */
-const YIELD_EVERY = 1_000;
-
 export function createRecorder(options: RecorderOptions): Recorder {
   if (!options.pool && !options.databaseUrl) throw new Error('createRecorder needs databaseUrl or pool');
   const concurrency = Math.max(1, options.concurrency ?? 2);

@@ -80,7 +80,8 @@ async function writePredictionsOnce(
 ): Promise<WriteResult> {
   const { bucketMs, enforceTenant } = options;
   const partitions = dayPartitionsFor(pool);
-  let plan = planAnchors(batch);
+  // anchorRequests below sets every request's day and freshness again, so one plan serves both paths.
+  const plan = planAnchors(batch);
   // A new request is anchored at its records' day; an existing one's day was made when it was anchored.
   await partitions.prepare(
     pool,
@@ -117,7 +118,6 @@ async function writePredictionsOnce(
         if ((err as { code?: string }).code !== '23505') throw err;
         await rollback(client);
         await beginAs(client, tenantId, enforceTenant);
-        plan = planAnchors(batch);
       }
     }
     await anchorRequests(client, tenantId, plan);
